@@ -1,0 +1,7 @@
+namespace TwampProbe.Linux.Interop;
+
+/// <summary>struct sched_param.</summary>
+internal struct SchedParam
+{
+    public int Priority;
+}
