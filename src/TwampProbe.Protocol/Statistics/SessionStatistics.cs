@@ -10,7 +10,8 @@ public sealed class SessionStatistics
     readonly HashSet<uint> _seen = [];
     uint _nextExpected;
 
-    public int PacketsSent { get; set; }
+    int _sent;
+    public int PacketsSent { get => Volatile.Read(ref _sent); set => Volatile.Write(ref _sent, value); }
     /// <summary>Replies received, first copy of each sender sequence number only.</summary>
     public int PacketsReceived => _seen.Count;
     /// <summary>Extra copies of a sequence number already received.</summary>

@@ -121,7 +121,8 @@ public sealed record RequestTwSession
 
     static IPAddress? ReadAddress(ReadOnlySpan<byte> s, int ipvn)
     {
-        if (!s.ContainsAnyExcept((byte)0)) return null;
-        return ipvn == 6 ? new IPAddress(s) : new IPAddress(s[..4]);
+        // IPv4 uses the first 4 octets; the other 12 are MBZ and ignored.
+        var address = ipvn == 6 ? s : s[..4];
+        return address.ContainsAnyExcept((byte)0) ? new IPAddress(address) : null;
     }
 }

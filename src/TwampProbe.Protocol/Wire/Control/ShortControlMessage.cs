@@ -28,7 +28,11 @@ public static class ShortControlMessage
         d[0] = (byte)accept;
     }
 
-    public static AcceptCode ParseStartAck(ReadOnlySpan<byte> s) => AcceptCodeExtensions.Normalize(s[0]);
+    public static AcceptCode ParseStartAck(ReadOnlySpan<byte> s)
+    {
+        if (s.Length < BodySize) throw new ControlProtocolException($"Start-Ack is {Size} octets, got {s.Length}");
+        return AcceptCodeExtensions.Normalize(s[0]);
+    }
 
     public static void WriteStopSessions(Span<byte> d, AcceptCode accept, uint sessions)
     {
@@ -40,6 +44,7 @@ public static class ShortControlMessage
 
     public static (AcceptCode Accept, uint Sessions) ParseStopSessions(ReadOnlySpan<byte> s)
     {
+        if (s.Length < BodySize) throw new ControlProtocolException($"Stop-Sessions is {Size} octets, got {s.Length}");
         if (s[0] != (byte)CommandNumber.StopSessions) throw new ControlProtocolException("not a Stop-Sessions");
         return (AcceptCodeExtensions.Normalize(s[1]), BinaryPrimitives.ReadUInt32BigEndian(s[4..]));
     }

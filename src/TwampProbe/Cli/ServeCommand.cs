@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using TwampProbe.Config;
+using TwampProbe.Control;
+using TwampProbe.Diagnostics;
+using TwampProbe.Linux.Scheduling;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Sessions;
+using TwampProbe.Time;
+
+namespace TwampProbe.Cli;
+
+/// <summary><c>twampprobe serve</c>: the always-on Server + Session-Reflector (+ TWAMP Light).</summary>
+public static class ServeCommand
+{
+    public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides);
+
+    public static Options ParseOptions(string[] args)
+    {
+        var r = new ArgReader(args);
+        string? config = null;
+        var overrides = new List<string>();
+        while (r.Next(out var flag))
+        {
+            switch (flag)
+            {
+                case "-c" or "--config": config = r.Value(flag); break;
+                case "--listen": overrides.Add($"listen {r.Value(flag)}"); break;
+                case "--keyfile" or "-k": overrides.Add($"keyfile {Path.GetFullPath(r.Value(flag))}"); break;
+                case "--modes" or "-m": overrides.Add($"modes {r.Value(flag)}"); break;
+                case "--test-ports": overrides.Add($"test-ports {r.Value(flag)}"); break;
+                case "--light-listen": overrides.Add($"light-listen {r.Value(flag)}"); break;
+                case "--light-allow": overrides.Add($"light-allow {r.Value(flag)}"); break;
+                case "--servwait": overrides.Add($"servwait {r.Value(flag)}"); break;
+                case "--refwait": overrides.Add($"refwait {r.Value(flag)}"); break;
+                case "--max-sessions": overrides.Add($"max-sessions {r.Value(flag)}"); break;
+                case "--reflector-cpu": overrides.Add($"reflector-cpu {r.Value(flag)}"); break;
+                case "--user": overrides.Add($"user {r.Value(flag)}"); break;
+                case "-v" or "--debug": r.NoValue(flag); overrides.Add("log-level debug"); break;
+                case "-q" or "--quiet": r.NoValue(flag); overrides.Add("log-level warn"); break;
+                default: throw new UsageException($"serve: unknown option {flag}");
+            }
+        }
+        if (r.Positional.Count > 0) throw new UsageException($"serve: unexpected argument '{r.Positional[0]}'");
+        bool explicitPath = config is not null;
+        config ??= File.Exists(ConfigFile.DefaultPath) ? ConfigFile.DefaultPath : null;
+        return new Options(config, explicitPath, overrides);
+    }
+
+    /// <summary>Reads config + key file: the daemon refuses to start on any error (file:line in the message).</summary>
+    public static (ServerSettings Server, AppSettings App) Load(Options o)
+    {
+        var (server, app) = o.ConfigPath is null
+            ? ConfigFile.Parse("", "(defaults)", o.Overrides)
+            : ConfigFile.Load(o.ConfigPath, o.Overrides);
+        if (server.KeyFilePath is { } keyPath)
+            server = server with { Keys = KeyFiles.Load(keyPath, requirePrivate: true) };
+        if ((server.Modes ?? TwampModes.None).HasSecureControl() && server.Keys.Count == 0)
+            throw new ConfigException($"{o.ConfigPath ?? "command line"}: modes include auth/enc/mixed but no keyfile with identities is configured");
+        if (server.Modes is null && server.KeyFilePath is null && server.Keys.Count == 0) { }
+        return (server, app);
+    }
+
+    public static int Run(string[] args)
+    {
+        var options = ParseOptions(args);
+        ServerSettings server;
+        AppSettings app;
+        try { (server, app) = Load(options); }
+        catch (ConfigException e)
+        {
+            Log.Error($"configuration: {e.Message}");
+            Log.Error("not starting (check with: twampprobe check-config)");
+            return ExitCode.Config;
+        }
+        Log.Level = app.LogLevel;
+        using var stop = new ManualResetEventSlim();
+        using var hup = new SemaphoreSlim(0);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
+        using var hupReg = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hup.Release(); });
+
+        using var clock = new ClockState(TimeSpan.FromSeconds(5));
+        using var engine = new ReflectorEngine(clock, new ReflectorOptions
+        {
+            HardwareInterface = server.Interface,
+            SocketBufferBytes = server.SocketBufferBytes,
+            Cpu = server.ReflectorCpu,
+            FifoPriority = server.FifoPriority,
+        });
+        var ctx = new ServerContext(server, engine, clock);
+        var twamp = new TwampServer(ctx);
+        try
+        {
+            twamp.Start();
+        }
+        catch (StartupException e)
+        {
+            Log.Error(e.Message);
+            return ExitCode.Network;
+        }
+        if (server.LockMemory)
+        {
+            try { ThreadTuning.LockMemory(); }
+            catch (Exception e) { Log.Warn($"mlock: {e.Message}"); }
+        }
+        Log.Info($"ready: TWAMP-Control on {string.Join(", ", twamp.ListenEndPoints.Select(e => $"TCP {e}"))}, modes {Modes(server.OfferedModes)}, " +
+                 $"test ports {server.TestPortLow}-{server.TestPortHigh}" +
+                 (twamp.LightEndPoint is { } l ? $", TWAMP Light on UDP {l}" : "") +
+                 $", clock {(clock.Synchronized ? "synchronized" : "UNSYNCHRONIZED (S bit 0)")}");
+
+        var reloader = new Thread(() =>
+        {
+            while (true)
+            {
+                hup.Wait();
+                if (stop.IsSet) return;
+                Reload(options, twamp, ref app);
+            }
+        }) { IsBackground = true, Name = "reload" };
+        reloader.Start();
+
+        stop.Wait();
+        Log.Info("stopping: closing control connections and sessions");
+        twamp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
+        Log.Info($"stopped: {engine.Reflected} packets reflected, {engine.Dropped.Sum()} dropped");
+        return ExitCode.Ok;
+    }
+
+    static void Reload(Options options, TwampServer twamp, ref AppSettings app)
+    {
+        try
+        {
+            var (fresh, freshApp) = Load(options);
+            var current = twamp.Context.Settings;
+            var ignored = StaticChanges(current, fresh);
+            twamp.Reload(current with { Limits = fresh.Limits, Keys = fresh.Keys });
+            Log.Level = freshApp.LogLevel;
+            app = app with { LogLevel = freshApp.LogLevel, Syslog = freshApp.Syslog, Leds = freshApp.Leds };
+            Log.Info("reloaded configuration" + (ignored.Count > 0 ? $" (static settings need a restart: {string.Join(", ", ignored)})" : ""));
+        }
+        catch (ConfigException e)
+        {
+            Log.Error($"reload failed, keeping the running configuration: {e.Message}");
+        }
+    }
+
+    static List<string> StaticChanges(ServerSettings a, ServerSettings b)
+    {
+        var changed = new List<string>();
+        if (!a.Listen.SequenceEqual(b.Listen)) changed.Add("listen");
+        if (a.Modes != b.Modes) changed.Add("modes");
+        if (a.TestPortLow != b.TestPortLow || a.TestPortHigh != b.TestPortHigh) changed.Add("test-ports");
+        if (!Equals(a.LightListen, b.LightListen)) changed.Add("light-listen");
+        if (a.Interface != b.Interface) changed.Add("interface");
+        if (a.Count != b.Count) changed.Add("count");
+        return changed;
+    }
+
+    static string Modes(TwampModes m) =>
+        string.Join(",", new[] { TwampModes.Unauthenticated, TwampModes.Authenticated, TwampModes.Encrypted, TwampModes.Mixed }
+            .Where(x => (m & x) != 0).Select(x => x.Name()));
+}

@@ -1,0 +1,3 @@
+namespace TwampProbe.Cli;
+
+public sealed class UsageException(string message) : Exception(message);

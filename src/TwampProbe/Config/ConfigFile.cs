@@ -1,0 +1,235 @@
+using System.Net;
+using TwampProbe.Diagnostics;
+using TwampProbe.Protocol.Wire;
+
+namespace TwampProbe.Config;
+
+/// <summary>
+/// twampprobe.conf: one directive per line, <c>#</c> comments, in the style of owampd.conf and
+/// chrony.conf. Each directive is either static (read at start) or reloadable (SIGHUP). Every error
+/// names file:line, the directive and the accepted values.
+/// </summary>
+public static class ConfigFile
+{
+    public const string DefaultPath = "/etc/twampprobe/twampprobe.conf";
+
+    delegate void Apply(Builder b, string[] args, Func<string, ConfigException> fail);
+
+    sealed record Directive(string Name, bool Reloadable, string Usage, Apply Apply);
+
+    /// <summary>Mutable state while reading a file.</summary>
+    public sealed class Builder
+    {
+        public ServerSettings Server = new();
+        public ServerLimits Limits = new();
+        public AppSettings App = new();
+        public readonly List<IPEndPoint> Listen = [];
+        public readonly Dictionary<TwampModes, List<AddressPrefix>> Allowed = [];
+        public List<AddressPrefix>? LightAllow;
+        public string BaseDirectory = ".";
+    }
+
+    static readonly Directive[] Directives =
+    [
+        new("listen", false, "ADDR[:PORT] (repeatable; default [::]:862)", (b, a, f) =>
+        {
+            One(a, f);
+            if (!EndpointText.TryParse(a[0], ServerSettings.ControlPort, out var ep, out var e)) throw f(e!);
+            b.Listen.Add(ep);
+        }),
+        new("keyfile", false, "PATH of a pfs key file (identity hex-passphrase per line)", (b, a, f) =>
+        {
+            One(a, f);
+            b.Server = b.Server with { KeyFilePath = Path.IsPathRooted(a[0]) ? a[0] : Path.Combine(b.BaseDirectory, a[0]) };
+        }),
+        new("modes", false, "LIST of unauth, auth, enc, mixed (e.g. 'unauth,mixed')", (b, a, f) =>
+        {
+            if (!TwampModesExtensions.TryParseList(string.Join(",", a), out var modes, out var e)) throw f(e!);
+            b.Server = b.Server with { Modes = modes.Aggregate(TwampModes.None, (x, y) => x | y) };
+        }),
+        new("test-ports", false, "LO-HI, e.g. 18760-19960", (b, a, f) =>
+        {
+            One(a, f);
+            var p = a[0].Split('-');
+            if (p.Length != 2 || !int.TryParse(p[0], out int lo) || !int.TryParse(p[1], out int hi) || lo < 1 || hi > 65535 || lo > hi)
+                throw f($"'{a[0]}' is not a port range LO-HI within 1-65535");
+            b.Server = b.Server with { TestPortLow = lo, TestPortHigh = hi };
+        }),
+        new("light-listen", false, "ADDR:PORT of the TWAMP Light reflector (off when absent)", (b, a, f) =>
+        {
+            One(a, f);
+            if (!EndpointText.TryParse(a[0], ServerSettings.TestPort, out var ep, out var e)) throw f(e!);
+            b.Server = b.Server with { LightListen = ep };
+        }),
+        new("interface", false, "NAME of the measurement interface (for hardware timestamps)", (b, a, f) =>
+        {
+            One(a, f);
+            b.Server = b.Server with { Interface = a[0] };
+        }),
+        new("count", false, "PBKDF2 iterations in the greeting: a power of 2, 1024..1048576", (b, a, f) =>
+        {
+            uint c = (uint)Int(a, f, 1024, 1 << 20);
+            if ((c & (c - 1)) != 0) throw f($"{c} is not a power of 2 (RFC 4656 §3.1)");
+            b.Server = b.Server with { Count = c };
+        }),
+        new("reflector-cpu", false, "CPU number to pin the reflector thread to", (b, a, f) =>
+            b.Server = b.Server with { ReflectorCpu = Int(a, f, 0, 1023) }),
+        new("sched-fifo", false, "PRIORITY 1..99: run the reflector thread SCHED_FIFO", (b, a, f) =>
+            b.Server = b.Server with { FifoPriority = Int(a, f, 1, 99) }),
+        new("mlock", false, "yes|no: lock memory (mlockall)", (b, a, f) =>
+            b.Server = b.Server with { LockMemory = Bool(a, f) }),
+        new("socket-buffer", false, "BYTES of UDP receive/send buffer per test socket (65536..67108864)", (b, a, f) =>
+            b.Server = b.Server with { SocketBufferBytes = Int(a, f, 65536, 64 << 20) }),
+        new("servwait", true, "SECONDS an idle control connection is kept (RFC 5357 SERVWAIT, default 900)", (b, a, f) =>
+            b.Limits = b.Limits with { ServWait = TimeSpan.FromSeconds(Int(a, f, 1, 86400)) }),
+        new("refwait", true, "SECONDS a silent session is kept (RFC 5357 REFWAIT, default 900)", (b, a, f) =>
+            b.Limits = b.Limits with { RefWait = TimeSpan.FromSeconds(Int(a, f, 1, 86400)) }),
+        new("max-sessions", true, "N concurrent sessions in all (default 2048)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxSessions = Int(a, f, 1, 100000) }),
+        new("max-sessions-per-connection", true, "N sessions one control connection may hold (default 256)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxSessionsPerConnection = Int(a, f, 1, 100000) }),
+        new("max-connections", true, "N concurrent control connections (default 256)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxConnections = Int(a, f, 1, 100000) }),
+        new("max-connections-per-prefix", true, "N [V4LEN [V6LEN]]: connections per client prefix (default 32 /32 /64)", (b, a, f) =>
+        {
+            if (a.Length is < 1 or > 3) throw f("expected N [V4LEN [V6LEN]]");
+            b.Limits = b.Limits with
+            {
+                MaxConnectionsPerPrefix = Int(a[..1], f, 1, 100000),
+                PerPrefixLengthV4 = a.Length > 1 ? Int(a[1..2], f, 0, 32) : b.Limits.PerPrefixLengthV4,
+                PerPrefixLengthV6 = a.Length > 2 ? Int(a[2..3], f, 0, 128) : b.Limits.PerPrefixLengthV6,
+            };
+        }),
+        new("max-padding", true, "OCTETS of Packet Padding a session may ask for (0..8900, default 8900)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxPadding = Int(a, f, 0, 8900) }),
+        new("allow-unauth", true, "PREFIX... clients allowed in unauthenticated mode (default all)", (b, a, f) => Allow(b, TwampModes.Unauthenticated, a, f)),
+        new("allow-auth", true, "PREFIX... clients allowed in authenticated mode", (b, a, f) => Allow(b, TwampModes.Authenticated, a, f)),
+        new("allow-enc", true, "PREFIX... clients allowed in encrypted mode", (b, a, f) => Allow(b, TwampModes.Encrypted, a, f)),
+        new("allow-mixed", true, "PREFIX... clients allowed in mixed mode", (b, a, f) => Allow(b, TwampModes.Mixed, a, f)),
+        new("light-allow", true, "PREFIX... senders the TWAMP Light reflector serves (default loopback only)", (b, a, f) =>
+            (b.LightAllow ??= []).AddRange(Prefixes(a, f))),
+        new("log-level", true, "debug|info|warn|error", (b, a, f) =>
+        {
+            One(a, f);
+            b.App = b.App with { LogLevel = a[0] switch
+            {
+                "debug" => LogLevel.Debug, "info" => LogLevel.Info, "warn" or "warning" => LogLevel.Warn, "error" => LogLevel.Error,
+                _ => throw f($"'{a[0]}' is not one of debug, info, warn, error"),
+            } };
+        }),
+        new("syslog", true, "yes|no: also log to syslog (LOG_DAEMON)", (b, a, f) => b.App = b.App with { Syslog = Bool(a, f) }),
+        new("user", false, "NAME to run as after binding the ports (when started as root)", (b, a, f) =>
+        {
+            One(a, f);
+            b.App = b.App with { User = a[0] };
+        }),
+    ];
+
+    public static IEnumerable<(string Name, bool Reloadable, string Usage)> Describe() =>
+        Directives.Select(d => (d.Name, d.Reloadable, d.Usage)).Concat(LedDirectives.Describe());
+
+    static readonly Dictionary<string, Directive> ByName = Directives.ToDictionary(d => d.Name);
+
+    /// <summary>Reads and validates a file. Throws <see cref="ConfigException"/> on the first error.</summary>
+    public static (ServerSettings Server, AppSettings App) Load(string path, IReadOnlyList<string>? overrides = null)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot read: {e.Message}");
+        }
+        return Parse(text, path, overrides);
+    }
+
+    public static (ServerSettings Server, AppSettings App) Parse(string text, string path, IReadOnlyList<string>? overrides = null)
+    {
+        var lines = text.Split('\n').Select((t, i) => (Source: path, Line: i + 1, Text: t));
+        // Command-line settings are applied after the file, as lines of their own source.
+        if (overrides is not null) lines = lines.Concat(overrides.Select((t, i) => (Source: "command line", Line: i + 1, Text: t)));
+        var b = new Builder { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "." };
+        var seenListen = new HashSet<string>();
+        foreach (var (source, lineNumber, raw) in lines)
+        {
+            var line = raw.TrimEnd('\r');
+            int hash = line.IndexOf('#');
+            if (hash >= 0) line = line[..hash];
+            var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0) continue;
+            var name = words[0].ToLowerInvariant();
+            // A listen on the command line replaces the file's.
+            if (name == "listen" && source != path && seenListen.Add(source)) b.Listen.Clear();
+            Func<string, ConfigException> fail = problem =>
+                ConfigException.At(source, lineNumber, name, $"{problem}; expected: {name} {Usage(name)}");
+            if (ByName.TryGetValue(name, out var d)) d.Apply(b, words[1..], fail);
+            else if (LedDirectives.TryApply(b, name, words[1..], fail)) { }
+            else
+            {
+                var near = ByName.Keys.Concat(LedDirectives.Names).OrderBy(k => Distance(k, name)).First();
+                throw new ConfigException($"{source}:{lineNumber}: unknown directive '{words[0]}' (did you mean '{near}'?)");
+            }
+        }
+        if (b.Listen.Count > 0) b.Server = b.Server with { Listen = [.. b.Listen] };
+        var limits = b.Limits with
+        {
+            AllowedClients = b.Allowed.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<AddressPrefix>)kv.Value),
+            LightAllow = b.LightAllow is null ? b.Limits.LightAllow : [.. b.LightAllow],
+        };
+        return (b.Server with { Limits = limits }, b.App);
+    }
+
+    static string Usage(string name) =>
+        ByName.TryGetValue(name, out var d) ? d.Usage : LedDirectives.Usage(name);
+
+    static void One(string[] a, Func<string, ConfigException> f)
+    {
+        if (a.Length != 1) throw f(a.Length == 0 ? "missing value" : "too many values");
+    }
+
+    static int Int(string[] a, Func<string, ConfigException> f, int min, int max)
+    {
+        One(a, f);
+        if (!int.TryParse(a[0], out int v) || v < min || v > max) throw f($"'{a[0]}' is not a whole number in {min}..{max}");
+        return v;
+    }
+
+    static bool Bool(string[] a, Func<string, ConfigException> f)
+    {
+        One(a, f);
+        return a[0].ToLowerInvariant() switch
+        {
+            "yes" or "on" or "true" or "1" => true,
+            "no" or "off" or "false" or "0" => false,
+            _ => throw f($"'{a[0]}' is not yes or no"),
+        };
+    }
+
+    static List<AddressPrefix> Prefixes(string[] a, Func<string, ConfigException> f)
+    {
+        if (a.Length == 0) throw f("missing prefix");
+        var list = new List<AddressPrefix>();
+        foreach (var s in a)
+        {
+            if (!AddressPrefix.TryParse(s, out var p, out var e)) throw f(e!);
+            list.Add(p);
+        }
+        return list;
+    }
+
+    static void Allow(Builder b, TwampModes mode, string[] a, Func<string, ConfigException> f)
+    {
+        if (!b.Allowed.TryGetValue(mode, out var list)) b.Allowed[mode] = list = [];
+        list.AddRange(Prefixes(a, f));
+    }
+
+    static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+
+namespace TwampProbe.Config;
+
+/// <summary>Parses "ADDR", "ADDR:PORT", "[V6]:PORT", "HOST[:PORT]" as network engineers write them.</summary>
+public static class EndpointText
+{
+    public static bool TryParse(string text, int defaultPort, out IPEndPoint endpoint, out string? error)
+    {
+        endpoint = null!;
+        error = null;
+        string host = text;
+        int port = defaultPort;
+        if (text.StartsWith('['))
+        {
+            int close = text.IndexOf(']');
+            if (close < 0) { error = $"'{text}': missing ']'"; return false; }
+            host = text[1..close];
+            var rest = text[(close + 1)..];
+            if (rest.Length > 0 && (!rest.StartsWith(':') || !TryPort(rest[1..], out port))) { error = $"'{text}': bad port"; return false; }
+        }
+        else if (text.Count(c => c == ':') == 1)
+        {
+            int colon = text.IndexOf(':');
+            host = text[..colon];
+            if (!TryPort(text[(colon + 1)..], out port)) { error = $"'{text}': port must be 1..65535"; return false; }
+        }
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            try
+            {
+                var found = Dns.GetHostAddresses(host);
+                address = found.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? found.FirstOrDefault();
+            }
+            catch (System.Net.Sockets.SocketException) { address = null; }
+            if (address is null) { error = $"'{host}' is not an address or a resolvable host name"; return false; }
+        }
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+
+    static bool TryPort(string s, out int port) => int.TryParse(s, out port) && port is > 0 and <= 65535;
+}

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Keys;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Control;
+
+namespace TwampProbe.Control;
+
+/// <summary>
+/// The Control-Client side of TWAMP-Control (RFC 5357 §3, RFC 4656 §3.1): connect, choose a mode
+/// from a preference list, set up security, request/start/stop sessions.
+/// </summary>
+public sealed class ControlClient : IDisposable
+{
+    readonly ControlChannel _channel;
+    SessionKeys? _keys;
+
+    public TwampModes Mode { get; private set; }
+    public TwampModes ServerModes { get; private set; }
+    public IPEndPoint LocalEndPoint { get; }
+    public IPEndPoint RemoteEndPoint { get; }
+    public SessionKeys? Keys => _keys;
+    public NtpTimestamp ServerStartTime { get; private set; }
+
+    public ControlClient(Stream stream, IPEndPoint local, IPEndPoint remote)
+    {
+        _channel = new ControlChannel(stream);
+        LocalEndPoint = local;
+        RemoteEndPoint = remote;
+    }
+
+    public static async Task<ControlClient> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken ct)
+    {
+        var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(server, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, server);
+    }
+
+    /// <summary>
+    /// Reads the Server-Greeting, picks the first mode of <paramref name="preference"/> the server
+    /// offers (secure modes only with a key), sends Set-Up-Response and reads Server-Start.
+    /// </summary>
+    public async Task SetupAsync(IReadOnlyList<TwampModes> preference, string? identity, KeyFile keys,
+        uint maximumCount, CancellationToken ct)
+    {
+        var greetingBytes = new byte[ServerGreeting.Size];
+        await _channel.ReadExactAsync(greetingBytes, ct).ConfigureAwait(false);
+        var greeting = ServerGreeting.Parse(greetingBytes);
+        // A client MUST ignore Modes bits it does not know (RFC 4656 §3.1).
+        ServerModes = greeting.Modes;
+        var offered = greeting.Modes & TwampModes.SecurityModes;
+        if (offered == TwampModes.None)
+            throw new ServerRefusedException("the server offers no mode to this client (Modes = 0): it does not accept us", AcceptCode.Failure);
+
+        byte[] passphrase = [];
+        bool haveKey = identity is not null && keys.TryGetPassphrase(identity, out passphrase);
+        var chosen = preference.FirstOrDefault(m => (offered & m) != 0 && (!m.HasSecureControl() || haveKey));
+        if (chosen == TwampModes.None)
+        {
+            await WriteSetupAsync(SetupResponse.Unauthenticated(TwampModes.None), ct).ConfigureAwait(false);
+            var wanted = string.Join(",", preference.Select(m => m.Name()));
+            var has = string.Join(",", Enum.GetValues<TwampModes>().Where(m => m.IsSingleSecurityMode() && (offered & m) != 0).Select(m => m.Name()));
+            var hint = identity is null ? " (secure modes need -u IDENTITY and -k KEYFILE)"
+                : !haveKey ? $" (identity '{identity}' is not in the key file)" : "";
+            throw new ServerRefusedException($"no common mode: asked {wanted}, server offers {has}{hint}", AcceptCode.NotSupported);
+        }
+        Mode = chosen;
+
+        if (!chosen.HasSecureControl())
+        {
+            await WriteSetupAsync(SetupResponse.Unauthenticated(chosen), ct).ConfigureAwait(false);
+            await ReadServerStartAsync(ct).ConfigureAwait(false);
+            return;
+        }
+
+        // RFC 5357 §6: a client SHOULD refuse an unreasonable Count rather than spend unbounded CPU.
+        if (SharedSecret.CheckCount(greeting.Count, maximumCount) is { } bad)
+        {
+            await WriteSetupAsync(SetupResponse.Unauthenticated(TwampModes.None), ct).ConfigureAwait(false);
+            throw new ServerRefusedException($"server greeting: {bad}", AcceptCode.NotSupported);
+        }
+        var key = SharedSecret.DeriveKey(passphrase, greeting.Salt, greeting.Count);
+        _keys = SessionKeys.CreateRandom();
+        var token = Token.Create(key, greeting.Challenge, _keys);
+        CryptographicOperations.ZeroMemory(key);
+        var clientIv = RandomNumberGenerator.GetBytes(16);
+        await WriteSetupAsync(new SetupResponse(chosen, identity!, token, clientIv), ct).ConfigureAwait(false);
+        var start = await ReadServerStartAsync(ct, identity).ConfigureAwait(false);
+        _channel.Secure(_keys, clientIv, start.ServerIv);
+        // Octets 32-47 of Server-Start open the server's CBC stream and its first HMAC (RFC 5357 §3.2).
+        await _channel.ReadBlocksAsync(_serverStartTail, ct).ConfigureAwait(false);
+        ServerStartTime = NtpTimestamp.Read(_serverStartTail);
+    }
+
+    readonly byte[] _serverStartTail = new byte[ServerStart.Size - ServerStart.ClearPrefix];
+
+    async Task WriteSetupAsync(SetupResponse response, CancellationToken ct)
+    {
+        var bytes = new byte[SetupResponse.Size];
+        response.Write(bytes);
+        await _channel.WriteClearAsync(bytes, ct).ConfigureAwait(false);
+    }
+
+    async Task<ServerStart> ReadServerStartAsync(CancellationToken ct, string? identity = null)
+    {
+        var head = new byte[ServerStart.Size];
+        await _channel.ReadExactAsync(head.AsMemory(0, ServerStart.ClearPrefix), ct).ConfigureAwait(false);
+        var accept = AcceptCodeExtensions.Normalize(head[15]);
+        if (accept != AcceptCode.Ok)
+        {
+            var what = accept switch
+            {
+                AcceptCode.Failure when identity is not null =>
+                    $"server rejected the key identity '{identity}' or its secret (Accept=1): check -u/-k",
+                AcceptCode.Failure => "server refused the connection (Accept=1)",
+                AcceptCode.NotSupported => $"server does not support mode {Mode.Name()} (Accept=3): try another -m",
+                _ => $"server refused the connection: {accept.Describe()} (Accept={(int)accept})",
+            };
+            throw new ServerRefusedException(what, accept);
+        }
+        if (Mode.HasSecureControl()) return ServerStart.Parse(head); // tail is read encrypted
+        await _channel.ReadExactAsync(head.AsMemory(ServerStart.ClearPrefix), ct).ConfigureAwait(false);
+        var start = ServerStart.Parse(head);
+        ServerStartTime = start.StartTime;
+        return start;
+    }
+
+    public async Task<AcceptSession> RequestSessionAsync(RequestTwSession request, CancellationToken ct)
+    {
+        var bytes = new byte[RequestTwSession.Size];
+        request.Write(bytes);
+        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+        var body = new byte[AcceptSession.BodySize];
+        await _channel.ReadBlocksAsync(body, ct).ConfigureAwait(false);
+        await _channel.ReadAndVerifyHmacAsync("Accept-Session", ct).ConfigureAwait(false);
+        return AcceptSession.Parse(body);
+    }
+
+    public async Task<AcceptCode> StartSessionsAsync(CancellationToken ct)
+    {
+        var bytes = new byte[ShortControlMessage.Size];
+        ShortControlMessage.WriteStartSessions(bytes);
+        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+        var body = new byte[ShortControlMessage.BodySize];
+        await _channel.ReadBlocksAsync(body, ct).ConfigureAwait(false);
+        await _channel.ReadAndVerifyHmacAsync("Start-Ack", ct).ConfigureAwait(false);
+        return ShortControlMessage.ParseStartAck(body);
+    }
+
+    public async Task StopSessionsAsync(AcceptCode accept, uint sessions, CancellationToken ct)
+    {
+        var bytes = new byte[ShortControlMessage.Size];
+        ShortControlMessage.WriteStopSessions(bytes, accept, sessions);
+        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends raw bytes as they are (for tests of the server's handling of bad input).</summary>
+    internal Task WriteRawAsync(byte[] bytes, bool seal, CancellationToken ct) =>
+        seal ? _channel.WriteWithHmacAsync(bytes, ct) : _channel.WriteClearAsync(bytes, ct);
+
+    internal ControlChannel Channel => _channel;
+
+    public void Dispose()
+    {
+        _keys?.Dispose();
+        _channel.Dispose();
+    }
+}
+
+/// <summary>The server said no (an Accept code ≠ 0) or offered nothing usable.</summary>
+public sealed class ServerRefusedException(string message, AcceptCode accept) : Exception(message)
+{
+    public AcceptCode Accept { get; } = accept;
+}

@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Sockets;
+using TwampProbe.Diagnostics;
+using TwampProbe.Linux.Net;
+using TwampProbe.Linux.Time;
+using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Control;
+using TwampProbe.Protocol.Wire.Test;
+using TwampProbe.Sessions;
+
+namespace TwampProbe.Control;
+
+public sealed partial class ServerConnection
+{
+    /// <summary>
+    /// Reads commands until the client closes. Every message is whole blocks: the first block tells
+    /// the Command Number and thus the length (RFC 4656 §3).
+    /// </summary>
+    async Task CommandLoopAsync(CancellationToken ct)
+    {
+        var block = new byte[16];
+        while (true)
+        {
+            await _channel.ReadBlocksAsync(block, ct).ConfigureAwait(false);
+            Touch();
+            switch ((CommandNumber)block[0])
+            {
+                case CommandNumber.RequestTwSession:
+                    await HandleRequestAsync(block, ct).ConfigureAwait(false);
+                    break;
+                case CommandNumber.StartSessions:
+                    await _channel.ReadAndVerifyHmacAsync("Start-Sessions", ct).ConfigureAwait(false);
+                    await HandleStartAsync(ct).ConfigureAwait(false);
+                    break;
+                case CommandNumber.StopSessions:
+                    await _channel.ReadAndVerifyHmacAsync("Stop-Sessions", ct).ConfigureAwait(false);
+                    if (!HandleStop(block)) return;
+                    break;
+                default:
+                    // RFC 5357 §3.5: "If a TWAMP Server receives an unexpected Command Number, it MUST
+                    // respond with the Accept field set to 3 ... in the Accept-Session message."
+                    // Only the first block is consumed (as perfSONAR twampd does).
+                    Log.Debug($"control {_remote}: unexpected command {block[0]}: Accept-Session Accept=3");
+                    Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
+                    await SendAcceptSessionAsync(AcceptSession.Reject(AcceptCode.NotSupported), ct).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    async Task SendAcceptSessionAsync(AcceptSession answer, CancellationToken ct)
+    {
+        var bytes = new byte[AcceptSession.Size];
+        answer.Write(bytes);
+        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+    }
+
+    async Task HandleRequestAsync(byte[] firstBlock, CancellationToken ct)
+    {
+        var body = new byte[RequestTwSession.BodySize];
+        firstBlock.CopyTo(body, 0);
+        await _channel.ReadBlocksAsync(body.AsMemory(16), ct).ConfigureAwait(false);
+        await _channel.ReadAndVerifyHmacAsync("Request-TW-Session", ct).ConfigureAwait(false);
+        var request = RequestTwSession.Parse(body);
+        var answer = Admit(request);
+        if (answer.Accept == AcceptCode.Ok) _sessionsAccepted++;
+        else Interlocked.Increment(ref _ctx.Counters.SessionsRefused);
+        await SendAcceptSessionAsync(answer, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Decides a Request-TW-Session; every refusal carries the fitting Accept code and Port 0.</summary>
+    AcceptSession Admit(RequestTwSession request)
+    {
+        var settings = _ctx.Settings;
+        if (request.Validate() is { } invalid) return Refuse(AcceptCode.NotSupported, invalid);
+        var layout = TestPacketLayout.For(_mode);
+        if (request.PaddingLength > (uint)settings.Limits.MaxPadding)
+            return Refuse(AcceptCode.NotSupported, $"padding {request.PaddingLength} exceeds max-padding {settings.Limits.MaxPadding}");
+        if (layout.SenderHeader + request.PaddingLength > ReflectorEngine.MaxPacket)
+            return Refuse(AcceptCode.NotSupported, $"packets of {layout.SenderHeader + request.PaddingLength} octets exceed {ReflectorEngine.MaxPacket}");
+        lock (_sessions)
+            if (_sessions.Count >= settings.Limits.MaxSessionsPerConnection)
+                return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {settings.Limits.MaxSessionsPerConnection} reached");
+
+        // RFC 5357 §3.5: a zero Sender/Receiver Address means the control connection's addresses.
+        var senderAddress = request.SenderAddress ?? _remote.Address;
+        var receiverAddress = request.ReceiverAddress ?? _local.Address;
+        if (request.SenderPort == 0) return Refuse(AcceptCode.NotSupported, "Sender Port 0");
+        if (receiverAddress.AddressFamily != senderAddress.AddressFamily)
+            return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
+        if (!_ctx.TryReserveSession())
+            return Refuse(AcceptCode.TemporaryResourceLimitation, $"max-sessions {settings.Limits.MaxSessions} reached");
+
+        long now = RealtimeClock.UnixNanoseconds();
+        var sid = SessionId.Create(receiverAddress, NtpTimestamp.FromUnixNanoseconds(now));
+        var security = _mode.TestSecurity();
+        var session = new ReflectorSession
+        {
+            Sid = sid,
+            Mode = _mode,
+            Layout = layout,
+            Crypto = security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(_keys!, sid, security),
+            Sender = UdpPeer.From(new IPEndPoint(senderAddress, request.SenderPort)),
+            Dscp = request.TypeP.Dscp,
+            TimeoutNs = Math.Min(request.Timeout.IntervalNanoseconds, (long)TimeSpan.FromHours(1).TotalNanoseconds),
+            PaddingLength = request.PaddingLength,
+        };
+        var socket = Attach(session, receiverAddress, request.ReceiverPort, out string? why);
+        if (socket is null)
+        {
+            session.Dispose();
+            _ctx.ReleaseSession();
+            return Refuse(AcceptCode.TemporaryResourceLimitation, why ?? "no test port available");
+        }
+        lock (_sessions) _sessions.Add(new SessionEntry(session, socket));
+        Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
+        int port = socket.LocalEndPoint.Port;
+        if (port != request.ReceiverPort) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
+        Log.Debug($"control {_remote}: session {SessionId.ToHex(sid)} sender {session.Sender} -> port {port}" +
+                  (port != request.ReceiverPort ? $" (asked {request.ReceiverPort})" : "") + $" dscp {session.Dscp} padding {request.PaddingLength}");
+        return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
+    }
+
+    AcceptSession Refuse(AcceptCode code, string reason)
+    {
+        Log.Info($"control {_remote}: Request-TW-Session refused with Accept={(int)code} ({code.Describe()}): {reason}");
+        return AcceptSession.Reject(code);
+    }
+
+    /// <summary>
+    /// Finds the receiver port: the requested one when it is UDP 862 (RFC 8545 §5) or inside the
+    /// test-port range and can be had (sharing a port with sessions of other senders), else an
+    /// alternate port from the range, answered with Accept = 0 (RFC 5357 erratum 1587, RFC 8545 §5.1).
+    /// </summary>
+    ReflectorSocket? Attach(ReflectorSession session, IPAddress address, int requested, out string? why)
+    {
+        var settings = _ctx.Settings;
+        why = null;
+        if (requested == ServerSettingsPort || (requested != 0 && settings.InTestPortRange(requested)))
+            if (TryPort(session, address, requested, ref why) is { } s) return s;
+        int span = settings.TestPortHigh - settings.TestPortLow + 1;
+        for (int i = 0; i < Math.Min(span, 512); i++)
+            if (TryPort(session, address, _ctx.NextPortCandidate(), ref why) is { } s) return s;
+        why ??= $"no free port in test-ports {settings.TestPortLow}-{settings.TestPortHigh}";
+        return null;
+    }
+
+    const int ServerSettingsPort = Config.ServerSettings.TestPort;
+
+    ReflectorSocket? TryPort(ReflectorSession session, IPAddress address, int port, ref string? why)
+    {
+        var local = new IPEndPoint(address, port);
+        var existing = _ctx.Engine.FindSocket(local);
+        if (existing is not null) return existing.TryAdd(session) ? existing : null;
+        try
+        {
+            var socket = _ctx.Engine.Open(local);
+            if (socket.TryAdd(session)) return socket;
+            return null;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            return null;
+        }
+        catch (SocketException e)
+        {
+            why = $"cannot bind {local}: {e.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>Start-Sessions → Start-Ack at once; reflection begins (RFC 4656 §3.7, RFC 5357 §3.7).</summary>
+    async Task HandleStartAsync(CancellationToken ct)
+    {
+        long now = RealtimeClock.UnixNanoseconds();
+        lock (_sessions)
+            foreach (var e in _sessions)
+                e.Session.Start(now);
+        var bytes = new byte[ShortControlMessage.Size];
+        ShortControlMessage.WriteStartAck(bytes, AcceptCode.Ok);
+        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stop-Sessions (RFC 5357 §3.8): "Number of Sessions MUST contain the number of send sessions
+    /// ... started by the Control-Client that have not been previously terminated"; otherwise the
+    /// message is invalid and the connection SHOULD be closed. Returns false to close.
+    /// </summary>
+    bool HandleStop(byte[] block)
+    {
+        var (accept, count) = ShortControlMessage.ParseStopSessions(block);
+        long now = RealtimeClock.UnixNanoseconds();
+        lock (_sessions)
+        {
+            int live = _sessions.Count(e => e.Session.State is SessionState.Accepted or SessionState.Started);
+            if (count != live)
+            {
+                Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
+                _outcome = $"protocol error: Stop-Sessions says {count} session(s), {live} in progress (RFC 5357 §3.8)";
+                return false;
+            }
+            foreach (var e in _sessions)
+                if (e.Session.State is SessionState.Accepted or SessionState.Started) e.Session.Stop(now);
+        }
+        if (accept != AcceptCode.Ok) Log.Info($"control {_remote}: client stopped sessions with Accept={(int)accept} (results invalid)");
+        return true;
+    }
+}

@@ -1,0 +1,276 @@
+using System.Net;
+using System.Net.Sockets;
+using TwampProbe.Diagnostics;
+using TwampProbe.Linux.Net;
+using TwampProbe.Linux.Scheduling;
+using TwampProbe.Linux.Time;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Test;
+using TwampProbe.Time;
+
+namespace TwampProbe.Sessions;
+
+/// <summary>
+/// The Session-Reflector data path: one thread serves every test socket through epoll, reading
+/// with recvmmsg and answering with sendmmsg. Buffers are allocated once; nothing is allocated per
+/// reflected packet. Sessions are found by (local port, sender address and port).
+/// </summary>
+public sealed partial class ReflectorEngine : IDisposable
+{
+    public const int BatchSize = 32;
+    /// <summary>Largest test packet: an IPv4 jumbo frame's UDP payload.</summary>
+    public const int MaxPacket = 9000;
+
+    readonly Poller _poller = new();
+    readonly PacketBatch _batch = new(BatchSize, MaxPacket + 112);
+    readonly ClockState _clock;
+    readonly ReflectorOptions _options;
+    readonly object _gate = new();
+    volatile Dictionary<ulong, ReflectorSocket> _sockets = [];
+    readonly List<ReflectorSocket> _toClose = [];
+    ulong _nextToken = 1;
+    readonly Thread _thread;
+    volatile bool _stopping;
+
+    /// <summary>Engine-wide drop counters (reflector thread writes, anyone reads).</summary>
+    public readonly long[] Dropped = new long[Enum.GetValues<DropReason>().Length];
+    long _reflected;
+    public long Reflected => Volatile.Read(ref _reflected);
+
+    public ReflectorEngine(ClockState clock, ReflectorOptions options)
+    {
+        _clock = clock;
+        _options = options;
+        _thread = new Thread(Run) { Name = "reflector", IsBackground = true };
+        _thread.Start();
+    }
+
+    public int SocketCount => _sockets.Count;
+
+    /// <summary>Binds a test socket. Throws SocketException when the port cannot be bound.</summary>
+    public ReflectorSocket Open(IPEndPoint local, LightReflector? light = null)
+    {
+        var socket = UdpTestSocket.Bind(local, new UdpSocketOptions
+        {
+            ReceiveTimestamps = true,
+            HardwareInterface = _options.HardwareInterface,
+            ReceiveTtl = true,
+            ReceiveTrafficClass = true,
+            // RFC 5357 §4.2: the reflector SHOULD send with TTL 255 (like perfSONAR).
+            SendTtl = 255,
+            ReceiveBufferBytes = _options.SocketBufferBytes,
+            SendBufferBytes = _options.SocketBufferBytes,
+            DualStack = true,
+        });
+        lock (_gate)
+        {
+            var rs = new ReflectorSocket(socket, _nextToken++) { Light = light };
+            _sockets = new Dictionary<ulong, ReflectorSocket>(_sockets) { [rs.Token] = rs };
+            _poller.Add(socket.Handle, rs.Token);
+            return rs;
+        }
+    }
+
+    /// <summary>The socket already bound to exactly this address and port, if any (for sharing a port).</summary>
+    public ReflectorSocket? FindSocket(IPEndPoint local)
+    {
+        foreach (var s in _sockets.Values)
+            if (!s.Closing && s.Light is null && s.LocalEndPoint.Equals(local)) return s;
+        return null;
+    }
+
+    /// <summary>Detaches a session; the socket is closed by the reflector thread when it has no session left.</summary>
+    public void Detach(ReflectorSocket socket, ReflectorSession session)
+    {
+        session.End();
+        if (socket.Remove(session) == 0 && socket.Light is null)
+        {
+            lock (_gate)
+            {
+                var copy = new Dictionary<ulong, ReflectorSocket>(_sockets);
+                copy.Remove(socket.Token);
+                _sockets = copy;
+                _toClose.Add(socket);
+            }
+            _poller.Wake();
+        }
+    }
+
+    void Run()
+    {
+        if (_options.Cpu is int cpu)
+        {
+            try { ThreadTuning.PinCurrentThread(cpu); }
+            catch (Exception e) { Log.Warn($"reflector: cannot pin to CPU {cpu}: {e.Message}"); }
+        }
+        if (_options.FifoPriority is int prio)
+        {
+            try { ThreadTuning.SetFifo(prio); }
+            catch (Exception e) { Log.Warn($"reflector: cannot use SCHED_FIFO {prio}: {e.Message}"); }
+        }
+        Span<ulong> ready = stackalloc ulong[64];
+        while (!_stopping)
+        {
+            int n = _poller.Wait(ready, 1000);
+            CloseDetached();
+            var sockets = _sockets;
+            for (int i = 0; i < n; i++)
+                if (sockets.TryGetValue(ready[i], out var rs)) Drain(rs);
+        }
+        CloseDetached();
+    }
+
+    void CloseDetached()
+    {
+        lock (_gate)
+        {
+            foreach (var s in _toClose)
+            {
+                try { _poller.Remove(s.Socket.Handle); } catch (SocketException) { }
+                s.Dispose();
+            }
+            _toClose.Clear();
+        }
+    }
+
+    /// <summary>Reads everything queued on the socket, reflecting batch by batch.</summary>
+    void Drain(ReflectorSocket rs)
+    {
+        for (int round = 0; round < 64; round++)
+        {
+            int received;
+            try { received = rs.Socket.Receive(_batch, 0); }
+            catch (SocketException e) { Log.Debug($"reflector: receive on {rs.LocalEndPoint}: {e.Message}"); return; }
+            if (received == 0) return;
+            int toSend = 0;
+            for (int i = 0; i < received; i++)
+                if (Prepare(rs, i, toSend)) toSend++;
+            if (toSend > 0) Transmit(rs, toSend);
+            if (received < BatchSize) return;
+        }
+    }
+
+    void Count(ReflectorSession? s, DropReason reason)
+    {
+        Dropped[(int)reason]++;
+        if (s is not null) s.Dropped[(int)reason]++;
+    }
+
+    /// <summary>
+    /// Validates the packet in slot <paramref name="slot"/> and turns it into the reply in place
+    /// (RFC 5357 §4.2), moving it to slot <paramref name="outSlot"/> if earlier packets were dropped.
+    /// The transmit timestamp and the protection are applied later, just before sending.
+    /// </summary>
+    bool Prepare(ReflectorSocket rs, int slot, int outSlot)
+    {
+        ref var meta = ref _batch.Meta(slot);
+        ReflectorSession? session;
+        if (rs.Light is { } light)
+        {
+            if (!light.Allows(meta.Peer)) { Count(null, DropReason.NotAllowed); return false; }
+            session = light.Session;
+        }
+        else
+        {
+            session = rs.Find(meta.Peer);
+            // RFC 5357 §4.2: only the negotiated Session-Sender is served; anything else is not reflected.
+            if (session is null) { Count(null, DropReason.UnknownSender); return false; }
+            if (session.Admit(meta.UnixNanoseconds) is { } why) { Count(session, why); return false; }
+        }
+        var layout = session.Layout;
+        if (meta.Truncated) { Count(session, DropReason.Truncated); return false; }
+        if (meta.Length < layout.SenderHeader) { Count(session, DropReason.Runt); return false; }
+        var buffer = _batch.Buffer(slot);
+        if (session.Crypto is { } crypto && !crypto.UnprotectSender(buffer[..meta.Length]))
+        {
+            // RFC 4656 §4.2: packets whose HMAC does not verify MUST be discarded.
+            Count(session, DropReason.BadHmac);
+            return false;
+        }
+
+        var sender = new SenderPacket(buffer, layout);
+        uint senderSeq = sender.SequenceNumber;
+        var t1 = sender.Timestamp;
+        var senderError = sender.ErrorEstimate;
+
+        // RFC 5357 §4.2.1: the reply is as long as the sender's packet when its padding allows, the
+        // reflector's padding being the first octets of the sender's (truncated).
+        int replyLength = Math.Max(layout.ReflectorHeader, meta.Length);
+        int padding = replyLength - layout.ReflectorHeader;
+        if (padding > 0) buffer.Slice(layout.SenderHeader, padding).CopyTo(buffer.Slice(layout.ReflectorHeader, padding));
+
+        var reply = new ReflectorPacket(buffer, layout);
+        reply.ClearHeader();
+        // Light: "MUST copy the Sequence Number of the received packet" (RFC 5357 App. I).
+        reply.SequenceNumber = session.Light ? senderSeq : session.NextSequence++;
+        reply.ReceiveTimestamp = NtpTimestamp.FromUnixNanoseconds(meta.UnixNanoseconds);
+        reply.SenderSequenceNumber = senderSeq;
+        reply.SenderTimestamp = t1;
+        reply.SenderErrorEstimate = senderError;
+        // Sender TTL: the TTL / hop limit of the received packet; 255 only when it cannot be read.
+        reply.SenderTtl = meta.Ttl >= 0 ? (byte)meta.Ttl : (byte)255;
+
+        session.Touch(meta.UnixNanoseconds);
+        session.Reflected++;
+
+        // RFC 5357 §3.5: reply with the Type-P DSCP; the ECN bits of the received packet are kept.
+        int ecn = meta.TrafficClass >= 0 ? meta.TrafficClass & 3 : 0;
+        int tos = session.Dscp >= 0 ? (session.Dscp << 2) | ecn : meta.TrafficClass;
+        if (outSlot != slot)
+        {
+            buffer[..replyLength].CopyTo(_batch.Buffer(outSlot));
+            _batch.Meta(outSlot).Peer = meta.Peer;
+        }
+        ref var outMeta = ref _batch.Meta(outSlot);
+        outMeta.Length = replyLength;
+        outMeta.TrafficClass = tos;
+        _pending[outSlot] = session;
+        return true;
+    }
+
+    readonly ReflectorSession?[] _pending = new ReflectorSession?[BatchSize];
+
+    /// <summary>T3 as late as possible: stamped, authenticated/encrypted, then sent at once.</summary>
+    void Transmit(ReflectorSocket rs, int count)
+    {
+        var errorEstimate = _clock.ErrorEstimate;
+        for (int i = 0; i < count; i++)
+        {
+            var session = _pending[i]!;
+            var buffer = _batch.Buffer(i);
+            var reply = new ReflectorPacket(buffer, session.Layout);
+            reply.ErrorEstimate = errorEstimate;
+            reply.Timestamp = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+            session.Crypto?.ProtectReflector(buffer[.._batch.Meta(i).Length]);
+            _pending[i] = null;
+        }
+        try
+        {
+            int sent = rs.Socket.Send(_batch, count);
+            _reflected += sent;
+        }
+        catch (SocketException e)
+        {
+            Log.Debug($"reflector: send on {rs.LocalEndPoint}: {e.Message}");
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _poller.Wake();
+        _thread.Join(2000);
+        foreach (var s in _sockets.Values) s.Dispose();
+        CloseDetached();
+        _poller.Dispose();
+        _batch.Dispose();
+    }
+}
+
+public sealed record ReflectorOptions
+{
+    public string? HardwareInterface { get; init; }
+    public int SocketBufferBytes { get; init; } = 4 << 20;
+    public int? Cpu { get; init; }
+    public int? FifoPriority { get; init; }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using TwampProbe.Linux.Net;
+
+namespace TwampProbe.Sessions;
+
+/// <summary>
+/// A UDP test port on the reflector and the sessions it serves, keyed by Session-Sender address
+/// and port: several sessions can share one port (e.g. UDP 862, RFC 8545 §5) as long as their
+/// senders differ. The table is copy-on-write: the reflector thread reads it without locks.
+/// </summary>
+public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDisposable
+{
+    readonly object _gate = new();
+    volatile Dictionary<UdpPeer, ReflectorSession> _sessions = [];
+
+    public UdpTestSocket Socket { get; } = socket;
+    public ulong Token { get; } = token;
+    public IPEndPoint LocalEndPoint { get; } = socket.LocalEndPoint;
+    /// <summary>TWAMP Light reflector: stateless, one shared session for every allowed source.</summary>
+    public LightReflector? Light { get; init; }
+    /// <summary>Set when the last session left: the reflector thread closes it.</summary>
+    public bool Closing { get; set; }
+
+    public int SessionCount => _sessions.Count;
+
+    public bool TryAdd(ReflectorSession session)
+    {
+        lock (_gate)
+        {
+            if (Closing || _sessions.ContainsKey(session.Sender)) return false;
+            _sessions = new Dictionary<UdpPeer, ReflectorSession>(_sessions) { [session.Sender] = session };
+            return true;
+        }
+    }
+
+    /// <summary>Removes a session; returns the number left.</summary>
+    public int Remove(ReflectorSession session)
+    {
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(session.Sender, out var s) && ReferenceEquals(s, session))
+            {
+                var copy = new Dictionary<UdpPeer, ReflectorSession>(_sessions);
+                copy.Remove(session.Sender);
+                _sessions = copy;
+            }
+            if (_sessions.Count == 0 && Light is null) Closing = true;
+            return _sessions.Count;
+        }
+    }
+
+    internal ReflectorSession? Find(in UdpPeer sender) =>
+        _sessions.TryGetValue(sender, out var s) ? s : null;
+
+    public void Dispose() => Socket.Dispose();
+}

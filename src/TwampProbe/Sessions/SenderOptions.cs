@@ -1,0 +1,20 @@
+using TwampProbe.Protocol.Wire;
+
+namespace TwampProbe.Sessions;
+
+public sealed record SenderOptions
+{
+    public int Count { get; init; } = 100;
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>Packet Padding octets; null = the size difference so both directions are equal (RFC 5357 §4.2.1).</summary>
+    public int? Padding { get; init; }
+    public bool ZeroPadding { get; init; }
+    public int Dscp { get; init; }
+    /// <summary>IP TTL / hop limit the sender uses; the reflector reports what arrived (hops = this − that).</summary>
+    public int Ttl { get; init; } = 255;
+    /// <summary>How long to wait for replies after the last packet (twping's loss threshold).</summary>
+    public TimeSpan LossTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    public bool PerPacket { get; init; }
+    public int? Cpu { get; init; }
+    public TestSecurity Security { get; init; } = TestSecurity.Unauthenticated;
+}

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using TwampProbe.Linux.Net;
+using TwampProbe.Linux.Time;
+using Xunit;
+
+namespace TwampProbe.Linux.Tests;
+
+public sealed class SendReceiveTests
+{
+    private const int Count = 32;
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void BatchOf32IsReceivedWithLengthsPayloadsAndPeers(bool ipv6, bool useBatchSend)
+    {
+        using var rx = Loopback.Bind(ipv6);
+        using var tx = Loopback.Bind(ipv6);
+        using var sendBatch = new PacketBatch(Count, 1500);
+        using var recvBatch = new PacketBatch(16, 1500); // smaller than the burst: needs several Receive calls
+        UdpPeer dest = Loopback.PeerOf(rx);
+
+        for (int i = 0; i < Count; i++)
+        {
+            int len = 20 + i * 13;
+            Loopback.FillPayload(sendBatch.Buffer(i), i, len);
+            if (useBatchSend)
+            {
+                ref PacketMeta m = ref sendBatch.Meta(i);
+                m.Length = len;
+                m.Peer = dest;
+                m.TrafficClass = -1;
+            }
+            else
+            {
+                tx.SendTo(sendBatch.Buffer(i)[..len], dest, -1);
+            }
+        }
+
+        if (useBatchSend)
+        {
+            Assert.Equal(Count, tx.Send(sendBatch, Count));
+        }
+
+        var seen = new bool[Count];
+        UdpPeer expectedPeer = Loopback.PeerOf(tx);
+        int got = Loopback.ReceiveAll(rx, recvBatch, Count, slot =>
+        {
+            ref PacketMeta m = ref recvBatch.Meta(slot);
+            int index = BitConverter.ToInt32(recvBatch.Buffer(slot));
+            Assert.InRange(index, 0, Count - 1);
+            Assert.False(seen[index]);
+            seen[index] = true;
+            int len = 20 + index * 13;
+            Assert.Equal(len, m.Length);
+            Assert.False(m.Truncated);
+            Assert.True(recvBatch.Buffer(slot)[..len].SequenceEqual(sendBatch.Buffer(index)[..len]));
+            Assert.Equal(expectedPeer, m.Peer);
+            Assert.Equal(ipv6, m.Peer.IsIPv6);
+            Assert.Equal((ushort)rx.LocalEndPoint.Port, m.LocalPort);
+        });
+        Assert.Equal(Count, got);
+        Assert.All(seen, Assert.True);
+    }
+
+    [Theory]
+    [InlineData(false, 255)]
+    [InlineData(false, 64)]
+    [InlineData(true, 255)]
+    [InlineData(true, 64)]
+    public void ReceivedTtlIsSendersTtl(bool ipv6, int ttl)
+    {
+        using var rx = Loopback.Bind(ipv6);
+        using var tx = Loopback.Bind(ipv6, new UdpSocketOptions { SendTtl = ttl });
+        using var batch = new PacketBatch(4, 256);
+        tx.SendTo(new byte[40], Loopback.PeerOf(rx), -1);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        Assert.Equal(ttl, batch.Meta(0).Ttl);
+    }
+
+    [Fact]
+    public void TtlIsMinusOneWhenNotRequested()
+    {
+        using var rx = Loopback.Bind(false, new UdpSocketOptions { ReceiveTtl = false, ReceiveTrafficClass = false });
+        using var tx = Loopback.Bind(false, new UdpSocketOptions { SendTtl = 77 });
+        using var batch = new PacketBatch(4, 256);
+        tx.SendTo(new byte[40], Loopback.PeerOf(rx), 0xB8);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        Assert.Equal(-1, batch.Meta(0).Ttl);
+        Assert.Equal(-1, batch.Meta(0).TrafficClass);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void TrafficClassPerPacketIncludingEcn(bool ipv6, bool useBatchSend)
+    {
+        int[] classes = [0xB8, 0xB9, 0x00, 0x01, 0x2E << 2, 0xFF & ((0x0A << 2) | 0x02)];
+        using var rx = Loopback.Bind(ipv6);
+        using var tx = Loopback.Bind(ipv6);
+        using var send = new PacketBatch(classes.Length, 256);
+        using var recv = new PacketBatch(classes.Length, 256);
+        UdpPeer dest = Loopback.PeerOf(rx);
+        for (int i = 0; i < classes.Length; i++)
+        {
+            Loopback.FillPayload(send.Buffer(i), i, 64);
+            if (useBatchSend)
+            {
+                send.Meta(i) = new PacketMeta { Length = 64, Peer = dest, TrafficClass = classes[i] };
+            }
+            else
+            {
+                tx.SendTo(send.Buffer(i)[..64], dest, classes[i]);
+            }
+        }
+
+        if (useBatchSend)
+        {
+            Assert.Equal(classes.Length, tx.Send(send, classes.Length));
+        }
+
+        var received = new int[classes.Length];
+        Array.Fill(received, -2);
+        int got = Loopback.ReceiveAll(rx, recv, classes.Length, slot =>
+            received[BitConverter.ToInt32(recv.Buffer(slot))] = recv.Meta(slot).TrafficClass);
+        Assert.Equal(classes.Length, got);
+        Assert.Equal(classes, received);
+    }
+
+    [Fact]
+    public void DualStackSocketServesIPv4PeersAsIPv4()
+    {
+        using var rx = UdpTestSocket.Bind(new IPEndPoint(IPAddress.IPv6Any, 0), new UdpSocketOptions { DualStack = true });
+        using var tx = Loopback.Bind(false, new UdpSocketOptions { SendTtl = 200 });
+        using var batch = new PacketBatch(4, 256);
+        var dest = UdpPeer.From(new IPEndPoint(IPAddress.Loopback, rx.LocalEndPoint.Port));
+        tx.SendTo(new byte[10], dest, 0xB8);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        ref PacketMeta m = ref batch.Meta(0);
+        Assert.False(m.Peer.IsIPv6);
+        Assert.Equal(Loopback.PeerOf(tx), m.Peer);
+        Assert.Equal(200, m.Ttl);
+        Assert.Equal(0xB8, m.TrafficClass);
+
+        // Reply from the IPv6 socket to the IPv4 peer (IPv4-mapped on the wire) with a TOS cmsg.
+        using var reply = new PacketBatch(1, 64);
+        reply.Meta(0) = new PacketMeta { Length = 12, Peer = m.Peer, TrafficClass = 0x28 };
+        Assert.Equal(1, rx.Send(reply, 1));
+        using var back = new PacketBatch(1, 64);
+        Assert.Equal(1, tx.Receive(back, 2000));
+        Assert.Equal(12, back.Meta(0).Length);
+        Assert.Equal(0x28, back.Meta(0).TrafficClass);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KernelRxTimestampAfterWarmUpIsCloseToRealtime(bool ipv6)
+    {
+        using var rx = Loopback.Bind(ipv6);
+        using var tx = Loopback.Bind(ipv6);
+        using var batch = new PacketBatch(4, 256);
+        Assert.Equal(TimestampSource.Kernel, rx.RxTimestampSource);
+        UdpPeer dest = Loopback.PeerOf(rx);
+        tx.SendTo(new byte[8], dest, -1); // warm-up (may arrive without a timestamp)
+        Assert.Equal(1, rx.Receive(batch, 2000));
+
+        long before = RealtimeClock.UnixNanoseconds();
+        tx.SendTo(new byte[8], dest, -1);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        long after = RealtimeClock.UnixNanoseconds();
+        ref PacketMeta m = ref batch.Meta(0);
+        Assert.Equal(TimestampSource.Kernel, m.TimestampSource);
+        Assert.InRange(m.UnixNanoseconds, before - 1_000_000, after);
+        Assert.True(after - m.UnixNanoseconds < 5_000_000, $"timestamp {after - m.UnixNanoseconds} ns old");
+    }
+
+    [Fact]
+    public void WithoutRxTimestampingTheSourceIsUser()
+    {
+        using var rx = Loopback.Bind(false, new UdpSocketOptions { ReceiveTimestamps = false });
+        using var tx = Loopback.Bind(false);
+        using var batch = new PacketBatch(1, 64);
+        Assert.Equal(TimestampSource.User, rx.RxTimestampSource);
+        long before = RealtimeClock.UnixNanoseconds();
+        tx.SendTo(new byte[8], Loopback.PeerOf(rx), -1);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        Assert.Equal(TimestampSource.User, batch.Meta(0).TimestampSource);
+        Assert.InRange(batch.Meta(0).UnixNanoseconds, before, RealtimeClock.UnixNanoseconds());
+    }
+
+    [Fact]
+    public void OversizeDatagramIsFlaggedTruncatedAndExactFitIsNot()
+    {
+        using var rx = Loopback.Bind(false);
+        using var tx = Loopback.Bind(false);
+        using var batch = new PacketBatch(1, 64);
+        var big = new byte[200];
+        big.AsSpan().Fill(0x5A);
+        tx.SendTo(big, Loopback.PeerOf(rx), -1);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        Assert.True(batch.Meta(0).Truncated);
+        Assert.Equal(64, batch.Meta(0).Length);
+        Assert.True(batch.Buffer(0).IndexOfAnyExcept((byte)0x5A) < 0);
+
+        tx.SendTo(big.AsSpan(0, 64), Loopback.PeerOf(rx), -1);
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        Assert.False(batch.Meta(0).Truncated);
+        Assert.Equal(64, batch.Meta(0).Length);
+    }
+
+    [Fact]
+    public void TimeoutReturnsZero()
+    {
+        using var rx = Loopback.Bind(true);
+        using var batch = new PacketBatch(8, 256);
+        Assert.Equal(0, rx.Receive(batch, 0));
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(0, rx.Receive(batch, 100));
+        Assert.InRange(sw.ElapsedMilliseconds, 80, 2000);
+    }
+
+    [Fact]
+    public void BindToBusyPortThrowsAddressAlreadyInUse()
+    {
+        using var first = Loopback.Bind(false);
+        var ex = Assert.Throws<SocketException>(() => UdpTestSocket.Bind(first.LocalEndPoint, new UdpSocketOptions()));
+        Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketErrorCode);
+    }
+
+    [Fact]
+    public void ConnectedSenderUsesDefaultPeer()
+    {
+        using var rx = Loopback.Bind(false);
+        using var tx = Loopback.Bind(false);
+        tx.Connect(Loopback.PeerOf(rx));
+        using var batch = new PacketBatch(2, 64);
+        batch.Meta(0) = new PacketMeta { Length = 5, TrafficClass = -1 }; // default peer: connected destination
+        Assert.Equal(1, tx.Send(batch, 1));
+        Assert.Equal(1, rx.Receive(batch, 2000));
+        Assert.Equal(5, batch.Meta(0).Length);
+        Assert.Equal(Loopback.PeerOf(tx), batch.Meta(0).Peer);
+    }
+
+    [Fact]
+    public void DisposedSocketThrowsObjectDisposed()
+    {
+        var rx = Loopback.Bind(false);
+        using var batch = new PacketBatch(1, 64);
+        rx.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => rx.Receive(batch, 0));
+    }
+}

@@ -1,0 +1,145 @@
+using TwampProbe.Protocol.Statistics;
+using Xunit;
+
+namespace TwampProbe.Protocol.Tests.Statistics;
+
+public class SessionStatisticsTests
+{
+    /// <summary>A sample with T1 = seq·1 ms and given one-way delays (ns) and turnaround.</summary>
+    static ReplySample S(uint seq, long forward = 100_000, long turnaround = 10_000, long backward = 50_000,
+        bool senderSync = true, bool reflectorSync = true, int fwdTtl = 255, int backTtl = 64, int tc = 0xB8)
+    {
+        long t1 = 1_000_000_000 + seq * 1_000_000L;
+        long t2 = t1 + forward, t3 = t2 + turnaround, t4 = t3 + backward;
+        return new ReplySample(seq, seq, t1, t2, t3, t4, senderSync, reflectorSync, 1e-6, 1e-6, fwdTtl, backTtl, tc, 1);
+    }
+
+    static SessionStatistics Of(int sent, params ReplySample[] samples)
+    {
+        var s = new SessionStatistics { PacketsSent = sent };
+        foreach (var x in samples) s.Add(x);
+        return s;
+    }
+
+    [Fact]
+    public void RoundTripSubtractsTheReflectorTurnaround()
+    {
+        var r = new ReplySample(0, 0, T1: 1_000, T2: 501_000, T3: 511_000, T4: 1_000_000, true, true, 0, 0, -1, -1, -1, 0);
+        Assert.Equal((1_000_000 - 1_000) - (511_000 - 501_000), r.RoundTripNs);
+        Assert.Equal((10_000, 500_000, 489_000), (r.TurnaroundNs, r.ForwardNs, r.BackwardNs));
+    }
+
+    [Fact]
+    public void MissingSequenceNumbersCountAsLost()
+    {
+        var s = Of(5, S(0), S(1), S(3));
+        Assert.Equal((3, 2), (s.PacketsReceived, s.Lost));
+        Assert.Equal(40.0, s.LossPercent);
+    }
+
+    [Fact]
+    public void NoPacketsSentMeansZeroLoss() => Assert.Equal(0.0, Of(0).LossPercent);
+
+    [Fact]
+    public void DuplicateIsCountedOnceAndNotAsReceived()
+    {
+        var s = new SessionStatistics { PacketsSent = 2 };
+        Assert.True(s.Add(S(0)));
+        Assert.True(s.Add(S(1)));
+        Assert.False(s.Add(S(1, forward: 999_999)));
+        Assert.Equal((2, 1, 0), (s.PacketsReceived, s.Duplicates, s.Lost));
+        Assert.Equal(2, s.Samples.Count);
+        Assert.Equal(100.0, s.ForwardUs.Max);
+    }
+
+    [Fact]
+    public void SequenceWithOneLateArrivalHasOneReorderedPacket()
+    {
+        // RFC 4737 §3.3: 0,1,3,2,4 → only 2 arrives below NextExp (4).
+        Assert.Equal(1, Of(5, S(0), S(1), S(3), S(2), S(4)).Reordered);
+    }
+
+    [Fact]
+    public void EarlyArrivalAfterALossIsNotReordering() => Assert.Equal(0, Of(5, S(0), S(2), S(4)).Reordered);
+
+    [Fact]
+    public void OnePacketOvertakingManyCountsEachLaterArrival() =>
+        Assert.Equal(3, Of(5, S(4), S(0), S(1), S(2)).Reordered);
+
+    [Fact]
+    public void PercentilesUseNearestRank()
+    {
+        var sum = Summary.Of(Enumerable.Range(1, 100).Select(i => (double)i));
+        Assert.Equal((100, 1.0, 50.0, 95.0, 99.0, 100.0, 50.5), (sum.Count, sum.Min, sum.Median, sum.P95, sum.P99, sum.Max, sum.Mean));
+    }
+
+    [Fact]
+    public void NearestRankOfFewValuesTakesTheNextHigherValue()
+    {
+        // 5 values: p50 rank ceil(2.5) = 3, p95 rank ceil(4.75) = 5.
+        var sum = Summary.Of([50, 10, 40, 20, 30]);
+        Assert.Equal((30.0, 50.0), (sum.Median, sum.P95));
+    }
+
+    [Fact]
+    public void EmptySummaryIsNaN()
+    {
+        var sum = Summary.Of([]);
+        Assert.Equal(0, sum.Count);
+        Assert.True(double.IsNaN(sum.Median));
+    }
+
+    [Fact]
+    public void RoundTripSummaryIsInMicroseconds()
+    {
+        var s = Of(3, S(0, forward: 100_000, turnaround: 5_000, backward: 100_000), S(1, forward: 200_000, backward: 100_000), S(2, forward: 300_000, backward: 100_000));
+        Assert.Equal((200.0, 300.0, 400.0), (s.RoundTripUs.Min, s.RoundTripUs.Median, s.RoundTripUs.Max));
+    }
+
+    [Fact]
+    public void IpdvComparesOnlyConsecutiveSequenceNumbers()
+    {
+        // 0 → 1 differ by 30 µs; 3 follows a loss of 2, so 1 → 3 (500 µs apart) is no IPDV pair; 3 → 4 differ by 10 µs.
+        var s = Of(5, S(0, forward: 100_000), S(1, forward: 130_000), S(3, forward: 630_000), S(4, forward: 620_000));
+        var ipdv = s.ForwardIpdvUs;
+        Assert.Equal(2, ipdv.Count);
+        Assert.Equal((10.0, 30.0), (ipdv.Min, ipdv.Max));
+    }
+
+    [Fact]
+    public void IpdvUsesSequenceOrderNotArrivalOrder()
+    {
+        var s = Of(3, S(1, forward: 150_000), S(0, forward: 100_000), S(2, forward: 150_000));
+        Assert.Equal((2, 0.0, 50.0), (s.ForwardIpdvUs.Count, s.ForwardIpdvUs.Min, s.ForwardIpdvUs.Max));
+    }
+
+    [Fact]
+    public void ModeReportsTheMostFrequentValueAndConsistency()
+    {
+        Assert.Equal((64, false), SessionStatistics.Mode([64, 63, 64, -1]));
+        Assert.Equal((255, true), SessionStatistics.Mode([255, -1, 255]));
+        Assert.Null(SessionStatistics.Mode([-1, -1]));
+    }
+
+    [Fact]
+    public void ModeTieGoesToTheSmallerValue() => Assert.Equal((3, false), SessionStatistics.Mode([5, 3, 5, 3]));
+
+    [Fact]
+    public void TtlAndDscpModesComeFromTheSamples()
+    {
+        var s = Of(3, S(0, backTtl: 64, tc: 0xB8), S(1, backTtl: 63, tc: 0xB8), S(2, backTtl: 64, tc: 0xB9));
+        Assert.Equal((64, false), s.BackwardTtl);
+        Assert.Equal((255, true), s.ForwardTtl);
+        Assert.Equal((46, true), s.ReflectedDscp);
+        Assert.Equal((0, false), s.ReflectedEcn);
+    }
+
+    [Fact]
+    public void OneWayIsReliableOnlyWhenEverySampleIsSynchronized()
+    {
+        Assert.True(Of(2, S(0), S(1)).OneWayReliable);
+        Assert.False(Of(2, S(0), S(1, reflectorSync: false)).OneWayReliable);
+        Assert.False(Of(2, S(0, senderSync: false), S(1)).OneWayReliable);
+        Assert.False(Of(2).OneWayReliable);
+    }
+}
