@@ -79,12 +79,28 @@ public sealed partial class ServerConnection : IDisposable
             TearDown();
             Log.Info($"control {_remote}: mode={(_mode == TwampModes.None ? "-" : _mode.Name())}" +
                      $"{(_identity.Length > 0 ? $" key={_identity}" : "")} sessions={_sessionsAccepted}" +
-                     $" reflected={_reflected} dropped={_dropped}: {_outcome}");
+                     $" reflected={_reflected} {DroppedText()}: {_outcome}");
         }
     }
 
     int _sessionsAccepted;
-    long _reflected, _dropped;
+    long _reflected;
+    readonly long[] _dropped = new long[Enum.GetValues<DropReason>().Length];
+
+    void Account(ReflectorSession s)
+    {
+        _reflected += Volatile.Read(ref s.Reflected);
+        for (int i = 0; i < _dropped.Length; i++) _dropped[i] += Volatile.Read(ref s.Dropped[i]);
+    }
+
+    /// <summary>"dropped=3 (bad-hmac=2 runt=1)" — only the reasons that occurred.</summary>
+    string DroppedText()
+    {
+        long total = _dropped.Sum();
+        if (total == 0) return "dropped=0";
+        var parts = Enum.GetValues<DropReason>().Where(r => _dropped[(int)r] > 0).Select(r => $"{DropReasons.Name(r)}={_dropped[(int)r]}");
+        return $"dropped={total} ({string.Join(" ", parts)})";
+    }
 
     void Touch() => Volatile.Write(ref _lastActivityNs, RealtimeClock.UnixNanoseconds());
 
@@ -117,6 +133,7 @@ public sealed partial class ServerConnection : IDisposable
                     }
                     if (s.State == SessionState.Stopping && now > s.StopDeadlineNs)
                     {
+                        Account(s);
                         Release(_sessions[i]);
                         _sessions.RemoveAt(i);
                     }
@@ -133,8 +150,6 @@ public sealed partial class ServerConnection : IDisposable
 
     void Release(SessionEntry e)
     {
-        _reflected += e.Session.Reflected;
-        _dropped += e.Session.DroppedTotal;
         _ctx.Engine.Detach(e.Socket, e.Session);
         e.Session.Dispose();
         _ctx.ReleaseSession();
@@ -152,6 +167,7 @@ public sealed partial class ServerConnection : IDisposable
             long now = RealtimeClock.UnixNanoseconds();
             foreach (var e in _sessions)
             {
+                Account(e.Session);
                 if (e.Session.State == SessionState.Stopping && e.Session.StopDeadlineNs > now) lingering.Add(e);
                 else Release(e);
             }

@@ -18,3 +18,18 @@ public enum DropReason
     /// <summary>TWAMP Light: source not in the allow-list.</summary>
     NotAllowed,
 }
+
+public static class DropReasons
+{
+    public static string Name(DropReason r) => r switch
+    {
+        DropReason.Runt => "runt",
+        DropReason.Truncated => "truncated",
+        DropReason.BadHmac => "bad-hmac",
+        DropReason.UnknownSender => "unknown-sender",
+        DropReason.NotStarted => "not-started",
+        DropReason.AfterStop => "after-stop",
+        DropReason.NotAllowed => "not-allowed",
+        _ => r.ToString(),
+    };
+}

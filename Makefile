@@ -1,0 +1,53 @@
+# TwampProbe — see README.md. `make demo` and `make test` work on a fresh Debian 12 with the .NET 10 SDK.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+RID ?= linux-x64
+CONFIG ?= Release
+OUT := out/$(RID)
+BIN := $(OUT)/twampprobe
+SRC := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
+
+# Debian packages the tests need, installed only when missing.
+TEST_DEBS := tshark iproute2 gcc python3
+CROSS_DEBS := clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static zlib1g-dev
+
+.PHONY: all build publish demo test test-unit test-e2e deps deps-cross bench image clean
+
+all: publish
+
+build:
+	$(DOTNET) build TwampProbe.sln -c $(CONFIG) -nologo -v q
+
+publish: $(BIN)
+
+$(BIN): $(SRC)
+	$(DOTNET) publish src/TwampProbe/TwampProbe.csproj -c $(CONFIG) -r $(RID) -o $(OUT) -nologo -v q -p:TreatWarningsAsErrors=true
+	@rm -f $(OUT)/*.dbg
+	@ls -l $(BIN)
+
+deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
+
+deps-cross:
+	@missing=""; for p in $(CROSS_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
+
+demo: publish
+	scripts/demo.sh $(BIN)
+
+test: deps publish
+	$(DOTNET) test TwampProbe.sln -c $(CONFIG) -nologo -v q --logger "console;verbosity=minimal" -e TWAMPPROBE_BIN=$(abspath $(BIN))
+
+bench: publish
+	scripts/bench.sh $(BIN)
+
+image:
+	scripts/make-image.sh $(BOARD)
+
+clean:
+	rm -rf out src/*/bin src/*/obj tests/*/bin tests/*/obj

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace TwampProbe.EndToEnd.Tests;
+
+/// <summary>Locates and runs the published twampprobe binary.</summary>
+public static partial class Binary
+{
+    public static string Path
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("TWAMPPROBE_BIN");
+            if (!string.IsNullOrEmpty(env)) return env;
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "TwampProbe.sln"))) dir = dir.Parent;
+            var path = System.IO.Path.Combine(dir?.FullName ?? ".", "out", "linux-x64", "twampprobe");
+            if (!File.Exists(path)) throw new InvalidOperationException($"published binary not found at {path}: run 'make publish' (make test does)");
+            return path;
+        }
+    }
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(string args, int timeoutMs = 60_000, string? workDir = null) => RunFile(Path, args, timeoutMs, workDir);
+
+    public static Result RunFile(string file, string args, int timeoutMs = 60_000, string? workDir = null)
+    {
+        var psi = new ProcessStartInfo(file, args)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = workDir ?? Environment.CurrentDirectory,
+        };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutMs)) { p.Kill(); throw new TimeoutException($"{file} {args} did not finish in {timeoutMs} ms"); }
+        p.WaitForExit();
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>A TCP port free right now on loopback.</summary>
+    public static int FreeTcpPort(AddressFamily family = AddressFamily.InterNetwork)
+    {
+        using var l = new TcpListener(family == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    static int _range = 40000 + Environment.ProcessId % 100 * 200;
+
+    /// <summary>A block of UDP ports for one server's test-port range.</summary>
+    public static (int Low, int High) PortRange(int size = 50)
+    {
+        int low = Interlocked.Add(ref _range, size) - size;
+        return (low, low + size - 1);
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int sig);
+
+    public static void Signal(Process p, int signal) => kill(p.Id, signal);
+    public const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
+
+    public static string WriteKeyFile(string dir, string identity, string passphrase, string mode = "600")
+    {
+        var path = System.IO.Path.Combine(dir, "keys.pfs");
+        File.WriteAllText(path, $"# test keys\n{identity}\t{Convert.ToHexString(Encoding.UTF8.GetBytes(passphrase)).ToLowerInvariant()}\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32(mode, 8));
+        return path;
+    }
+}

@@ -1,0 +1,104 @@
+using Xunit;
+
+namespace TwampProbe.EndToEnd.Tests;
+
+/// <summary>What the operator sees when things go wrong: distinct exit codes and messages that say what to do.</summary>
+[Collection("binary")]
+public sealed class ExitCodeTests
+{
+    [Fact]
+    public void NoServerIsANetworkFailureWithExitCode5()
+    {
+        int port = Binary.FreeTcpPort();
+        var r = Binary.Run($"ping -c 1 127.0.0.1:{port}");
+        Assert.Equal(5, r.ExitCode);
+        Assert.Contains("connection refused", r.Stderr);
+    }
+
+    [Fact]
+    public void WrongSecretIsARefusalWithExitCode4NamingTheIdentity()
+    {
+        using var dir = new TempDir();
+        var keys = Binary.WriteKeyFile(dir.Path, "alice", "right");
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--keyfile {keys} --test-ports {lo}-{hi}");
+        var wrongDir = Directory.CreateDirectory(dir.File("client")).FullName;
+        var wrong = Binary.WriteKeyFile(wrongDir, "alice", "wrong");
+        var r = Binary.Run($"ping -c 1 -m auth -u alice -k {wrong} {server.Endpoint}");
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains("rejected the key identity 'alice'", r.Stderr);
+        Assert.Contains("Accept=1", r.Stderr);
+        Assert.True(server.WaitForLog(l => l.Contains("wrong shared secret for 'alice'"), TimeSpan.FromSeconds(3)), server.LogText);
+        // The server keeps serving everyone else.
+        Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 -m auth -u alice -k {keys} {server.Endpoint}").ExitCode);
+    }
+
+    [Fact]
+    public void ModeTheServerDoesNotOfferIsARefusalWithExitCode4()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+        using var dir = new TempDir();
+        var keys = Binary.WriteKeyFile(dir.Path, "alice", "x");
+        var r = Binary.Run($"ping -c 1 -m enc -u alice -k {keys} {server.Endpoint}");
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains("no common mode", r.Stderr);
+    }
+
+    [Fact]
+    public void BadFlagIsAUsageErrorWithExitCode2()
+    {
+        var r = Binary.Run("ping -D 64 127.0.0.1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("-D", r.Stderr);
+    }
+
+    [Fact]
+    public void BadConfigRefusesToStartWithExitCode3NamingFileAndLine()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        File.WriteAllText(conf, "# comment\nlisten 127.0.0.1:9\ntest-ports 9000-8000\n");
+        var r = Binary.Run($"serve -c {conf}");
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains($"{conf}:3: test-ports", r.Stderr);
+        var check = Binary.Run($"check-config -c {conf}");
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains($"{conf}:3", check.Stderr);
+    }
+
+    [Fact]
+    public void KeyFileReadableByOthersRefusesToStart()
+    {
+        using var dir = new TempDir();
+        var keys = Binary.WriteKeyFile(dir.Path, "alice", "x", mode: "644");
+        var r = Binary.Run($"serve --listen 127.0.0.1:{Binary.FreeTcpPort()} --keyfile {keys}");
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("chmod 600", r.Stderr);
+        Assert.Contains(keys, r.Stderr);
+    }
+
+    [Fact]
+    public void SigtermStopsTheServerWithExitCode0WithinASecond()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(0, server.Stop(timeoutMs: 1000));
+        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public void AllPacketsLostIsExitCode1()
+    {
+        // A Light "reflector" that never answers: a bound UDP socket that reads nothing.
+        using var silent = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int port = ((System.Net.IPEndPoint)silent.Client.LocalEndPoint!).Port;
+        var r = Binary.Run($"ping --light -c 3 -i 0.01 -L 0.2 127.0.0.1:{port}");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("3 sent, 0 received, 3 lost", r.Stdout);
+    }
+}
+
+[CollectionDefinition("binary")]
+public sealed class BinaryCollection;
