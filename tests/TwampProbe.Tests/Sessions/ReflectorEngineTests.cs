@@ -1,0 +1,275 @@
+using System.Net;
+using TwampProbe.Config;
+using TwampProbe.Control;
+using TwampProbe.Linux.Time;
+using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Test;
+using TwampProbe.Sessions;
+using TwampProbe.Tests.Support;
+using Xunit;
+
+namespace TwampProbe.Tests.Sessions;
+
+/// <summary>The reflector data path on real loopback UDP (RFC 5357 §4.2, App. I). Test ports 30400-30459.</summary>
+public sealed class ReflectorEngineTests : IDisposable
+{
+    const int Low = 30400, High = 30449, LightPort = 30455;
+    readonly TestServer _server = new(Low, High);
+
+    public void Dispose() => _server.Dispose();
+
+    long Dropped(DropReason reason) => Volatile.Read(ref _server.Engine.Dropped[(int)reason]);
+
+    void WaitForDrop(DropReason reason, long before)
+    {
+        long deadline = Environment.TickCount64 + 2000;
+        while (Dropped(reason) <= before && Environment.TickCount64 < deadline) Thread.Sleep(10);
+        Assert.True(Dropped(reason) > before, $"{reason} counter did not increase");
+    }
+
+    async Task<(ControlClient Client, int Port, byte[] Sid)> SessionAsync(TwampModes mode, TestSender sender, uint padding,
+        int dscp = 0, bool start = true, bool zeroAddresses = false)
+    {
+        var (client, _, _) = await _server.SetUpAsync(mode);
+        var request = TestServer.Request(sender.Port, padding: padding, dscp: dscp);
+        if (zeroAddresses) request = request with { SenderAddress = null, ReceiverAddress = null };
+        var answer = await client.RequestSessionAsync(request, TestServer.Timeout());
+        Assert.Equal(AcceptCode.Ok, answer.Accept);
+        if (start) Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
+        return (client, answer.Port, answer.Sid);
+    }
+
+    static NtpTimestamp Now() => NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+
+    [Theory]
+    [InlineData(27)]
+    [InlineData(100)]
+    public async Task UnauthenticatedPacketIsReflectedWithCopiedFieldsAndSameLength(int padding)
+    {
+        using var sender = new TestSender(ttl: 64);
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, (uint)padding);
+        var layout = TestPacketLayout.Unauthenticated;
+        var t1 = Now();
+        var before = Now();
+
+        sender.SendTo(TestSender.Packet(layout, padding, 4242, t1), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.Equal(layout.SenderHeader + padding, reply.Data.Length);
+        var r = new ReflectorPacket(reply.Data, layout);
+        Assert.Equal(0u, r.SequenceNumber); // the reflector's own counter starts at 0
+        Assert.Equal(4242u, r.SenderSequenceNumber);
+        Assert.Equal(t1, r.SenderTimestamp);
+        Assert.Equal(0x8001, r.SenderErrorEstimate.Value);
+        Assert.Equal(64, r.SenderTtl);
+        Assert.InRange(r.ReceiveTimestamp.Value, before.Value, Now().Value);
+        Assert.True(r.Timestamp.Value >= r.ReceiveTimestamp.Value);
+        Assert.Equal(255, reply.Meta.Ttl); // the reflector sends with TTL 255
+        Assert.Equal(port, reply.Meta.Peer.Port);
+    }
+
+    [Fact]
+    public async Task ReflectorSequenceNumberCountsUpPerSession()
+    {
+        using var sender = new TestSender();
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27);
+        var layout = TestPacketLayout.Unauthenticated;
+
+        var sequences = new List<uint>();
+        for (uint i = 0; i < 3; i++)
+        {
+            sender.SendTo(TestSender.Packet(layout, 27, 100 + i, Now()), port);
+            var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+            sequences.Add(new ReflectorPacket(reply.Data, layout).SequenceNumber);
+        }
+
+        Assert.Equal([0u, 1u, 2u], sequences);
+    }
+
+    [Fact]
+    public async Task ShortPaddingGivesAReplyOfTheReflectorMinimumSize()
+    {
+        using var sender = new TestSender();
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 0);
+
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 0, 1, Now()), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.Equal(TestPacketLayout.Unauthenticated.ReflectorHeader, reply.Data.Length);
+    }
+
+    [Fact]
+    public async Task AuthenticatedPacketIsReflectedWithAValidHmac()
+    {
+        using var sender = new TestSender(ttl: 64);
+        var (client, port, sid) = await SessionAsync(TwampModes.Authenticated, sender, 64);
+        using var crypto = new TestPacketCrypto(client.Keys!, sid, TestSecurity.Authenticated);
+        var layout = TestPacketLayout.Authenticated;
+        var t1 = Now();
+
+        sender.SendTo(TestSender.Packet(layout, 64, 7, t1, crypto), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.Equal(112, reply.Data.Length);
+        Assert.True(crypto.UnprotectReflector(reply.Data), "reply HMAC does not verify");
+        var r = new ReflectorPacket(reply.Data, layout);
+        Assert.Equal(7u, r.SenderSequenceNumber);
+        Assert.Equal(t1, r.SenderTimestamp);
+        Assert.Equal(64, r.SenderTtl);
+    }
+
+    [Fact]
+    public async Task EncryptedPacketIsReflectedAndDecryptsWithTheSessionKeys()
+    {
+        using var sender = new TestSender(ttl: 64);
+        var (client, port, sid) = await SessionAsync(TwampModes.Encrypted, sender, 64);
+        using var crypto = new TestPacketCrypto(client.Keys!, sid, TestSecurity.Encrypted);
+        var layout = TestPacketLayout.Encrypted;
+        var t1 = Now();
+
+        sender.SendTo(TestSender.Packet(layout, 64, 9, t1, crypto), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.True(crypto.UnprotectReflector(reply.Data), "reply HMAC does not verify");
+        var r = new ReflectorPacket(reply.Data, layout);
+        Assert.Equal(9u, r.SenderSequenceNumber);
+        Assert.Equal(t1, r.SenderTimestamp);
+        Assert.Equal(64, r.SenderTtl);
+    }
+
+    [Fact]
+    public async Task AuthenticatedPacketWithCorruptedHmacIsDroppedAndCounted()
+    {
+        using var sender = new TestSender();
+        var (client, port, sid) = await SessionAsync(TwampModes.Authenticated, sender, 64);
+        using var crypto = new TestPacketCrypto(client.Keys!, sid, TestSecurity.Authenticated);
+        var packet = TestSender.Packet(TestPacketLayout.Authenticated, 64, 1, Now(), crypto);
+        packet[TestPacketLayout.Authenticated.SenderHmac + 3] ^= 0x10;
+        long before = Dropped(DropReason.BadHmac);
+
+        sender.SendTo(packet, port);
+
+        Assert.Null(sender.Receive(300));
+        WaitForDrop(DropReason.BadHmac, before);
+        // A good packet right after is still reflected: the session lives on.
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Authenticated, 64, 2, Now(), crypto), port);
+        Assert.NotNull(sender.Receive());
+    }
+
+    [Fact]
+    public async Task RuntIsDroppedAndCounted()
+    {
+        using var sender = new TestSender();
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27);
+        long before = Dropped(DropReason.Runt);
+
+        sender.SendTo(new byte[] { 0, 0, 0, 1, 0 }, port);
+
+        Assert.Null(sender.Receive(300));
+        WaitForDrop(DropReason.Runt, before);
+    }
+
+    [Fact]
+    public async Task PacketFromAnotherSourcePortIsDroppedAsUnknownSender()
+    {
+        using var sender = new TestSender();
+        using var stranger = new TestSender();
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27);
+        long before = Dropped(DropReason.UnknownSender);
+
+        stranger.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
+
+        Assert.Null(stranger.Receive(300));
+        WaitForDrop(DropReason.UnknownSender, before);
+    }
+
+    [Fact]
+    public async Task PacketBeforeStartSessionsIsDroppedAsNotStarted()
+    {
+        using var sender = new TestSender();
+        var (client, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27, start: false);
+        long before = Dropped(DropReason.NotStarted);
+
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
+
+        Assert.Null(sender.Receive(300));
+        WaitForDrop(DropReason.NotStarted, before);
+        Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 2, Now()), port);
+        Assert.NotNull(sender.Receive());
+    }
+
+    [Fact]
+    public async Task PacketAfterStopSessionsAndTimeoutIsDropped()
+    {
+        using var sender = new TestSender();
+        var (client, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27);
+        await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());
+        await Task.Delay(100); // Timeout 0: nothing after Stop-Sessions is reflected
+
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
+
+        Assert.Null(sender.Receive(300));
+    }
+
+    [Fact]
+    public async Task ReplyCarriesTheRequestedDscp()
+    {
+        using var sender = new TestSender();
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27, dscp: 46);
+
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.Equal(46, reply.Meta.TrafficClass >> 2);
+    }
+
+    [Fact]
+    public async Task ZeroAddressesInTheRequestReflectToTheControlConnectionsAddress()
+    {
+        using var sender = new TestSender();
+        var (_, port, sid) = await SessionAsync(TwampModes.Unauthenticated, sender, 27, zeroAddresses: true);
+        Assert.Equal(IPAddress.Loopback.GetAddressBytes(), sid[..4]); // SID starts with the receiver address
+
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 5, Now()), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.Equal(5u, new ReflectorPacket(reply.Data, TestPacketLayout.Unauthenticated).SenderSequenceNumber);
+        Assert.Equal(IPAddress.Loopback, reply.Meta.Peer.ToAddress());
+    }
+
+    [Fact]
+    public void LightReflectorCopiesTheSendersSequenceNumber()
+    {
+        using var sender = new TestSender(ttl: 64);
+        _server.Engine.Open(new IPEndPoint(IPAddress.Loopback, LightPort), new LightReflector([AddressPrefix.Parse("127.0.0.0/8")]));
+        var layout = TestPacketLayout.Unauthenticated;
+        var t1 = Now();
+
+        sender.SendTo(TestSender.Packet(layout, 27, 123456, t1), LightPort);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+        sender.SendTo(TestSender.Packet(layout, 27, 99, t1), LightPort);
+        var second = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no second reply");
+
+        var r = new ReflectorPacket(reply.Data, layout);
+        Assert.Equal(123456u, r.SequenceNumber);
+        Assert.Equal(123456u, r.SenderSequenceNumber);
+        Assert.Equal(t1, r.SenderTimestamp);
+        Assert.Equal(64, r.SenderTtl);
+        Assert.Equal(99u, new ReflectorPacket(second.Data, layout).SequenceNumber);
+    }
+
+    [Fact]
+    public void LightReflectorDropsSourcesOutsideTheAllowList()
+    {
+        using var sender = new TestSender();
+        _server.Engine.Open(new IPEndPoint(IPAddress.Loopback, LightPort + 1), new LightReflector([AddressPrefix.Parse("10.0.0.0/8")]));
+        long before = Dropped(DropReason.NotAllowed);
+
+        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), LightPort + 1);
+
+        Assert.Null(sender.Receive(300));
+        WaitForDrop(DropReason.NotAllowed, before);
+    }
+}
