@@ -21,8 +21,17 @@ public readonly record struct ReplySample(
     /// <summary>Where T4 came from: 0 user space, 1 kernel, 2 hardware.</summary>
     byte T4Source)
 {
+    /// <summary>RFC 7750: TOS/traffic-class byte as the reflector received it, -1 unknown.</summary>
+    public int ForwardTrafficClass { get; init; } = -1;
+    /// <summary>T1 as the kernel/NIC stamped the departure (0 when no TX timestamp came back).</summary>
+    public long T1Transmit { get; init; }
+    public byte T1Source { get; init; }
+
+    /// <summary>The departure time used locally: the TX timestamp when there is one, else T1.</summary>
+    public long Departure => T1Transmit != 0 ? T1Transmit : T1;
+
     /// <summary>Round trip less the reflector's turnaround: (T4 − T1) − (T3 − T2) (RFC 5357 §4.1).</summary>
-    public long RoundTripNs => (T4 - T1) - (T3 - T2);
+    public long RoundTripNs => (T4 - Departure) - (T3 - T2);
     public long TurnaroundNs => T3 - T2;
     public long ForwardNs => T2 - T1;
     public long BackwardNs => T4 - T3;

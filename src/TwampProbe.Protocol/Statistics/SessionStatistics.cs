@@ -76,4 +76,9 @@ public sealed class SessionStatistics
     public (int Value, bool Consistent)? BackwardTtl => Mode(_samples.Select(s => s.BackwardTtl));
     public (int Value, bool Consistent)? ReflectedDscp => Mode(_samples.Select(s => s.ReplyTrafficClass < 0 ? -1 : s.ReplyTrafficClass >> 2));
     public (int Value, bool Consistent)? ReflectedEcn => Mode(_samples.Select(s => s.ReplyTrafficClass < 0 ? -1 : s.ReplyTrafficClass & 3));
+    /// <summary>RFC 7750: DSCP/ECN as they arrived at the reflector (forward-path remarking shows here).</summary>
+    public (int Value, bool Consistent)? ForwardDscp => Mode(_samples.Select(s => s.ForwardTrafficClass < 0 ? -1 : s.ForwardTrafficClass >> 2));
+    public (int Value, bool Consistent)? ForwardEcn => Mode(_samples.Select(s => s.ForwardTrafficClass < 0 ? -1 : s.ForwardTrafficClass & 3));
+    /// <summary>Share of samples whose departure time is a kernel/hardware TX timestamp.</summary>
+    public double TransmitTimestampShare => _samples.Count == 0 ? 0 : (double)_samples.Count(s => s.T1Transmit != 0) / _samples.Count;
 }

@@ -14,6 +14,9 @@ public enum TwampModes : uint
     /// <summary>8: RFC 5618 mixed mode: encrypted control, unauthenticated test packets.</summary>
     Mixed = 8,
 
+    /// <summary>256: RFC 7750 DSCP and ECN Monitoring — the reflector reports the DSCP and ECN it received.</summary>
+    DscpEcnMonitoring = 256,
+
     /// <summary>The four base security modes this implementation serves.</summary>
     SecurityModes = Unauthenticated | Authenticated | Encrypted | Mixed,
 }
@@ -25,6 +28,9 @@ public static class TwampModesExtensions
         (mode & (TwampModes.Authenticated | TwampModes.Encrypted | TwampModes.Mixed)) != 0;
 
     /// <summary>The test-packet format: authenticated/encrypted formats only in modes 2 and 4.</summary>
+    /// <summary>Extension bits this implementation negotiates (OR-ed with one security mode).</summary>
+    public const TwampModes SupportedExtensions = TwampModes.DscpEcnMonitoring;
+
     public static TestSecurity TestSecurity(this TwampModes mode) => (mode & TwampModes.SecurityModes) switch
     {
         TwampModes.Authenticated => Wire.TestSecurity.Authenticated,
@@ -38,6 +44,8 @@ public static class TwampModesExtensions
         var m = (uint)(mode & TwampModes.SecurityModes);
         return m != 0 && (m & (m - 1)) == 0;
     }
+
+    public static bool HasDscpEcnMonitoring(this TwampModes mode) => (mode & TwampModes.DscpEcnMonitoring) != 0;
 
     public static string Name(this TwampModes mode) => (mode & TwampModes.SecurityModes) switch
     {

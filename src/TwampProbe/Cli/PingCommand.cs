@@ -50,7 +50,7 @@ public static class PingCommand
         var senderOptions = new SenderOptions
         {
             Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), Padding = o.Padding, ZeroPadding = o.ZeroPadding,
-            Dscp = o.Dscp, Ttl = o.Ttl, LossTimeout = TimeSpan.FromSeconds(o.LossTimeoutSeconds), PerPacket = o.PerPacket, Cpu = o.Cpu,
+            Dscp = o.Dscp, Ecn = o.Ecn, Ttl = o.Ttl, LossTimeout = TimeSpan.FromSeconds(o.LossTimeoutSeconds), PerPacket = o.PerPacket, Cpu = o.Cpu,
         };
         var report = new PingReport(o, output);
 
@@ -67,6 +67,7 @@ public static class PingCommand
         KeyFile keys = KeyFile.Empty;
         if (o.KeyFile is not null) keys = KeyFiles.Load(o.KeyFile, requirePrivate: false);
         using var client = await ControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        client.RequestDscpEcnMonitoring = o.DscpEcnMonitoring;
         using var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         setupTimeout.CancelAfter(TimeSpan.FromSeconds(30));
         await client.SetupAsync(o.Modes!, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false);
@@ -75,7 +76,8 @@ public static class PingCommand
         var localAddress = o.Source ?? client.LocalEndPoint.Address;
         if (localAddress.IsIPv4MappedToIPv6) localAddress = localAddress.MapToIPv4();
         var serverAddress = server.Address.IsIPv4MappedToIPv6 ? server.Address.MapToIPv4() : server.Address;
-        using var sender = new SessionSender(localAddress, senderOptions with { Security = security }, clock);
+        using var sender = new SessionSender(localAddress,
+            senderOptions with { Security = security, DscpEcnMonitoring = client.Mode.HasDscpEcnMonitoring() }, clock);
         long now = RealtimeClock.UnixNanoseconds();
         var request = new RequestTwSession
         {

@@ -24,6 +24,8 @@ public sealed record PingOptions
     public bool PerPacket { get; init; }
     public uint MaxCount { get; init; } = ServerGreeting.DefaultMaximumCount;
     public int? Cpu { get; init; }
+    public int Ecn { get; init; }
+    public bool DscpEcnMonitoring { get; init; } = true;
 
     public static PingOptions Parse(string[] args)
     {
@@ -52,6 +54,8 @@ public sealed record PingOptions
                     break;
                 case "--ttl": o.Ttl = r.Int(flag, 1, 255); break;
                 case "--cpu": o.Cpu = r.Int(flag, 0, 1023); break;
+                case "--ecn": o.Ecn = r.Int(flag, 0, 3); break;
+                case "--no-dscp-ecn": r.NoValue(flag); o.NoDscpEcn = true; break;
                 case "--max-count": o.MaxCount = (uint)r.Int(flag, 1024, int.MaxValue); break;
                 case "--light": r.NoValue(flag); o.Light = true; break;
                 case "--zero-padding": r.NoValue(flag); o.ZeroPadding = true; break;
@@ -73,12 +77,14 @@ public sealed record PingOptions
             Modes = o.Modes ?? defaultModes, Identity = o.Identity, KeyFile = o.KeyFile, RequestedPort = o.Port,
             LossTimeoutSeconds = o.LossTimeout, Source = o.Source, Ttl = o.Ttl, Light = o.Light, ZeroPadding = o.ZeroPadding,
             Json = o.Json, PerPacket = o.PerPacket, MaxCount = o.MaxCount, Cpu = o.Cpu,
+            Ecn = o.Ecn, DscpEcnMonitoring = !o.NoDscpEcn,
         };
     }
 
     sealed class Builder
     {
-        public int Count = 100, Dscp, Port, Ttl = 255;
+        public int Count = 100, Dscp, Port, Ttl = 255, Ecn;
+        public bool NoDscpEcn;
         public int? Padding, Cpu;
         public double Interval = 0.1, LossTimeout = 2;
         public TwampModes[]? Modes;

@@ -54,8 +54,10 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             o.WriteLine($"forward hops = {options.Ttl - fttl.Value} (sender TTL {options.Ttl}, reflector saw {fttl.Value}{(fttl.Consistent ? "" : ", varying")})");
         if (st.BackwardTtl is { } bttl)
             o.WriteLine($"backward hops = {255 - bttl.Value} (TTL {bttl.Value} received, reflector sends 255{(bttl.Consistent ? "" : ", varying")})");
+        if (st.ForwardDscp is { } fd)
+            o.WriteLine($"forward DSCP/ECN at the reflector = {fd.Value}{(fd.Consistent ? "" : " (varying)")}/{st.ForwardEcn?.Value ?? 0} (sent {options.Dscp}/{options.Ecn}; RFC 7750)");
         if (st.ReflectedDscp is { } dscp)
-            o.WriteLine($"reflected DSCP = {dscp.Value}{(dscp.Consistent ? "" : " (varying)")} (requested {options.Dscp}), ECN = {st.ReflectedEcn?.Value ?? 0}");
+            o.WriteLine($"reflected DSCP/ECN received here = {dscp.Value}{(dscp.Consistent ? "" : " (varying)")}/{st.ReflectedEcn?.Value ?? 0} (requested DSCP {options.Dscp})");
         o.WriteLine($"clock: {(clock.Synchronized ? "synchronized" : "UNSYNCHRONIZED")} here, reflector {(st.Samples.All(s => s.ReflectorSynchronized) ? "synchronized" : "unsynchronized")}");
     }
 
@@ -103,6 +105,9 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             w.WriteNumber("requested_dscp", options.Dscp);
             Optional(w, "reflected_dscp", st.ReflectedDscp?.Value);
             Optional(w, "reflected_ecn", st.ReflectedEcn?.Value);
+            Optional(w, "forward_dscp", st.ForwardDscp?.Value);
+            Optional(w, "forward_ecn", st.ForwardEcn?.Value);
+            w.WriteNumber("tx_timestamp_share", Math.Round(st.TransmitTimestampShare, 3));
             w.WriteString("timestamp_source", TimestampSource(st));
             w.WriteBoolean("clock_synchronized", clock.Synchronized);
             w.WriteEndObject();

@@ -32,7 +32,12 @@ public sealed record ServerSettings
     // --- reloadable (SIGHUP) ---
     public ServerLimits Limits { get; init; } = new();
 
-    public TwampModes OfferedModes => Modes ?? (Keys.Count > 0 ? TwampModes.SecurityModes : TwampModes.Unauthenticated);
+    /// <summary>RFC 7750 DSCP and ECN Monitoring offered alongside the security modes.</summary>
+    public bool DscpEcnMonitoring { get; init; } = true;
+
+    public TwampModes OfferedModes =>
+        (Modes ?? (Keys.Count > 0 ? TwampModes.SecurityModes : TwampModes.Unauthenticated))
+        | (DscpEcnMonitoring ? TwampModes.DscpEcnMonitoring : TwampModes.None);
 
     public bool InTestPortRange(int port) => port >= TestPortLow && port <= TestPortHigh;
 }

@@ -23,6 +23,8 @@ public sealed class ControlClient : IDisposable
     public IPEndPoint RemoteEndPoint { get; }
     public SessionKeys? Keys => _keys;
     public NtpTimestamp ServerStartTime { get; private set; }
+    /// <summary>Ask for RFC 7750 DSCP and ECN Monitoring when the server offers it.</summary>
+    public bool RequestDscpEcnMonitoring { get; set; } = true;
 
     public ControlClient(Stream stream, IPEndPoint local, IPEndPoint remote)
     {
@@ -82,10 +84,12 @@ public sealed class ControlClient : IDisposable
             throw new ServerRefusedException($"no common mode: asked {wanted}, server offers {has}{hint}", AcceptCode.NotSupported);
         }
         Mode = chosen;
+        if (RequestDscpEcnMonitoring && greeting.Modes.HasDscpEcnMonitoring())
+            Mode = chosen | TwampModes.DscpEcnMonitoring;
 
         if (!chosen.HasSecureControl())
         {
-            await WriteSetupAsync(SetupResponse.Unauthenticated(chosen), ct).ConfigureAwait(false);
+            await WriteSetupAsync(SetupResponse.Unauthenticated(Mode), ct).ConfigureAwait(false);
             await ReadServerStartAsync(ct).ConfigureAwait(false);
             return;
         }
@@ -101,7 +105,7 @@ public sealed class ControlClient : IDisposable
         var token = Token.Create(key, greeting.Challenge, _keys);
         CryptographicOperations.ZeroMemory(key);
         var clientIv = RandomNumberGenerator.GetBytes(16);
-        await WriteSetupAsync(new SetupResponse(chosen, identity!, token, clientIv), ct).ConfigureAwait(false);
+        await WriteSetupAsync(new SetupResponse(Mode, identity!, token, clientIv), ct).ConfigureAwait(false);
         var start = await ReadServerStartAsync(ct, identity).ConfigureAwait(false);
         _channel.Secure(_keys, clientIv, start.ServerIv);
         // Octets 32-47 of Server-Start open the server's CBC stream and its first HMAC (RFC 5357 §3.2).

@@ -40,7 +40,8 @@ public sealed partial class ServerConnection
             _outcome = "client declined every offered mode (Mode 0)";
             return false;
         }
-        if (!mode.IsSingleSecurityMode() || (mode & ~TwampModes.SecurityModes) != 0 || (mode & offered) == 0)
+        var extensions = mode & ~TwampModes.SecurityModes;
+        if (!mode.IsSingleSecurityMode() || (mode & offered & TwampModes.SecurityModes) == 0 || (extensions & ~offered) != 0)
         {
             // A mode the greeting did not offer (or several, or an extension we do not do).
             await SendServerStartAsync(AcceptCode.NotSupported, ct).ConfigureAwait(false);
@@ -87,7 +88,8 @@ public sealed partial class ServerConnection
         foreach (var (mode, prefixes) in settings.Limits.AllowedClients)
             if (prefixes.Count > 0 && !prefixes.Any(p => p.Contains(_remote.Address)))
                 offered &= ~mode;
-        return offered;
+        // Extension bits alone are no offer: Modes = 0 when no security mode is left.
+        return (offered & TwampModes.SecurityModes) == 0 ? TwampModes.None : offered;
     }
 
     /// <summary>

@@ -209,6 +209,8 @@ public sealed partial class ReflectorEngine : IDisposable
         reply.SenderErrorEstimate = senderError;
         // Sender TTL: the TTL / hop limit of the received packet; 255 only when it cannot be read.
         reply.SenderTtl = meta.Ttl >= 0 ? (byte)meta.Ttl : (byte)255;
+        // RFC 7750 §2.2.1: DSCP and ECN "MUST be copied from the received Session-Sender test packet".
+        if (meta.TrafficClass >= 0) reply.SenderDscpEcn = meta.TrafficClass;
 
         session.Touch(meta.UnixNanoseconds);
         session.Reflected++;

@@ -17,4 +17,10 @@ public sealed record SenderOptions
     public bool PerPacket { get; init; }
     public int? Cpu { get; init; }
     public TestSecurity Security { get; init; } = TestSecurity.Unauthenticated;
+    /// <summary>RFC 7750 negotiated: replies carry the DSCP/ECN the reflector received.</summary>
+    public bool DscpEcnMonitoring { get; init; }
+    /// <summary>ECN codepoint (0-3) set on the test packets, to see whether ECN survives the path.</summary>
+    public int Ecn { get; init; }
+    /// <summary>Read kernel/hardware TX timestamps back (MSG_ERRQUEUE) to refine T1 for the round trip.</summary>
+    public bool TransmitTimestamps { get; init; } = true;
 }

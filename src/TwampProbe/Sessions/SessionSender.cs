@@ -37,12 +37,22 @@ public sealed class SessionSender : IDisposable
         _options = options;
         _clock = clock;
         _layout = TestPacketLayout.For(options.Security);
+        if (options.DscpEcnMonitoring)
+            _layout = TestPacketLayout.For((options.Security switch
+            {
+                TestSecurity.Authenticated => TwampModes.Authenticated,
+                TestSecurity.Encrypted => TwampModes.Encrypted,
+                _ => TwampModes.Unauthenticated,
+            }) | TwampModes.DscpEcnMonitoring);
+        _txBySend = new long[Math.Max(1, options.Count)];
+        _seqBySend = new int[Math.Max(1, options.Count)];
         _socket = UdpTestSocket.Bind(new IPEndPoint(localAddress, localPort), new UdpSocketOptions
         {
             ReceiveTimestamps = true,
             ReceiveTtl = true,
             ReceiveTrafficClass = true,
             SendTtl = options.Ttl,
+            TransmitTimestamps = options.TransmitTimestamps,
             ReceiveBufferBytes = 1 << 20,
             DualStack = localAddress.Equals(IPAddress.IPv6Any),
         });
@@ -89,7 +99,7 @@ public sealed class SessionSender : IDisposable
         var packet = new byte[PacketLength];
         // RFC 4656 §4.1.2: padding SHOULD be pseudo-random (with an option for zeros).
         if (!_options.ZeroPadding) RandomNumberGenerator.Fill(packet.AsSpan(_layout.SenderHeader));
-        int tos = _options.Dscp << 2;
+        int tos = (_options.Dscp << 2) | (_options.Ecn & 3);
         long interval = (long)_options.Interval.TotalNanoseconds;
         long start = RealtimeClock.UnixNanoseconds();
         for (int i = 0; i < _options.Count && !ct.IsCancellationRequested; i++)
@@ -103,7 +113,13 @@ public sealed class SessionSender : IDisposable
             _crypto?.ProtectSender(packet);
             // Counted before it leaves: on loopback the reply can beat the next instruction.
             Statistics.PacketsSent = i + 1;
-            try { _socket.SendTo(packet, _reflector, tos); }
+            try
+            {
+                _socket.SendTo(packet, _reflector, tos);
+                // OPT_ID numbers successful sends from 0; remember which sequence number each was.
+                int sendIndex = _sends++;
+                if (sendIndex < _seqBySend.Length) _seqBySend[sendIndex] = i;
+            }
             catch (System.Net.Sockets.SocketException e) { Log.Debug($"sender: packet {i}: {e.Message}"); }
         }
     }
@@ -121,6 +137,12 @@ public sealed class SessionSender : IDisposable
         }
     }
 
+    readonly long[] _txBySend;
+    readonly int[] _seqBySend;
+    readonly TxTimestamp[] _tx = new TxTimestamp[64];
+    volatile int _sends;
+    byte _txSource;
+
     void ReceiveLoop(Func<long> until, CancellationToken ct)
     {
         using var batch = new PacketBatch(16, ReflectorEngine.MaxPacket + 112);
@@ -129,8 +151,35 @@ public sealed class SessionSender : IDisposable
             int n;
             try { n = _socket.Receive(batch, 50); }
             catch (System.Net.Sockets.SocketException e) { Log.Debug($"sender: receive: {e.Message}"); continue; }
+            DrainTransmitTimestamps();
             for (int i = 0; i < n; i++) Accept(batch, i);
         }
+        DrainTransmitTimestamps();
+    }
+
+    /// <summary>Moves kernel/hardware TX timestamps from the error queue into the per-send table.</summary>
+    void DrainTransmitTimestamps()
+    {
+        if (!_options.TransmitTimestamps) return;
+        int n;
+        while ((n = _socket.ReadTransmitTimestamps(_tx)) > 0)
+            for (int i = 0; i < n; i++)
+                if (_tx[i].Id < (uint)_txBySend.Length)
+                {
+                    _txBySend[_tx[i].Id] = _tx[i].UnixNanoseconds;
+                    _txSource = (byte)_tx[i].Source;
+                }
+    }
+
+    /// <summary>The TX timestamp of the packet with this sequence number, 0 if none came back.</summary>
+    long TransmitTime(uint seq)
+    {
+        // Sends only fail rarely, so the send index is normally the sequence number.
+        int sends = Math.Min(_sends, _seqBySend.Length);
+        int guess = (int)Math.Min(seq, (uint)Math.Max(0, sends - 1));
+        for (int k = guess; k >= 0 && k >= guess - 8; k--)
+            if (_seqBySend[k] == seq) return _txBySend[k];
+        return 0;
     }
 
     void Accept(PacketBatch batch, int slot)
@@ -157,7 +206,12 @@ public sealed class SessionSender : IDisposable
             reply.Timestamp.ToUnixNanoseconds(), meta.UnixNanoseconds,
             reply.SenderErrorEstimate.Synchronized, reply.ErrorEstimate.Synchronized,
             reply.SenderErrorEstimate.ErrorSeconds, reply.ErrorEstimate.ErrorSeconds,
-            reply.SenderTtl, meta.Ttl, meta.TrafficClass, (byte)meta.TimestampSource);
+            reply.SenderTtl, meta.Ttl, meta.TrafficClass, (byte)meta.TimestampSource)
+        {
+            ForwardTrafficClass = reply.SenderDscpEcn,
+            T1Transmit = TransmitTime(senderSeq),
+            T1Source = _txSource,
+        };
         if (Statistics.Add(sample)) OnReply?.Invoke(sample);
     }
 

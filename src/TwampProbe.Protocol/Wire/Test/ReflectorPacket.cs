@@ -60,5 +60,12 @@ public readonly ref struct ReflectorPacket(Span<byte> buffer, TestPacketLayout l
         set => _b[_l.SenderTtl] = value;
     }
 
+    /// <summary>RFC 7750: the DSCP (6 bits) and ECN (2 bits) the reflector received; -1 without mode 256.</summary>
+    public int SenderDscpEcn
+    {
+        get => _l.SenderDscpEcn < 0 ? -1 : _b[_l.SenderDscpEcn];
+        set { if (_l.SenderDscpEcn >= 0) _b[_l.SenderDscpEcn] = (byte)value; }
+    }
+
     public void ClearHeader() => _b[.._l.ReflectorHeader].Clear();
 }

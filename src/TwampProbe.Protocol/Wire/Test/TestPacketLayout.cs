@@ -24,6 +24,9 @@ namespace TwampProbe.Protocol.Wire.Test;
 ///   HMAC                   -               96-111
 ///   Packet Padding         41-             112-
 /// </code>
+/// With RFC 7750 DSCP and ECN Monitoring (mode 256) the reflector packet carries the received
+/// DSCP+ECN octet right after Sender TTL (41 / 81), and the unauthenticated reflector header grows
+/// to 44 octets (41-43 replace the padding's first octets).
 /// RFC 5357's prose gives a 104-octet authenticated reflector packet; its figure adds up to 112, which
 /// is what interoperating implementations (perfSONAR) use. All MBZ octets are written as zeros.
 /// </summary>
@@ -45,6 +48,8 @@ public sealed class TestPacketLayout
     public required int CopiedSenderTimestamp { get; init; }
     public required int CopiedSenderErrorEstimate { get; init; }
     public required int SenderTtl { get; init; }
+    /// <summary>RFC 7750 S-DSCP-ECN octet; -1 when DSCP and ECN Monitoring is not negotiated.</summary>
+    public int SenderDscpEcn { get; init; } = -1;
     public required int ReflectorHmac { get; init; }
     public required int ReflectorHeader { get; init; }
 
@@ -70,6 +75,22 @@ public sealed class TestPacketLayout
     public static readonly TestPacketLayout Authenticated = Secure(TestSecurity.Authenticated, 16, 16);
     public static readonly TestPacketLayout Encrypted = Secure(TestSecurity.Encrypted, 32, 96);
 
+    /// <summary>RFC 7750 Figure 2: unauthenticated reflector with S-DSCP-ECN at 41, MBZ 42-43, padding from 44.</summary>
+    public static readonly TestPacketLayout UnauthenticatedDscpEcn = WithDscpEcn(Unauthenticated, 41, 44);
+    /// <summary>RFC 7750 Figure 3: S-DSCP-ECN at 81, inside the former MBZ; sizes unchanged.</summary>
+    public static readonly TestPacketLayout AuthenticatedDscpEcn = WithDscpEcn(Authenticated, 81, 112);
+    public static readonly TestPacketLayout EncryptedDscpEcn = WithDscpEcn(Encrypted, 81, 112);
+
+    static TestPacketLayout WithDscpEcn(TestPacketLayout l, int offset, int reflectorHeader) => new()
+    {
+        Security = l.Security,
+        SenderTimestamp = l.SenderTimestamp, SenderErrorEstimate = l.SenderErrorEstimate, SenderHmac = l.SenderHmac, SenderHeader = l.SenderHeader,
+        ReflectorTimestamp = l.ReflectorTimestamp, ReflectorErrorEstimate = l.ReflectorErrorEstimate, ReceiveTimestamp = l.ReceiveTimestamp,
+        SenderSequence = l.SenderSequence, CopiedSenderTimestamp = l.CopiedSenderTimestamp, CopiedSenderErrorEstimate = l.CopiedSenderErrorEstimate,
+        SenderTtl = l.SenderTtl, SenderDscpEcn = offset, ReflectorHmac = l.ReflectorHmac, ReflectorHeader = reflectorHeader,
+        SenderProtected = l.SenderProtected, ReflectorProtected = l.ReflectorProtected,
+    };
+
     static TestPacketLayout Secure(TestSecurity security, int senderProtected, int reflectorProtected) => new()
     {
         Security = security,
@@ -86,5 +107,11 @@ public sealed class TestPacketLayout
         _ => Unauthenticated,
     };
 
-    public static TestPacketLayout For(TwampModes mode) => For(mode.TestSecurity());
+    public static TestPacketLayout For(TwampModes mode) => (mode.TestSecurity(), mode.HasDscpEcnMonitoring()) switch
+    {
+        (TestSecurity.Authenticated, true) => AuthenticatedDscpEcn,
+        (TestSecurity.Encrypted, true) => EncryptedDscpEcn,
+        (_, true) => UnauthenticatedDscpEcn,
+        (var security, false) => For(security),
+    };
 }
