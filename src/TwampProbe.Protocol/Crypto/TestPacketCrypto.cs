@@ -21,8 +21,14 @@ public sealed class TestPacketCrypto : IDisposable
 {
     const int Block = 16;
     readonly Aes _aes;
+    readonly ICryptoTransform _encrypt;
+    readonly ICryptoTransform _decrypt;
     readonly IncrementalHash _hmac;
     readonly TestPacketLayout _layout;
+    // The one-shot Aes.EncryptEcb/EncryptCbc allocate per call; cached ECB transforms over a scratch
+    // buffer do not, so the reflector's hot path stays allocation-free in modes 2 and 4.
+    readonly byte[] _in = new byte[96];
+    readonly byte[] _out = new byte[96];
 
     public TestPacketCrypto(SessionKeys controlKeys, ReadOnlySpan<byte> sid, TestSecurity security)
     {
@@ -31,6 +37,10 @@ public sealed class TestPacketCrypto : IDisposable
         var (aesKey, hmacKey) = DeriveKeys(controlKeys, sid);
         _aes = Aes.Create();
         _aes.Key = aesKey;
+        _aes.Mode = CipherMode.ECB;
+        _aes.Padding = PaddingMode.None;
+        _encrypt = _aes.CreateEncryptor();
+        _decrypt = _aes.CreateDecryptor();
         _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, hmacKey);
         CryptographicOperations.ZeroMemory(aesKey);
         CryptographicOperations.ZeroMemory(hmacKey);
@@ -64,16 +74,56 @@ public sealed class TestPacketCrypto : IDisposable
     {
         var region = packet[..protectedLength];
         ComputeHmac(region, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
-        if (_layout.Security == TestSecurity.Authenticated) _aes.EncryptEcb(region[..Block], region[..Block], PaddingMode.None);
-        else _aes.EncryptCbc(region, ZeroIv, region, PaddingMode.None);
+        if (_layout.Security == TestSecurity.Authenticated) Ecb(_encrypt, region[..Block]);
+        else EncryptCbcZeroIv(region);
+    }
+
+    /// <summary>ECB over whole blocks in place (mode 2: the first block only).</summary>
+    void Ecb(ICryptoTransform transform, Span<byte> blocks)
+    {
+        blocks.CopyTo(_in);
+        transform.TransformBlock(_in, 0, blocks.Length, _out, 0);
+        _out.AsSpan(0, blocks.Length).CopyTo(blocks);
+    }
+
+    /// <summary>CBC with a zero IV restarted per packet (mode 4): C_i = E(P_i ⊕ C_i−1), C_−1 = 0.</summary>
+    void EncryptCbcZeroIv(Span<byte> region)
+    {
+        Span<byte> chain = stackalloc byte[Block];
+        chain.Clear();
+        for (int off = 0; off < region.Length; off += Block)
+        {
+            var block = region.Slice(off, Block);
+            for (int i = 0; i < Block; i++) _in[i] = (byte)(block[i] ^ chain[i]);
+            _encrypt.TransformBlock(_in, 0, Block, _out, 0);
+            _out.AsSpan(0, Block).CopyTo(block);
+            block.CopyTo(chain);
+        }
+    }
+
+    /// <summary>P_i = D(C_i) ⊕ C_i−1, C_−1 = 0.</summary>
+    void DecryptCbcZeroIv(Span<byte> region)
+    {
+        Span<byte> previous = stackalloc byte[Block];
+        Span<byte> current = stackalloc byte[Block];
+        previous.Clear();
+        for (int off = 0; off < region.Length; off += Block)
+        {
+            var block = region.Slice(off, Block);
+            block.CopyTo(current);
+            block.CopyTo(_in);
+            _decrypt.TransformBlock(_in, 0, Block, _out, 0);
+            for (int i = 0; i < Block; i++) block[i] = (byte)(_out[i] ^ previous[i]);
+            current.CopyTo(previous);
+        }
     }
 
     bool Unprotect(Span<byte> packet, int protectedLength, int hmacOffset)
     {
         if (packet.Length < hmacOffset + TestPacketLayout.HmacLength) return false;
         var region = packet[..protectedLength];
-        if (_layout.Security == TestSecurity.Authenticated) _aes.DecryptEcb(region[..Block], region[..Block], PaddingMode.None);
-        else _aes.DecryptCbc(region, ZeroIv, region, PaddingMode.None);
+        if (_layout.Security == TestSecurity.Authenticated) Ecb(_decrypt, region[..Block]);
+        else DecryptCbcZeroIv(region);
         Span<byte> expected = stackalloc byte[TestPacketLayout.HmacLength];
         ComputeHmac(region, expected);
         return CryptographicOperations.FixedTimeEquals(expected, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
@@ -87,10 +137,12 @@ public sealed class TestPacketCrypto : IDisposable
         full[..TestPacketLayout.HmacLength].CopyTo(destination);
     }
 
-    static ReadOnlySpan<byte> ZeroIv => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-
     public void Dispose()
     {
+        _encrypt.Dispose();
+        _decrypt.Dispose();
+        CryptographicOperations.ZeroMemory(_in);
+        CryptographicOperations.ZeroMemory(_out);
         _aes.Dispose();
         _hmac.Dispose();
     }

@@ -3,6 +3,8 @@ using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Scheduling;
+using TwampProbe.Linux.Security;
+using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Sessions;
 using TwampProbe.Time;
@@ -47,16 +49,23 @@ public static class ServeCommand
     }
 
     /// <summary>Reads config + key file: the daemon refuses to start on any error (file:line in the message).</summary>
-    public static (ServerSettings Server, AppSettings App) Load(Options o)
+    public static (ServerSettings Server, AppSettings App) Load(Options o, KeyFile? fallbackKeys = null)
     {
         var (server, app) = o.ConfigPath is null
             ? ConfigFile.Parse("", "(defaults)", o.Overrides)
             : ConfigFile.Load(o.ConfigPath, o.Overrides);
         if (server.KeyFilePath is { } keyPath)
-            server = server with { Keys = KeyFiles.Load(keyPath, requirePrivate: true) };
+        {
+            try { server = server with { Keys = KeyFiles.Load(keyPath, requirePrivate: true) }; }
+            catch (ConfigException e) when (fallbackKeys is not null && File.Exists(keyPath))
+            {
+                // After dropping root the key file may be unreadable: keep the keys already loaded.
+                Log.Warn($"reload: key file not re-read ({e.Message}); keeping the loaded keys");
+                server = server with { Keys = fallbackKeys };
+            }
+        }
         if ((server.Modes ?? TwampModes.None).HasSecureControl() && server.Keys.Count == 0)
             throw new ConfigException($"{o.ConfigPath ?? "command line"}: modes include auth/enc/mixed but no keyfile with identities is configured");
-        if (server.Modes is null && server.KeyFilePath is null && server.Keys.Count == 0) { }
         return (server, app);
     }
 
@@ -73,6 +82,9 @@ public static class ServeCommand
             return ExitCode.Config;
         }
         Log.Level = app.LogLevel;
+        using var syslog = new SyslogSink();
+        SyslogSinkInstance = syslog.Write;
+        if (app.Syslog) Log.Sink = syslog.Write;
         using var stop = new ManualResetEventSlim();
         using var hup = new SemaphoreSlim(0);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
@@ -98,6 +110,7 @@ public static class ServeCommand
             Log.Error(e.Message);
             return ExitCode.Network;
         }
+        if (app.User is { } user && !DropPrivileges(user)) return ExitCode.Config;
         if (server.LockMemory)
         {
             try { ThreadTuning.LockMemory(); }
@@ -130,17 +143,50 @@ public static class ServeCommand
     {
         try
         {
-            var (fresh, freshApp) = Load(options);
+            var (fresh, freshApp) = Load(options, twamp.Context.Settings.Keys);
             var current = twamp.Context.Settings;
             var ignored = StaticChanges(current, fresh);
             twamp.Reload(current with { Limits = fresh.Limits, Keys = fresh.Keys });
             Log.Level = freshApp.LogLevel;
             app = app with { LogLevel = freshApp.LogLevel, Syslog = freshApp.Syslog, Leds = freshApp.Leds };
+            Log.Sink = freshApp.Syslog ? SyslogSinkInstance : null;
             Log.Info("reloaded configuration" + (ignored.Count > 0 ? $" (static settings need a restart: {string.Join(", ", ignored)})" : ""));
         }
         catch (ConfigException e)
         {
             Log.Error($"reload failed, keeping the running configuration: {e.Message}");
+        }
+    }
+
+    static Action<LogLevel, string>? SyslogSinkInstance;
+
+    /// <summary>
+    /// After the sockets are bound: run as <paramref name="user"/>, keeping only the capabilities the
+    /// data path needs (binding UDP 862 for sessions, hardware timestamps, SCHED_FIFO).
+    /// </summary>
+    static bool DropPrivileges(string user)
+    {
+        if (!Privileges.IsRoot)
+        {
+            Log.Info($"user {user}: not started as root, running as the current user");
+            return true;
+        }
+        var account = Privileges.FindUser(user);
+        if (account is null)
+        {
+            Log.Error($"configuration: user '{user}' does not exist (add it, e.g. 'adduser -S -H {user}', or remove the 'user' line)");
+            return false;
+        }
+        try
+        {
+            Privileges.DropTo(account, Capability.NetBindService | Capability.NetAdmin | Capability.SysNice);
+            Log.Info($"running as {account.Name} (uid {account.Uid}) with CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_SYS_NICE");
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            Log.Error($"cannot drop privileges to '{user}': {e.Message}");
+            return false;
         }
     }
 

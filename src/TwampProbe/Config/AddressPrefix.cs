@@ -11,9 +11,12 @@ public sealed class AddressPrefix
     /// <summary>Prefix length within the 128-bit IPv4-mapped space.</summary>
     readonly int _bits128;
     readonly string _text;
+    /// <summary>The prefix lies in the IPv4(-mapped) space: it matches IPv4 addresses only, and they only it.</summary>
+    readonly bool _ipv4Space;
 
     AddressPrefix(byte[] address16, int bits, int bits128, string text)
     {
+        _ipv4Space = bits128 >= 96 && IsV4Mapped(address16);
         _address16 = address16;
         Bits = bits;
         _bits128 = bits128;
@@ -49,12 +52,16 @@ public sealed class AddressPrefix
     /// <summary>Matches a 16-octet (IPv4-mapped for IPv4) address without allocating.</summary>
     public bool Contains(ReadOnlySpan<byte> address16)
     {
+        // ::/0 must not admit every IPv4 client just because IPv4 is kept IPv4-mapped.
+        if (IsV4Mapped(address16) != _ipv4Space) return false;
         int full = _bits128 / 8, rest = _bits128 % 8;
         if (!address16[..full].SequenceEqual(_address16.AsSpan(0, full))) return false;
         if (rest == 0) return true;
         int mask = 0xFF << (8 - rest) & 0xFF;
         return (address16[full] & mask) == (_address16[full] & mask);
     }
+
+    static bool IsV4Mapped(ReadOnlySpan<byte> a) => a[..10].IndexOfAnyExcept((byte)0) < 0 && a[10] == 0xff && a[11] == 0xff;
 
     public bool Contains(IPAddress address) => Contains(address.MapToIPv6().GetAddressBytes());
 

@@ -46,7 +46,7 @@ public sealed class ControlSetupTests : IDisposable
     public async Task WrongSharedSecretIsRejectedWithAcceptCode1AndClosed()
     {
         var (stream, run) = _server.Connect();
-        var client = new ControlClient(stream, TestServer.ClientControl, TestServer.ServerControl);
+        var client = new ControlClient(stream, TestServer.ClientControl, TestServer.ServerControl) { RequestDscpEcnMonitoring = false };
 
         var e = await Assert.ThrowsAsync<ServerRefusedException>(() =>
             client.SetupAsync([TwampModes.Authenticated], TestServer.Identity, TestServer.Keys(TestServer.Identity, "not-the-secret"), 32768, TestServer.Timeout()));
@@ -78,7 +78,7 @@ public sealed class ControlSetupTests : IDisposable
     public async Task UnknownIdentityIsRejectedWithAcceptCode1()
     {
         var (stream, run) = _server.Connect();
-        var client = new ControlClient(stream, TestServer.ClientControl, TestServer.ServerControl);
+        var client = new ControlClient(stream, TestServer.ClientControl, TestServer.ServerControl) { RequestDscpEcnMonitoring = false };
 
         var e = await Assert.ThrowsAsync<ServerRefusedException>(() =>
             client.SetupAsync([TwampModes.Encrypted], "mallory", TestServer.Keys("mallory", TestServer.Secret), 32768, TestServer.Timeout()));
@@ -94,7 +94,7 @@ public sealed class ControlSetupTests : IDisposable
         using var unauthOnly = new TestServer(Low + 40, High, s => s with { Modes = TwampModes.Unauthenticated });
         var (stream, run) = unauthOnly.Connect();
         var greeting = await ReadGreetingAsync(stream);
-        Assert.Equal(TwampModes.Unauthenticated, greeting.Modes);
+        Assert.Equal(TwampModes.Unauthenticated, greeting.Modes & TwampModes.SecurityModes);
 
         await stream.WriteAsync(SecureResponse(greeting, TwampModes.Encrypted, TestServer.Identity, TestServer.Secret));
         var start = new byte[ServerStart.Size];
@@ -128,7 +128,7 @@ public sealed class ControlSetupTests : IDisposable
 
         var greeting = await ReadGreetingAsync(stream);
 
-        Assert.Equal(TwampModes.SecurityModes, greeting.Modes);
+        Assert.Equal(TwampModes.SecurityModes, greeting.Modes & TwampModes.SecurityModes);
         Assert.Equal(1024u, greeting.Count);
         Assert.NotEqual(greeting.Challenge, greeting.Salt);
     }

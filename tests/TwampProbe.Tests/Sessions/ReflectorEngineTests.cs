@@ -29,9 +29,9 @@ public sealed class ReflectorEngineTests : IDisposable
     }
 
     async Task<(ControlClient Client, int Port, byte[] Sid)> SessionAsync(TwampModes mode, TestSender sender, uint padding,
-        int dscp = 0, bool start = true, bool zeroAddresses = false)
+        int dscp = 0, bool start = true, bool zeroAddresses = false, bool dscpEcnMonitoring = false)
     {
-        var (client, _, _) = await _server.SetUpAsync(mode);
+        var (client, _, _) = await _server.SetUpAsync(mode, dscpEcnMonitoring: dscpEcnMonitoring);
         var request = TestServer.Request(sender.Port, padding: padding, dscp: dscp);
         if (zeroAddresses) request = request with { SenderAddress = null, ReceiverAddress = null };
         var answer = await client.RequestSessionAsync(request, TestServer.Timeout());
@@ -223,6 +223,25 @@ public sealed class ReflectorEngineTests : IDisposable
         var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
 
         Assert.Equal(46, reply.Meta.TrafficClass >> 2);
+    }
+
+    [Fact]
+    public async Task DscpEcnMonitoringReplyCarriesTheReceivedTrafficClass()
+    {
+        using var sender = new TestSender();
+        var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 30, dscp: 10, dscpEcnMonitoring: true);
+        var layout = TestPacketLayout.UnauthenticatedDscpEcn;
+        var packet = TestSender.Packet(layout, 30, 3, Now());
+
+        sender.Socket.SendTo(packet, Linux.Net.UdpPeer.From(new IPEndPoint(IPAddress.Loopback, port)), (46 << 2) | 1);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        var r = new ReflectorPacket(reply.Data, layout);
+        Assert.Equal((46 << 2) | 1, r.SenderDscpEcn); // RFC 7750: received DSCP and ECN copied
+        Assert.Equal(3u, r.SenderSequenceNumber);
+        Assert.Equal(10, reply.Meta.TrafficClass >> 2); // sent with the Type-P DSCP
+        Assert.Equal(44, layout.ReflectorHeader);
+        Assert.Equal(packet.Length, reply.Data.Length);
     }
 
     [Fact]

@@ -62,13 +62,14 @@ public sealed class TestServer : IDisposable
 
     /// <summary>A client set up in <paramref name="mode"/> with the right key.</summary>
     public async Task<(ControlClient Client, DuplexPipe.DuplexStream Stream, Task Run)> SetUpAsync(TwampModes mode,
-        string identity = Identity, string secret = Secret)
+        string identity = Identity, string secret = Secret, bool dscpEcnMonitoring = false)
     {
         var (stream, run) = Connect();
-        var client = new ControlClient(stream, ClientControl, ServerControl);
+        // The base RFC 5357 formats unless a test asks for RFC 7750 (mode 256).
+        var client = new ControlClient(stream, ClientControl, ServerControl) { RequestDscpEcnMonitoring = dscpEcnMonitoring };
         lock (_runs) _owned.Add(client);
         await client.SetupAsync([mode], identity, Keys(identity, secret), 32768, Timeout());
-        Assert.Equal(mode, client.Mode);
+        Assert.Equal(dscpEcnMonitoring ? mode | TwampModes.DscpEcnMonitoring : mode, client.Mode);
         return (client, stream, run);
     }
 
