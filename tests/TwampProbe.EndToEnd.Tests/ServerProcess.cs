@@ -17,7 +17,8 @@ public sealed class ServerProcess : IDisposable
     public string LogText => string.Join("\n", _log);
     public Process Process => _process;
 
-    public ServerProcess(string args, string address = "127.0.0.1", int? controlPort = null, string? prefix = null, bool waitReady = true)
+    public ServerProcess(string args, string address = "127.0.0.1", int? controlPort = null, string? prefix = null, bool waitReady = true,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         Address = address;
         ControlPort = controlPort ?? Binary.FreeTcpPort(address.Contains(':') ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork);
@@ -25,6 +26,7 @@ public sealed class ServerProcess : IDisposable
         var file = prefix is null ? Binary.Path : prefix.Split(' ')[0];
         var full = prefix is null ? $"serve --listen {listen} {args}" : $"{string.Join(' ', prefix.Split(' ')[1..])} {Binary.Path} serve --listen {listen} {args}";
         var psi = new ProcessStartInfo(file, full) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         _process = Process.Start(psi)!;
         _process.ErrorDataReceived += (_, e) =>
         {

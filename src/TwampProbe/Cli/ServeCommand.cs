@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Diagnostics;
+using TwampProbe.Leds;
 using TwampProbe.Linux.Scheduling;
 using TwampProbe.Linux.Security;
 using TwampProbe.Protocol.Keys;
@@ -91,6 +92,7 @@ public static class ServeCommand
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         using var hupReg = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hup.Release(); });
 
+        using var status = new ProbeStatus(app.Leds);
         using var clock = new ClockState(TimeSpan.FromSeconds(5));
         using var engine = new ReflectorEngine(clock, new ReflectorOptions
         {
@@ -108,9 +110,15 @@ public static class ServeCommand
         catch (StartupException e)
         {
             Log.Error(e.Message);
+            status.FailAndLeaveLit();
             return ExitCode.Network;
         }
-        if (app.User is { } user && !DropPrivileges(user)) return ExitCode.Config;
+        status.Watch(ctx);
+        if (app.User is { } user && !DropPrivileges(user))
+        {
+            status.FailAndLeaveLit();
+            return ExitCode.Config;
+        }
         if (server.LockMemory)
         {
             try { ThreadTuning.LockMemory(); }
@@ -118,6 +126,7 @@ public static class ServeCommand
         }
         Log.Info($"ready: TWAMP-Control on {string.Join(", ", twamp.ListenEndPoints.Select(e => $"TCP {e}"))}, modes {Modes(server.OfferedModes)}, " +
                  $"test ports {server.TestPortLow}-{server.TestPortHigh}" +
+                 (twamp.WellKnownTestEndPoints.Count > 0 ? $" + UDP {string.Join(", ", twamp.WellKnownTestEndPoints)}" : "") +
                  (twamp.LightEndPoint is { } l ? $", TWAMP Light on UDP {l}" : "") +
                  $", clock {(clock.Synchronized ? "synchronized" : "UNSYNCHRONIZED (S bit 0)")}");
 
@@ -127,7 +136,7 @@ public static class ServeCommand
             {
                 hup.Wait();
                 if (stop.IsSet) return;
-                Reload(options, twamp, ref app);
+                Reload(options, twamp, ref app, status);
             }
         }) { IsBackground = true, Name = "reload" };
         reloader.Start();
@@ -139,7 +148,7 @@ public static class ServeCommand
         return ExitCode.Ok;
     }
 
-    static void Reload(Options options, TwampServer twamp, ref AppSettings app)
+    static void Reload(Options options, TwampServer twamp, ref AppSettings app, ProbeStatus status)
     {
         try
         {
@@ -150,6 +159,7 @@ public static class ServeCommand
             Log.Level = freshApp.LogLevel;
             app = app with { LogLevel = freshApp.LogLevel, Syslog = freshApp.Syslog, Leds = freshApp.Leds };
             Log.Sink = freshApp.Syslog ? SyslogSinkInstance : null;
+            status.Configure(freshApp.Leds);
             Log.Info("reloaded configuration" + (ignored.Count > 0 ? $" (static settings need a restart: {string.Join(", ", ignored)})" : ""));
         }
         catch (ConfigException e)

@@ -20,6 +20,10 @@ public sealed class TwampServer : IAsyncDisposable
     readonly HashSet<Task> _connections = [];
     int _connectionCount;
     ReflectorSocket? _light;
+    readonly List<ReflectorSocket> _wellKnown = [];
+
+    /// <summary>The UDP 862 test sockets bound at start-up.</summary>
+    public IReadOnlyList<IPEndPoint> WellKnownTestEndPoints => _wellKnown.Select(s => s.LocalEndPoint).ToList();
 
     public TwampServer(ServerContext ctx) => _ctx = ctx;
 
@@ -49,6 +53,18 @@ public sealed class TwampServer : IAsyncDisposable
                     (e.SocketErrorCode == SocketError.AccessDenied ? " (port below 1024: run as root or grant CAP_NET_BIND_SERVICE)" : ""));
             }
             _listeners.Add(s);
+        }
+        // RFC 8545 §5: UDP 862 is the TWAMP-Test receiver port. Bound now, while the process may
+        // still hold the privilege for it, and shared by every session that asks for it.
+        foreach (var ep in settings.Listen)
+        {
+            var test = new IPEndPoint(ep.Address, ServerSettings.TestPort);
+            if (_ctx.Engine.FindSocket(test) is not null) continue;
+            try { _wellKnown.Add(_ctx.Engine.Open(test, persistent: true)); }
+            catch (SocketException e)
+            {
+                Log.Info($"UDP {test} unavailable ({e.Message}): sessions asking for it get an alternate port");
+            }
         }
         if (settings.LightListen is { } light)
         {

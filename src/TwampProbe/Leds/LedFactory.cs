@@ -12,8 +12,10 @@ public static class LedFactory
     /// <c>sysfs NAME</c> under <paramref name="sysRoot"/>/class/leds. Throws (IOException,
     /// ArgumentException, …) with a message naming the chip/path when it cannot be opened.
     /// </summary>
-    public static ILed Create(LedSpec spec, string sysRoot = "/sys")
+    public static ILed Create(LedSpec spec, string? sysRoot = null)
     {
+        // TWAMPPROBE_SYSFS_ROOT points the sysfs LEDs at another tree (image tests, development boxes).
+        sysRoot ??= Environment.GetEnvironmentVariable("TWAMPPROBE_SYSFS_ROOT") is { Length: > 0 } env ? env : "/sys";
         string role = spec.Role.ToString().ToLowerInvariant();
         string low = spec.ActiveLow ? ", active-low" : "";
         return spec.Backend switch

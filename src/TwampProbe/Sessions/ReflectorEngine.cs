@@ -48,7 +48,7 @@ public sealed partial class ReflectorEngine : IDisposable
     public int SocketCount => _sockets.Count;
 
     /// <summary>Binds a test socket. Throws SocketException when the port cannot be bound.</summary>
-    public ReflectorSocket Open(IPEndPoint local, LightReflector? light = null)
+    public ReflectorSocket Open(IPEndPoint local, LightReflector? light = null, bool persistent = false)
     {
         var socket = UdpTestSocket.Bind(local, new UdpSocketOptions
         {
@@ -64,7 +64,7 @@ public sealed partial class ReflectorEngine : IDisposable
         });
         lock (_gate)
         {
-            var rs = new ReflectorSocket(socket, _nextToken++) { Light = light };
+            var rs = new ReflectorSocket(socket, _nextToken++) { Light = light, Persistent = persistent };
             _sockets = new Dictionary<ulong, ReflectorSocket>(_sockets) { [rs.Token] = rs };
             _poller.Add(socket.Handle, rs.Token);
             return rs;
@@ -74,16 +74,24 @@ public sealed partial class ReflectorEngine : IDisposable
     /// <summary>The socket already bound to exactly this address and port, if any (for sharing a port).</summary>
     public ReflectorSocket? FindSocket(IPEndPoint local)
     {
+        ReflectorSocket? wildcard = null;
         foreach (var s in _sockets.Values)
-            if (!s.Closing && s.Light is null && s.LocalEndPoint.Equals(local)) return s;
-        return null;
+        {
+            if (s.Closing || s.Light is not null || s.LocalEndPoint.Port != local.Port) continue;
+            if (s.LocalEndPoint.Address.Equals(local.Address)) return s;
+            // A socket bound at start-up to the wildcard address (UDP 862) serves every local address.
+            var a = s.LocalEndPoint.Address;
+            if (a.Equals(IPAddress.IPv6Any) || (a.Equals(IPAddress.Any) && local.AddressFamily == AddressFamily.InterNetwork))
+                wildcard = s;
+        }
+        return wildcard;
     }
 
     /// <summary>Detaches a session; the socket is closed by the reflector thread when it has no session left.</summary>
     public void Detach(ReflectorSocket socket, ReflectorSession session)
     {
         session.End();
-        if (socket.Remove(session) == 0 && socket.Light is null)
+        if (socket.Remove(session) == 0 && socket.Light is null && !socket.Persistent)
         {
             lock (_gate)
             {

@@ -18,6 +18,8 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
     public IPEndPoint LocalEndPoint { get; } = socket.LocalEndPoint;
     /// <summary>TWAMP Light reflector: stateless, one shared session for every allowed source.</summary>
     public LightReflector? Light { get; init; }
+    /// <summary>Bound at start-up (UDP 862) and kept open when its last session leaves.</summary>
+    public bool Persistent { get; init; }
     /// <summary>Set when the last session left: the reflector thread closes it.</summary>
     public bool Closing { get; set; }
 
@@ -44,7 +46,7 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
                 copy.Remove(session.Sender);
                 _sessions = copy;
             }
-            if (_sessions.Count == 0 && Light is null) Closing = true;
+            if (_sessions.Count == 0 && Light is null && !Persistent) Closing = true;
             return _sessions.Count;
         }
     }

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Xunit;
+
+namespace TwampProbe.EndToEnd.Tests;
+
+/// <summary>Firmware behaviour of `serve`: reload, LEDs, privileges, refusal counting.</summary>
+[Collection("binary")]
+public sealed class ApplianceTests
+{
+    static Binary.Result Ping(ServerProcess s, string extra = "") => Binary.Run($"ping -c 5 -i 0.01 -L 0.5 --json {extra} {s.Endpoint}");
+
+    [Fact]
+    public async Task SighupAppliesNewLimitsWithoutDroppingRunningSessions()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(20);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nmax-sessions 10\n");
+        using var server = new ServerProcess($"-c {conf}");
+        // A long session runs across the reload.
+        var longRun = Task.Run(() => Binary.Run($"ping -c 150 -i 0.01 -L 0.5 --json {server.Endpoint}"));
+        await Task.Delay(300);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nmax-sessions 1\n");
+        Binary.Signal(server.Process, Binary.SIGHUP);
+        Assert.True(server.WaitForLog(l => l.Contains("reloaded configuration"), TimeSpan.FromSeconds(3)), server.LogText);
+        // With the running session holding the only slot, a second one is refused: Accept=5.
+        var refused = Ping(server);
+        Assert.Equal(4, refused.ExitCode);
+        Assert.Contains("Accept=5", refused.Stderr);
+        var first = await longRun;
+        Assert.Equal(150, JsonDocument.Parse(first.Stdout).RootElement.GetProperty("packets_received").GetInt32());
+    }
+
+    [Fact]
+    public void BadFileOnReloadKeepsTheRunningConfiguration()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(10);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\n");
+        using var server = new ServerProcess($"-c {conf}");
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nmax-sesions 3\n");
+        Binary.Signal(server.Process, Binary.SIGHUP);
+        Assert.True(server.WaitForLog(l => l.Contains("reload failed, keeping the running configuration") && l.Contains($"{conf}:2"), TimeSpan.FromSeconds(3)), server.LogText);
+        Assert.Equal(0, Ping(server).ExitCode);
+    }
+
+    [Fact]
+    public void SysfsLedsAreDrivenAndSwitchedOffAtExit()
+    {
+        using var dir = new TempDir();
+        var leds = new Dictionary<string, string>();
+        foreach (var name in new[] { "probe:green:status", "probe:yellow:activity", "probe:red:fault" })
+        {
+            var d = Directory.CreateDirectory(Path.Combine(dir.Path, "class", "leds", name)).FullName;
+            File.WriteAllText(Path.Combine(d, "brightness"), "0");
+            File.WriteAllText(Path.Combine(d, "max_brightness"), "255");
+            File.WriteAllText(Path.Combine(d, "trigger"), "[none] heartbeat");
+            leds[name] = d;
+        }
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(10);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nled status sysfs probe:green:status\nled activity sysfs probe:yellow:activity\nled fault sysfs probe:red:fault\n");
+        using var server = new ServerProcess($"-c {conf}", environment: new Dictionary<string, string> { ["TWAMPPROBE_SYSFS_ROOT"] = dir.Path });
+        Assert.Equal(0, Ping(server).ExitCode);
+        Thread.Sleep(400);
+        // The LEDs were taken over from their kernel trigger and driven.
+        Assert.All(leds.Values, d => Assert.Equal("none", File.ReadAllText(Path.Combine(d, "trigger")).Trim()));
+        bool statusOrFaultLit = File.ReadAllText(Path.Combine(leds["probe:green:status"], "brightness")).Trim() == "255"
+                             || File.ReadAllText(Path.Combine(leds["probe:red:fault"], "brightness")).Trim() == "255";
+        Assert.True(statusOrFaultLit, "neither the status nor the fault LED is lit while serving");
+        Assert.Equal(0, server.Stop());
+        Assert.All(leds.Values, d => Assert.Equal("0", File.ReadAllText(Path.Combine(d, "brightness")).Trim()));
+    }
+
+    [Fact]
+    public void MissingLedIsReportedAndTheProbeServesNormally()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nled status sysfs no-such-led\n");
+        using var server = new ServerProcess($"-c {conf}", environment: new Dictionary<string, string> { ["TWAMPPROBE_SYSFS_ROOT"] = dir.Path });
+        Assert.Contains(server.Log, l => l.Contains("led status") && l.Contains("no-such-led"));
+        Assert.Equal(0, Ping(server).ExitCode);
+    }
+
+    [Fact]
+    public void StartedAsRootItDropsToTheConfiguredUserKeepingThreeCapabilities()
+    {
+        Assert.True(Environment.UserName == "root", "needs root (CI runs as root)");
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--test-ports {lo}-{hi} --user nobody");
+        Assert.True(server.WaitForLog(l => l.Contains("running as nobody"), TimeSpan.FromSeconds(3)), server.LogText);
+        var status = File.ReadAllLines($"/proc/{server.Process.Id}/status");
+        var uid = status.First(l => l.StartsWith("Uid:")).Split('\t', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("65534", uid[1]);
+        var capEff = Convert.ToUInt64(status.First(l => l.StartsWith("CapEff:"))[7..].Trim(), 16);
+        // CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12), CAP_SYS_NICE (23), nothing else.
+        Assert.Equal((1UL << 10) | (1UL << 12) | (1UL << 23), capEff);
+        // Still able to bind UDP 862 for a session that asks for it, and to measure.
+        var r = Ping(server, "-P 862");
+        Assert.True(r.ExitCode == 0, r.Stderr + server.LogText);
+        Assert.EndsWith(":862", JsonDocument.Parse(r.Stdout).RootElement.GetProperty("reflector").GetString());
+    }
+
+    [Fact]
+    public void ConnectionLimitRefusesAndCountsTheExtraClient()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(10);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nmax-connections 1\n");
+        using var server = new ServerProcess($"-c {conf}");
+        using var hold = new System.Net.Sockets.TcpClient();
+        hold.Connect("127.0.0.1", server.ControlPort);
+        Thread.Sleep(200);
+        var r = Ping(server);
+        Assert.Equal(5, r.ExitCode);
+        Assert.True(server.WaitForLog(l => l.Contains("refused: connection limit"), TimeSpan.FromSeconds(3)), server.LogText);
+    }
+
+    [Fact]
+    public void ModeAllowListOffersOnlyPermittedModes()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(10);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nallow-unauth 192.0.2.0/24\n");
+        using var server = new ServerProcess($"-c {conf}");
+        var r = Ping(server);
+        Assert.Equal(4, r.ExitCode);
+        Assert.Contains("offers no mode", r.Stderr);
+    }
+}
