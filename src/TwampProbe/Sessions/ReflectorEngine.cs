@@ -29,6 +29,7 @@ public sealed partial class ReflectorEngine : IDisposable
     volatile Dictionary<ulong, ReflectorSocket> _sockets = [];
     readonly List<ReflectorSocket> _toClose = [];
     ulong _nextToken = 1;
+    bool _hardwareFallbackLogged;
     readonly Thread _thread;
     volatile bool _stopping;
 
@@ -62,6 +63,11 @@ public sealed partial class ReflectorEngine : IDisposable
             SendBufferBytes = _options.SocketBufferBytes,
             DualStack = true,
         });
+        if (_options.HardwareInterface is { } nic && socket.RxTimestampSource != TimestampSource.Hardware && !_hardwareFallbackLogged)
+        {
+            _hardwareFallbackLogged = true;
+            Log.Warn($"hardware timestamps on {nic} unavailable ({socket.TimestampFallbackReason ?? "not supported"}): using kernel software timestamps");
+        }
         lock (_gate)
         {
             var rs = new ReflectorSocket(socket, _nextToken++) { Light = light, Persistent = persistent };
