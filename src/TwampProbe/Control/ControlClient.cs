@@ -23,6 +23,10 @@ public sealed class ControlClient : IDisposable
     public IPEndPoint RemoteEndPoint { get; }
     public SessionKeys? Keys => _keys;
     public NtpTimestamp ServerStartTime { get; private set; }
+    /// <summary>Source of the session keys and Client-IV; replaced only by the replay tests, which
+    /// inject the keys perfSONAR twping chose so that our bytes can be compared with its bytes.</summary>
+    internal Func<int, byte[]> RandomBytes { get; set; } = RandomNumberGenerator.GetBytes;
+
     /// <summary>Ask for RFC 7750 DSCP and ECN Monitoring when the server offers it.</summary>
     public bool RequestDscpEcnMonitoring { get; set; } = true;
 
@@ -101,10 +105,10 @@ public sealed class ControlClient : IDisposable
             throw new ServerRefusedException($"server greeting: {bad}", AcceptCode.NotSupported);
         }
         var key = SharedSecret.DeriveKey(passphrase, greeting.Salt, greeting.Count);
-        _keys = SessionKeys.CreateRandom();
+        _keys = new SessionKeys(RandomBytes(SessionKeys.AesKeyLength), RandomBytes(SessionKeys.HmacKeyLength));
         var token = Token.Create(key, greeting.Challenge, _keys);
         CryptographicOperations.ZeroMemory(key);
-        var clientIv = RandomNumberGenerator.GetBytes(16);
+        var clientIv = RandomBytes(16);
         await WriteSetupAsync(new SetupResponse(Mode, identity!, token, clientIv), ct).ConfigureAwait(false);
         var start = await ReadServerStartAsync(ct, identity).ConfigureAwait(false);
         _channel.Secure(_keys, clientIv, start.ServerIv);
