@@ -10,6 +10,9 @@ SRC := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
 # Debian packages the tests need, installed only when missing.
 TEST_DEBS := tshark iproute2 gcc python3
 CROSS_DEBS := clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static zlib1g-dev
+# arm64 runtime libraries for running the cross-built binary under qemu-user (scripts/arm64-smoke.sh):
+# the binary loads libssl.so.3 at run time (Debian multiarch; needs 'dpkg --add-architecture arm64').
+CROSS_ARM64_DEBS := libssl3:arm64
 
 .PHONY: all build publish demo test test-unit test-e2e deps deps-cross bench image clean
 
@@ -33,20 +36,28 @@ deps:
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
 deps-cross:
-	@missing=""; for p in $(CROSS_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(CROSS_DEBS) $(CROSS_ARM64_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
 demo: publish
 	scripts/demo.sh $(BIN)
 
 test: deps publish
-	$(DOTNET) test TwampProbe.sln -c $(CONFIG) -nologo -v q --logger "console;verbosity=minimal" -e TWAMPPROBE_BIN=$(abspath $(BIN))
+	@mkdir -p out
+	@set -o pipefail; $(DOTNET) test TwampProbe.sln -c $(CONFIG) -nologo -v q --logger "console;verbosity=minimal" \
+	  -e TWAMPPROBE_BIN=$(abspath $(BIN)) 2>&1 | tee out/test.log; rc=$$?; \
+	  awk '/(Passed|Failed)! +- +Failed:/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($$i == "Failed:") f += $$(i+1); if ($$i == "Passed:") p += $$(i+1) } } \
+	       END { printf "tests: %d passed, %d failed\n", p, f }' out/test.log; exit $$rc
 
 bench: publish
 	scripts/bench.sh $(BIN)
 
+# make image BOARD=<name>: out/<name>/rootfs.tar.gz (see board/README.md).
 image:
+	@if [ -z "$(BOARD)" ]; then echo "make image: BOARD is required, e.g. make image BOARD=raspberrypi4; boards:" $$(cd board && for d in */; do [ -f "$$d/board.env" ] && printf '%s ' "$${d%/}"; done) >&2; exit 2; fi
 	scripts/make-image.sh $(BOARD)
 
 clean:
