@@ -14,6 +14,11 @@ public static class Program
             Console.Out.Write(Usage);
             return args.Length == 0 ? ExitCode.Usage : ExitCode.Ok;
         }
+        if (args[0] is "serve" or "ping" && !OpenSslPresent())
+        {
+            Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
+            return ExitCode.Config;
+        }
         try
         {
             return args[0] switch
@@ -37,6 +42,21 @@ public static class Program
             Log.Error($"internal error: {e}");
             return ExitCode.Internal;
         }
+    }
+
+    /// <summary>
+    /// The BCL's crypto (and its random numbers) load libssl on first use and abort the process if it
+    /// is missing; check up front so the operator gets a sentence instead of SIGABRT.
+    /// </summary>
+    static bool OpenSslPresent()
+    {
+        foreach (var name in new[] { "libssl.so.3", "libssl.so.1.1", "libssl.so" })
+            if (System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out var handle))
+            {
+                System.Runtime.InteropServices.NativeLibrary.Free(handle);
+                return true;
+            }
+        return false;
     }
 
     static int PrintVersion()

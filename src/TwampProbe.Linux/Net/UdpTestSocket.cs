@@ -172,20 +172,27 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 hardware = TryEnableHardware(fd, ifName, out reason);
             }
 
-            if (options.ReceiveTimestamps || options.TransmitTimestamps)
+            bool kernelTimestamps = options.ReceiveTimestamps || options.TransmitTimestamps;
+            if (kernelTimestamps)
             {
                 uint flags = TimestampingFlags(options, hardware);
                 if (SocketCalls.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(uint)) != 0)
                 {
                     int err = Marshal.GetLastPInvokeError();
-                    if (!hardware)
+                    string first = $"{Marshal.GetPInvokeErrorMessage(err)} (errno {err})";
+                    uint software = TimestampingFlags(options, hardware: false);
+                    if (hardware && SocketCalls.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &software, sizeof(uint)) == 0)
                     {
-                        throw SocketErrors.Create(err, "setsockopt(SO_TIMESTAMPING)");
+                        reason = $"SO_TIMESTAMPING with hardware flags failed: {first}";
                     }
-
+                    else
+                    {
+                        // No kernel timestamping at all (e.g. under qemu-user): every packet gets a
+                        // user-space clock_gettime stamp at receive, and no TX timestamps come back.
+                        reason = $"SO_TIMESTAMPING unavailable: {first}; using user-space timestamps";
+                        kernelTimestamps = false;
+                    }
                     hardware = false;
-                    reason = $"SO_TIMESTAMPING with hardware flags failed: {Marshal.GetPInvokeErrorMessage(err)} (errno {err})";
-                    SetUInt(fd, SOL_SOCKET, SO_TIMESTAMPING, TimestampingFlags(options, hardware: false), "SO_TIMESTAMPING");
                 }
             }
 
@@ -203,9 +210,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
             }
 
             IPEndPoint bound = UdpPeer.FromSockAddr(sa, nameLen).ToEndPoint();
-            TimestampSource rx = !options.ReceiveTimestamps ? TimestampSource.User
+            TimestampSource rx = !options.ReceiveTimestamps || !kernelTimestamps ? TimestampSource.User
                 : hardware ? TimestampSource.Hardware : TimestampSource.Kernel;
-            return new UdpTestSocket(handle, ipv6, bound, rx, reason, hardware, options.TransmitTimestamps, options.TransmitTimestampQueueCapacity);
+            return new UdpTestSocket(handle, ipv6, bound, rx, reason, hardware, options.TransmitTimestamps && kernelTimestamps, options.TransmitTimestampQueueCapacity);
         }
         catch
         {

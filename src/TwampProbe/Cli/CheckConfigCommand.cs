@@ -1,4 +1,5 @@
 using TwampProbe.Config;
+using TwampProbe.Protocol.Wire;
 
 namespace TwampProbe.Cli;
 
@@ -17,7 +18,9 @@ public static class CheckConfigCommand
             var (server, app) = ServeCommand.Load(options);
             Console.Out.WriteLine($"{options.ConfigPath ?? "defaults"}: OK");
             Console.Out.WriteLine($"  listen       {string.Join(" ", server.Listen)}");
-            Console.Out.WriteLine($"  modes        0x{(uint)server.OfferedModes:x} ({server.Keys.Count} key identities)");
+            var modes = new[] { TwampModes.Unauthenticated, TwampModes.Authenticated, TwampModes.Encrypted, TwampModes.Mixed }
+                .Where(m => (server.OfferedModes & m) != 0).Select(m => m.Name());
+            Console.Out.WriteLine($"  modes        {string.Join(",", modes)}{(server.OfferedModes.HasDscpEcnMonitoring() ? " + DSCP/ECN monitoring (RFC 7750)" : "")} ({server.Keys.Count} key identities)");
             Console.Out.WriteLine($"  test-ports   {server.TestPortLow}-{server.TestPortHigh}");
             Console.Out.WriteLine($"  light        {(server.LightListen?.ToString() ?? "off")}");
             Console.Out.WriteLine($"  servwait     {server.Limits.ServWait.TotalSeconds} s, refwait {server.Limits.RefWait.TotalSeconds} s");

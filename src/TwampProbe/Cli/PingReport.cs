@@ -38,6 +38,8 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         o.WriteLine();
         o.WriteLine($"--- twampprobe statistics from {Format(sender.LocalEndPoint)} to {Format(reflector)} ---");
         o.WriteLine(string.Create(Inv, $"mode: {mode}{(sid is null ? "" : $"   SID: {SessionId.ToHex(sid)}")}   timestamps: {TimestampSource(st)}"));
+        if (sender.RxTimestampSource == Linux.Net.TimestampSource.User)
+            o.WriteLine($"note: {sender.TimestampFallbackReason ?? "kernel timestamps unavailable"} — T1/T4 come from user space");
         o.WriteLine(string.Create(Inv, $"{st.PacketsSent} sent, {st.PacketsReceived} received, {st.Lost} lost ({st.LossPercent:0.000}%), {st.Duplicates} duplicates, {st.Reordered} reordered, {st.Invalid} invalid"));
         if (st.PacketsReceived == 0) { o.WriteLine("no replies received"); return; }
         var rtt = st.RoundTripUs;
@@ -108,7 +110,9 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             Optional(w, "forward_dscp", st.ForwardDscp?.Value);
             Optional(w, "forward_ecn", st.ForwardEcn?.Value);
             w.WriteNumber("tx_timestamp_share", Math.Round(st.TransmitTimestampShare, 3));
-            w.WriteString("timestamp_source", TimestampSource(st));
+            w.WriteString("timestamp_source", st.Samples.Count > 0 ? TimestampSource(st)
+                : sender.RxTimestampSource switch { Linux.Net.TimestampSource.Hardware => "hardware", Linux.Net.TimestampSource.Kernel => "kernel", _ => "user space" });
+            if (sender.TimestampFallbackReason is { } why) w.WriteString("timestamp_note", why);
             w.WriteBoolean("clock_synchronized", clock.Synchronized);
             w.WriteEndObject();
         }

@@ -63,7 +63,12 @@ public sealed partial class ReflectorEngine : IDisposable
             SendBufferBytes = _options.SocketBufferBytes,
             DualStack = true,
         });
-        if (_options.HardwareInterface is { } nic && socket.RxTimestampSource != TimestampSource.Hardware && !_hardwareFallbackLogged)
+        if (socket.RxTimestampSource == TimestampSource.User && !_hardwareFallbackLogged)
+        {
+            _hardwareFallbackLogged = true;
+            Log.Warn($"kernel timestamps unavailable ({socket.TimestampFallbackReason}): T2 falls back to user space");
+        }
+        else if (_options.HardwareInterface is { } nic && socket.RxTimestampSource != TimestampSource.Hardware && !_hardwareFallbackLogged)
         {
             _hardwareFallbackLogged = true;
             Log.Warn($"hardware timestamps on {nic} unavailable ({socket.TimestampFallbackReason ?? "not supported"}): using kernel software timestamps");

@@ -30,6 +30,7 @@ public sealed class SessionSender : IDisposable
     public SessionStatistics Statistics { get; } = new();
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
     public TimestampSource RxTimestampSource => _socket.RxTimestampSource;
+    public string? TimestampFallbackReason => _socket.TimestampFallbackReason;
     public Action<ReplySample>? OnReply { get; set; }
 
     public SessionSender(IPAddress localAddress, SenderOptions options, ClockState clock, int localPort = 0)
