@@ -17,6 +17,8 @@ public static class ServeCommand
 {
     public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides);
 
+    public const string DefaultKeyFile = "/etc/twampprobe/twampprobe.pfs";
+
     public static Options ParseOptions(string[] args)
     {
         var r = new ArgReader(args);
@@ -55,6 +57,9 @@ public static class ServeCommand
         var (server, app) = o.ConfigPath is null
             ? ConfigFile.Parse("", "(defaults)", o.Overrides)
             : ConfigFile.Load(o.ConfigPath, o.Overrides);
+        // Built-in default: the appliance's key file, when there is one.
+        if (server.KeyFilePath is null && File.Exists(DefaultKeyFile) && !o.ConfigExplicit)
+            server = server with { KeyFilePath = DefaultKeyFile };
         if (server.KeyFilePath is { } keyPath)
         {
             try { server = server with { Keys = KeyFiles.Load(keyPath, requirePrivate: true) }; }
