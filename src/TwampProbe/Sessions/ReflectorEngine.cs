@@ -110,6 +110,7 @@ public sealed partial class ReflectorEngine : IDisposable
                 copy.Remove(socket.Token);
                 _sockets = copy;
                 _toClose.Add(socket);
+                _closePending = true;
             }
             _poller.Wake();
         }
@@ -139,8 +140,12 @@ public sealed partial class ReflectorEngine : IDisposable
         CloseDetached();
     }
 
+    /// <summary>Set when sockets wait to be closed, so the hot loop does not take the lock on every wake-up.</summary>
+    volatile bool _closePending;
+
     void CloseDetached()
     {
+        if (!_closePending) return;
         lock (_gate)
         {
             foreach (var s in _toClose)
@@ -149,6 +154,7 @@ public sealed partial class ReflectorEngine : IDisposable
                 s.Dispose();
             }
             _toClose.Clear();
+            _closePending = false;
         }
     }
 
