@@ -26,6 +26,7 @@ public static class ConfigFile
         public readonly List<IPEndPoint> Listen = [];
         public readonly Dictionary<TwampModes, List<AddressPrefix>> Allowed = [];
         public List<AddressPrefix>? LightAllow;
+        public List<AddressPrefix>? ThirdParty;
         public string BaseDirectory = ".";
     }
 
@@ -84,12 +85,18 @@ public static class ConfigFile
             b.Limits = b.Limits with { ServWait = TimeSpan.FromSeconds(Int(a, f, 1, 86400)) }),
         new("refwait", true, "SECONDS a silent session is kept (RFC 5357 REFWAIT, default 900)", (b, a, f) =>
             b.Limits = b.Limits with { RefWait = TimeSpan.FromSeconds(Int(a, f, 1, 86400)) }),
-        new("max-sessions", true, "N concurrent sessions in all (default 2048)", (b, a, f) =>
-            b.Limits = b.Limits with { MaxSessions = Int(a, f, 1, 100000) }),
+        new("max-sessions", true, "N concurrent sessions in all (default 2048, lowered to fit the open-files limit)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxSessions = Int(a, f, 1, 100000), MaxSessionsConfigured = true }),
+        new("max-sessions-per-prefix", true, "N sessions all connections from one client prefix may hold (default max-sessions/4, at most 128)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxSessionsPerPrefix = Int(a, f, 1, 100000) }),
         new("max-sessions-per-connection", true, "N sessions one control connection may hold (default 256)", (b, a, f) =>
             b.Limits = b.Limits with { MaxSessionsPerConnection = Int(a, f, 1, 100000) }),
-        new("max-connections", true, "N concurrent control connections (default 256)", (b, a, f) =>
-            b.Limits = b.Limits with { MaxConnections = Int(a, f, 1, 100000) }),
+        new("max-connections", true, "N concurrent control connections (default 256, lowered to fit the open-files limit)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxConnections = Int(a, f, 1, 100000), MaxConnectionsConfigured = true }),
+        new("setup-timeout", true, "SECONDS a new control connection has to complete set-up (default 15)", (b, a, f) =>
+            b.Limits = b.Limits with { SetupTimeout = TimeSpan.FromSeconds(Int(a, f, 1, 3600)) }),
+        new("allow-third-party", true, "PREFIX... Sender Addresses other than the control client's that sessions may reflect to (default none, RFC 4656 §6.2)", (b, a, f) =>
+            (b.ThirdParty ??= []).AddRange(Prefixes(a, f))),
         new("max-connections-per-prefix", true, "N [V4LEN [V6LEN]]: connections per client prefix (default 32 /32 /64)", (b, a, f) =>
         {
             if (a.Length is < 1 or > 3) throw f("expected N [V4LEN [V6LEN]]");
@@ -174,6 +181,7 @@ public static class ConfigFile
         {
             AllowedClients = b.Allowed.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<AddressPrefix>)kv.Value),
             LightAllow = b.LightAllow is null ? b.Limits.LightAllow : [.. b.LightAllow],
+            AllowThirdParty = b.ThirdParty is null ? b.Limits.AllowThirdParty : [.. b.ThirdParty],
         };
         return (b.Server with { Limits = limits }, b.App);
     }

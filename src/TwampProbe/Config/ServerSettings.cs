@@ -45,14 +45,36 @@ public sealed record ServerSettings
 /// <summary>Settings that SIGHUP may change without dropping sessions.</summary>
 public sealed record ServerLimits
 {
+    public const int DefaultMaxSessions = 2048;
+    public const int DefaultMaxConnections = 256;
+    /// <summary>Descriptors kept for everything else: standard streams, listeners, epoll, eventfds,
+    /// syslog, LEDs, the runtime's own, and a margin for accept bursts.</summary>
+    public const int DescriptorReserve = 64;
+
     /// <summary>SERVWAIT: idle control connections are dropped after this (RFC 5357 §3.1, default 900 s).</summary>
     public TimeSpan ServWait { get; init; } = TimeSpan.FromSeconds(900);
     /// <summary>REFWAIT: a started session with no packet for this long is ended (RFC 5357 §4.2, default 900 s).</summary>
     public TimeSpan RefWait { get; init; } = TimeSpan.FromSeconds(900);
-    public int MaxSessions { get; init; } = 2048;
+    public int MaxSessions { get; init; } = DefaultMaxSessions;
     public int MaxSessionsPerConnection { get; init; } = 256;
-    public int MaxConnections { get; init; } = 256;
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
     public int MaxConnectionsPerPrefix { get; init; } = 32;
+    /// <summary>Sessions all connections from one client prefix may hold together; null: a quarter
+    /// of <see cref="MaxSessions"/>, at most 128.</summary>
+    public int? MaxSessionsPerPrefix { get; init; }
+    public int EffectiveMaxSessionsPerPrefix => MaxSessionsPerPrefix ?? Math.Clamp(MaxSessions / 4, 1, 128);
+    /// <summary>Set when the file or command line gave max-sessions / max-connections: then they are
+    /// not fitted to the descriptor limit (only warned about).</summary>
+    public bool MaxSessionsConfigured { get; init; }
+    public bool MaxConnectionsConfigured { get; init; }
+    /// <summary>Time a new control connection has to complete Set-Up-Response (and its Server-Start);
+    /// connections that connect and say nothing are closed then, not after SERVWAIT.</summary>
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// Sender Addresses other than the control client's that sessions may reflect to (RFC 4656 §6.2:
+    /// by default such requests MUST be declined). Empty: only the control client.
+    /// </summary>
+    public IReadOnlyList<AddressPrefix> AllowThirdParty { get; init; } = [];
     /// <summary>IPv4 / IPv6 prefix lengths that group clients for <see cref="MaxConnectionsPerPrefix"/>.</summary>
     public int PerPrefixLengthV4 { get; init; } = 32;
     public int PerPrefixLengthV6 { get; init; } = 64;
@@ -61,4 +83,46 @@ public sealed record ServerLimits
     public IReadOnlyDictionary<TwampModes, IReadOnlyList<AddressPrefix>> AllowedClients { get; init; } =
         new Dictionary<TwampModes, IReadOnlyList<AddressPrefix>>();
     public IReadOnlyList<AddressPrefix> LightAllow { get; init; } = [AddressPrefix.Parse("127.0.0.0/8"), AddressPrefix.Parse("::1/128")];
+}
+
+public static class DescriptorBudget
+{
+    /// <summary>The soft RLIMIT_NOFILE of this process ("Max open files" in /proc/self/limits).</summary>
+    public static long CurrentLimit()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    var f = line[14..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (f.Length > 0 && long.TryParse(f[0], out long soft)) return soft;
+                    return long.MaxValue; // "unlimited"
+                }
+        }
+        catch (IOException) { }
+        return 1024;
+    }
+
+    /// <summary>
+    /// Each control connection costs one descriptor and each session at most one (its own test
+    /// socket; sessions sharing a port cost none). Limits not set in the configuration are lowered so
+    /// that connections + sessions + <see cref="ServerLimits.DescriptorReserve"/> fit in
+    /// <paramref name="descriptorLimit"/>; configured ones are kept and reported in <paramref name="warning"/>.
+    /// </summary>
+    public static ServerLimits Fit(ServerLimits limits, long descriptorLimit, out string? warning)
+    {
+        warning = null;
+        long budget = Math.Max(16, descriptorLimit - ServerLimits.DescriptorReserve);
+        if (limits.MaxConnections + (long)limits.MaxSessions <= budget) return limits;
+        int connections = limits.MaxConnections, sessions = limits.MaxSessions;
+        if (!limits.MaxConnectionsConfigured)
+            connections = (int)Math.Clamp(budget / 9, 4, limits.MaxConnections);
+        if (!limits.MaxSessionsConfigured)
+            sessions = (int)Math.Clamp(budget - connections, 4, limits.MaxSessions);
+        if (connections + (long)sessions > budget)
+            warning = $"max-connections {connections} + max-sessions {sessions} exceed the descriptor limit {descriptorLimit} " +
+                      $"less a reserve of {ServerLimits.DescriptorReserve}: raise the open-files limit (LimitNOFILE, ulimit -n) or lower them";
+        return limits with { MaxConnections = connections, MaxSessions = sessions };
+    }
 }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Net;
-using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
@@ -62,8 +61,25 @@ public sealed partial class ServerConnection
         firstBlock.CopyTo(body, 0);
         await _channel.ReadBlocksAsync(body.AsMemory(16), ct).ConfigureAwait(false);
         await _channel.ReadAndVerifyHmacAsync("Request-TW-Session", ct).ConfigureAwait(false);
-        var request = RequestTwSession.Parse(body);
-        var answer = Admit(request);
+        AcceptSession answer;
+        if (_active)
+        {
+            // RFC 4656 §3.4: "While conducting active measurements, the only command available is
+            // Stop-Sessions." The request is read whole (the stream stays in step) and refused.
+            Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
+            answer = Refuse(AcceptCode.NotSupported, "Request-TW-Session while sessions are running (RFC 4656 §3.4: only Stop-Sessions)");
+        }
+        else
+        {
+            var request = RequestTwSession.Parse(body);
+            try { answer = Admit(request); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // RFC 4656 §3.3: Accept = 2, "Internal error". The connection goes on.
+                Interlocked.Increment(ref _ctx.Counters.InternalErrors);
+                answer = Refuse(AcceptCode.InternalError, $"internal error: {e.GetType().Name}: {e.Message}");
+            }
+        }
         if (answer.Accept == AcceptCode.Ok) _sessionsAccepted++;
         else Interlocked.Increment(ref _ctx.Counters.SessionsRefused);
         await SendAcceptSessionAsync(answer, ct).ConfigureAwait(false);
@@ -89,37 +105,71 @@ public sealed partial class ServerConnection
         if (request.SenderPort == 0) return Refuse(AcceptCode.NotSupported, "Sender Port 0");
         if (receiverAddress.AddressFamily != senderAddress.AddressFamily)
             return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
-        if (!_ctx.TryReserveSession())
-            return Refuse(AcceptCode.TemporaryResourceLimitation, $"max-sessions {settings.Limits.MaxSessions} reached");
+        // RFC 4656 §6.2: "Unless otherwise configured, the default behavior of servers MUST be to
+        // decline requests where the Receiver Address field [for TWAMP: where the reflector sends,
+        // the Sender Address] is not equal to the address that the control connection was initiated
+        // from or an address of the server." Declined with Accept = 1 (a policy refusal, as owampd).
+        if (!SameAddress(senderAddress, _remote.Address) && !settings.Limits.AllowThirdParty.Any(p => p.Contains(senderAddress)))
+            return Refuse(AcceptCode.Failure, $"Sender Address {senderAddress} is not the control client {_remote.Address}: " +
+                                              "reflecting to a third party is declined (RFC 4656 §6.2; see allow-third-party)");
+        // The Receiver Address must be one of ours: refused at once, not after a scan of the port range.
+        if (!SameAddress(receiverAddress, _local.Address) && LocalAddresses.Check(receiverAddress) is { } notLocal)
+            return Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}");
+        if (_ctx.TryReserveSession(_prefixKey) is { } full)
+            return Refuse(AcceptCode.TemporaryResourceLimitation, full);
 
-        long now = RealtimeClock.UnixNanoseconds();
+        long now = _ctx.Time.UnixNanoseconds;
         var sid = SessionId.Create(receiverAddress, NtpTimestamp.FromUnixNanoseconds(now));
         var security = _mode.TestSecurity();
-        var session = new ReflectorSession
+        ReflectorSession? session = null;
+        try
         {
-            Sid = sid,
-            Mode = _mode,
-            Layout = layout,
-            Crypto = security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(_keys!, sid, security),
-            Sender = UdpPeer.From(new IPEndPoint(senderAddress, request.SenderPort)),
-            Dscp = request.TypeP.Dscp,
-            TimeoutNs = Math.Min(request.Timeout.IntervalNanoseconds, (long)TimeSpan.FromHours(1).TotalNanoseconds),
-            PaddingLength = request.PaddingLength,
-        };
-        var socket = Attach(session, receiverAddress, request.ReceiverPort, out string? why);
-        if (socket is null)
-        {
-            session.Dispose();
-            _ctx.ReleaseSession();
-            return Refuse(AcceptCode.TemporaryResourceLimitation, why ?? "no test port available");
+            session = new ReflectorSession
+            {
+                Sid = sid,
+                Mode = _mode,
+                Layout = layout,
+                Crypto = security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(_keys!, sid, security),
+                Sender = UdpPeer.From(new IPEndPoint(senderAddress, request.SenderPort)),
+                Dscp = request.TypeP.Dscp,
+                TimeoutNs = Math.Min(request.Timeout.IntervalNanoseconds, (long)TimeSpan.FromHours(1).TotalNanoseconds),
+                PaddingLength = request.PaddingLength,
+            };
+            var (socket, code, why) = Attach(session, receiverAddress, request.ReceiverPort);
+            if (socket is null)
+            {
+                session.Dispose();
+                _ctx.ReleaseSession(_prefixKey);
+                return Refuse(code, why);
+            }
+            lock (_sessions) _sessions.Add(new SessionEntry(session, socket, _prefixKey));
+            Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
+            int port = socket.LocalEndPoint.Port;
+            if (port != request.ReceiverPort) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
+            Log.Debug($"control {_remote}: session {SessionId.ToHex(sid)} sender {session.Sender} -> port {port}" +
+                      (port != request.ReceiverPort ? $" (asked {request.ReceiverPort})" : "") + $" dscp {session.Dscp} padding {request.PaddingLength}");
+            return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
         }
-        lock (_sessions) _sessions.Add(new SessionEntry(session, socket));
-        Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
-        int port = socket.LocalEndPoint.Port;
-        if (port != request.ReceiverPort) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
-        Log.Debug($"control {_remote}: session {SessionId.ToHex(sid)} sender {session.Sender} -> port {port}" +
-                  (port != request.ReceiverPort ? $" (asked {request.ReceiverPort})" : "") + $" dscp {session.Dscp} padding {request.PaddingLength}");
-        return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
+        catch
+        {
+            // Not attached (an attached session is in _sessions and released with the connection).
+            bool attached;
+            lock (_sessions) attached = session is not null && _sessions.Any(e => ReferenceEquals(e.Session, session));
+            if (!attached)
+            {
+                session?.Dispose();
+                _ctx.ReleaseSession(_prefixKey);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Same address, ignoring IPv4-mapped form and IPv6 scope.</summary>
+    static bool SameAddress(IPAddress a, IPAddress b)
+    {
+        if (a.IsIPv4MappedToIPv6) a = a.MapToIPv4();
+        if (b.IsIPv4MappedToIPv6) b = b.MapToIPv4();
+        return a.AddressFamily == b.AddressFamily && a.GetAddressBytes().AsSpan().SequenceEqual(b.GetAddressBytes());
     }
 
     AcceptSession Refuse(AcceptCode code, string reason)
@@ -132,76 +182,104 @@ public sealed partial class ServerConnection
     /// Finds the receiver port: the requested one when it is UDP 862 (RFC 8545 §5) or inside the
     /// test-port range and can be had (sharing a port with sessions of other senders), else an
     /// alternate port from the range, answered with Accept = 0 (RFC 5357 erratum 1587, RFC 8545 §5.1).
+    /// Only "port in use" moves on to the next candidate; any other bind error ends the search at
+    /// once (out of descriptors: Accept = 5; anything else: Accept = 2).
     /// </summary>
-    ReflectorSocket? Attach(ReflectorSession session, IPAddress address, int requested, out string? why)
+    (ReflectorSocket? Socket, AcceptCode Code, string Why) Attach(ReflectorSession session, IPAddress address, int requested)
     {
         var settings = _ctx.Settings;
-        why = null;
         if (requested == ServerSettingsPort || (requested != 0 && settings.InTestPortRange(requested)))
-            if (TryPort(session, address, requested, ref why) is { } s) return s;
+        {
+            var (s, fatal) = TryPort(session, address, requested);
+            if (s is not null || fatal is not null) return (s, fatal?.Code ?? AcceptCode.Ok, fatal?.Why ?? "");
+        }
         int span = settings.TestPortHigh - settings.TestPortLow + 1;
         for (int i = 0; i < Math.Min(span, 512); i++)
-            if (TryPort(session, address, _ctx.NextPortCandidate(), ref why) is { } s) return s;
-        why ??= $"no free port in test-ports {settings.TestPortLow}-{settings.TestPortHigh}";
-        return null;
+        {
+            var (s, fatal) = TryPort(session, address, _ctx.NextPortCandidate());
+            if (s is not null || fatal is not null) return (s, fatal?.Code ?? AcceptCode.Ok, fatal?.Why ?? "");
+        }
+        return (null, AcceptCode.TemporaryResourceLimitation, $"no free port in test-ports {settings.TestPortLow}-{settings.TestPortHigh}");
     }
 
     const int ServerSettingsPort = Config.ServerSettings.TestPort;
 
-    ReflectorSocket? TryPort(ReflectorSession session, IPAddress address, int port, ref string? why)
+    sealed record BindFailure(AcceptCode Code, string Why);
+
+    (ReflectorSocket? Socket, BindFailure? Fatal) TryPort(ReflectorSession session, IPAddress address, int port)
     {
         var local = new IPEndPoint(address, port);
         var existing = _ctx.Engine.FindSocket(local);
-        if (existing is not null) return existing.TryAdd(session) ? existing : null;
+        if (existing is not null) return (existing.TryAdd(session) ? existing : null, null);
         try
         {
             var socket = _ctx.Engine.Open(local);
-            if (socket.TryAdd(session)) return socket;
-            return null;
+            if (socket.TryAdd(session)) return (socket, null);
+            return (null, null);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
-            return null;
+            return (null, null);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+        {
+            return (null, new BindFailure(AcceptCode.TemporaryResourceLimitation, $"cannot open a test socket: {e.Message}"));
         }
         catch (SocketException e)
         {
-            why = $"cannot bind {local}: {e.Message}";
-            return null;
+            return (null, new BindFailure(AcceptCode.InternalError, $"cannot bind {local}: {e.Message}"));
         }
     }
 
     /// <summary>Start-Sessions → Start-Ack at once; reflection begins (RFC 4656 §3.7, RFC 5357 §3.7).</summary>
     async Task HandleStartAsync(CancellationToken ct)
     {
-        long now = RealtimeClock.UnixNanoseconds();
-        lock (_sessions)
-            foreach (var e in _sessions)
-                e.Session.Start(now);
+        var accept = AcceptCode.Ok;
+        if (_active)
+        {
+            // RFC 4656 §3.4: only Stop-Sessions while conducting active measurements.
+            Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
+            Log.Info($"control {_remote}: Start-Sessions while sessions are running (RFC 4656 §3.4): Start-Ack Accept=3");
+            accept = AcceptCode.NotSupported;
+        }
+        else
+        {
+            long now = Now;
+            lock (_sessions)
+                foreach (var e in _sessions)
+                    e.Session.Start(now);
+            _active = true;
+            _endedByRefWait = 0;
+        }
         var bytes = new byte[ShortControlMessage.Size];
-        ShortControlMessage.WriteStartAck(bytes, AcceptCode.Ok);
+        ShortControlMessage.WriteStartAck(bytes, accept);
         await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Stop-Sessions (RFC 5357 §3.8): "Number of Sessions MUST contain the number of send sessions
     /// ... started by the Control-Client that have not been previously terminated"; otherwise the
-    /// message is invalid and the connection SHOULD be closed. Returns false to close.
+    /// message is invalid and the connection SHOULD be closed. Sessions that REFWAIT ended count:
+    /// the client has not terminated them. Returns false to close.
     /// </summary>
     bool HandleStop(byte[] block)
     {
         var (accept, count) = ShortControlMessage.ParseStopSessions(block);
-        long now = RealtimeClock.UnixNanoseconds();
+        long now = Now;
         lock (_sessions)
         {
             int live = _sessions.Count(e => e.Session.State is SessionState.Accepted or SessionState.Started);
-            if (count != live)
+            int expected = live + _endedByRefWait;
+            if (count != expected && count != live)
             {
                 Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
-                _outcome = $"protocol error: Stop-Sessions says {count} session(s), {live} in progress (RFC 5357 §3.8)";
+                _outcome = $"protocol error: Stop-Sessions says {count} session(s), {expected} in progress (RFC 5357 §3.8)";
                 return false;
             }
             foreach (var e in _sessions)
                 if (e.Session.State is SessionState.Accepted or SessionState.Started) e.Session.Stop(now);
+            _active = false;
+            _endedByRefWait = 0;
         }
         if (accept != AcceptCode.Ok) Log.Info($"control {_remote}: client stopped sessions with Accept={(int)accept} (results invalid)");
         return true;

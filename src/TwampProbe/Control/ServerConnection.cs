@@ -1,6 +1,5 @@
 using System.Net;
 using TwampProbe.Diagnostics;
-using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
@@ -20,15 +19,25 @@ public sealed partial class ServerConnection : IDisposable
     readonly ServerContext _ctx;
     readonly IPEndPoint _local;
     readonly IPEndPoint _remote;
+    readonly string _prefixKey;
     readonly List<SessionEntry> _sessions = [];
     readonly CancellationTokenSource _cts = new();
+    readonly long _openedNs;
     SessionKeys? _keys;
     TwampModes _mode;
     string _identity = "";
     long _lastActivityNs;
-    string _outcome = "closed";
+    volatile string _outcome = "closed";
+    volatile bool _setUp;
+    volatile bool _evicted;
+    /// <summary>RFC 4656 §3.4: between Start-Sessions and Stop-Sessions the server "is said to be
+    /// conducting active measurements"; the only command then available is Stop-Sessions.</summary>
+    bool _active;
+    /// <summary>Sessions of the current Start-Sessions that REFWAIT ended: the client still counts
+    /// them in Stop-Sessions (it cannot know).</summary>
+    int _endedByRefWait;
 
-    sealed record SessionEntry(ReflectorSession Session, ReflectorSocket Socket);
+    sealed record SessionEntry(ReflectorSession Session, ReflectorSocket Socket, string PrefixKey);
 
     public ServerConnection(Stream stream, ServerContext ctx, IPEndPoint local, IPEndPoint remote)
     {
@@ -36,9 +45,37 @@ public sealed partial class ServerConnection : IDisposable
         _ctx = ctx;
         _local = Normalize(local);
         _remote = Normalize(remote);
+        _prefixKey = ctx.PrefixKey(_remote.Address);
+        _openedNs = ctx.Time.MonotonicNanoseconds;
     }
 
     public TwampModes Mode => _mode;
+    public IPEndPoint Remote => _remote;
+    public string PrefixKey => _prefixKey;
+    /// <summary>Monotonic time of the last command (or of the connect).</summary>
+    public long LastActivityNs => Volatile.Read(ref _lastActivityNs);
+    public long OpenedNs => _openedNs;
+
+    /// <summary>
+    /// May this connection give way to a new one when the connection table is full? Those that have
+    /// not completed set-up (not authenticated) and those that hold no session and measure nothing.
+    /// </summary>
+    public bool Evictable
+    {
+        get
+        {
+            if (!_setUp) return true;
+            lock (_sessions) return _sessions.Count == 0 && !_active;
+        }
+    }
+
+    /// <summary>Closes this connection to make room for another (any thread).</summary>
+    public void Evict(string why)
+    {
+        _evicted = true;
+        _outcome = $"closed to make room: {why}";
+        try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+    }
 
     static IPEndPoint Normalize(IPEndPoint ep) =>
         ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
@@ -53,7 +90,10 @@ public sealed partial class ServerConnection : IDisposable
         try
         {
             if (await SetupAsync(token).ConfigureAwait(false))
+            {
+                _setUp = true;
                 await CommandLoopAsync(token).ConfigureAwait(false);
+            }
         }
         catch (ControlConnectionClosedException)
         {
@@ -70,14 +110,24 @@ public sealed partial class ServerConnection : IDisposable
         }
         catch (IOException e)
         {
-            _outcome = _cts.IsCancellationRequested ? _outcome : $"connection lost: {e.Message}";
+            _outcome = _cts.IsCancellationRequested ? _outcome : $"connection lost: {e.InnerException?.Message ?? e.Message}";
+        }
+        catch (ObjectDisposedException) when (_cts.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A bug, never a peer's doing: this connection ends, every other one is still served.
+            Interlocked.Increment(ref _ctx.Counters.InternalErrors);
+            _outcome = $"internal error: {e.GetType().Name}: {e.Message}";
         }
         finally
         {
             _cts.Cancel();
             try { await watchdog.ConfigureAwait(false); } catch (OperationCanceledException) { }
             TearDown();
-            Log.Info($"control {_remote}: mode={(_mode == TwampModes.None ? "-" : _mode.Name())}" +
+            Log.Write(_evicted ? LogLevel.Debug : LogLevel.Info,
+                     $"control {_remote}: mode={(_mode == TwampModes.None ? "-" : _mode.Name())}" +
                      $"{(_identity.Length > 0 ? $" key={_identity}" : "")} sessions={_sessionsAccepted}" +
                      $" reflected={_reflected} {DroppedText()}: {_outcome}");
         }
@@ -102,20 +152,37 @@ public sealed partial class ServerConnection : IDisposable
         return $"dropped={total} ({string.Join(" ", parts)})";
     }
 
-    void Touch() => Volatile.Write(ref _lastActivityNs, RealtimeClock.UnixNanoseconds());
+    long Now => _ctx.Time.MonotonicNanoseconds;
+
+    void Touch() => Volatile.Write(ref _lastActivityNs, Now);
+
+    /// <summary>How often the watchdog looks; every deadline it checks is in whole seconds.</summary>
+    internal static TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// SERVWAIT (RFC 5357 §3.1): close a control connection idle that long, suspended while sessions
-    /// run. REFWAIT (§4.2): end a started session that received nothing that long. Sessions that
-    /// were stopped are released once their Timeout has passed.
+    /// On the monotonic clock: the set-up deadline (a connection that has not finished set-up in
+    /// setup-timeout is closed); SERVWAIT (RFC 5357 §3.1: close a control connection idle that long,
+    /// suspended while sessions run); REFWAIT (§4.2: end a started session that received nothing
+    /// that long). Sessions that were stopped are released once their Timeout has passed.
     /// </summary>
     async Task WatchdogAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        using var timer = new PeriodicTimer(WatchdogPeriod);
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
-            long now = RealtimeClock.UnixNanoseconds();
+            long now = Now;
             var limits = _ctx.Settings.Limits;
+            if (!_setUp)
+            {
+                if (now - _openedNs > (long)limits.SetupTimeout.TotalNanoseconds)
+                {
+                    Interlocked.Increment(ref _ctx.Counters.SetupTimeouts);
+                    _outcome = $"set-up not completed within setup-timeout {limits.SetupTimeout.TotalSeconds:0} s";
+                    _cts.Cancel();
+                    return;
+                }
+                continue;
+            }
             bool anyRunning = false;
             lock (_sessions)
             {
@@ -124,10 +191,11 @@ public sealed partial class ServerConnection : IDisposable
                     var s = _sessions[i].Session;
                     if (s.State == SessionState.Started)
                     {
-                        if (now - s.LastPacketNs > limits.RefWait.Ticks * 100)
+                        if (now - s.LastPacketNs > (long)limits.RefWait.TotalNanoseconds)
                         {
                             Log.Info($"control {_remote}: session {SessionId.ToHex(s.Sid)} got no packet for REFWAIT {limits.RefWait.TotalSeconds:0} s; ended");
                             s.Stop(now - s.TimeoutNs - 1);
+                            _endedByRefWait++;
                         }
                         else anyRunning = true;
                     }
@@ -139,7 +207,7 @@ public sealed partial class ServerConnection : IDisposable
                     }
                 }
             }
-            if (!anyRunning && now - Volatile.Read(ref _lastActivityNs) > limits.ServWait.Ticks * 100)
+            if (!anyRunning && now - LastActivityNs > (long)limits.ServWait.TotalNanoseconds)
             {
                 _outcome = $"idle for SERVWAIT {limits.ServWait.TotalSeconds:0} s";
                 _cts.Cancel();
@@ -148,11 +216,11 @@ public sealed partial class ServerConnection : IDisposable
         }
     }
 
+    /// <summary>Hands the session to the reflector engine, which frees it on its own thread.</summary>
     void Release(SessionEntry e)
     {
         _ctx.Engine.Detach(e.Socket, e.Session);
-        e.Session.Dispose();
-        _ctx.ReleaseSession();
+        _ctx.ReleaseSession(e.PrefixKey);
     }
 
     /// <summary>
@@ -162,9 +230,9 @@ public sealed partial class ServerConnection : IDisposable
     void TearDown()
     {
         List<SessionEntry> lingering = [];
+        long now = Now;
         lock (_sessions)
         {
-            long now = RealtimeClock.UnixNanoseconds();
             foreach (var e in _sessions)
             {
                 Account(e.Session);
@@ -175,7 +243,7 @@ public sealed partial class ServerConnection : IDisposable
         }
         foreach (var e in lingering)
         {
-            var delay = TimeSpan.FromTicks(Math.Max(0, (e.Session.StopDeadlineNs - RealtimeClock.UnixNanoseconds()) / 100));
+            var delay = TimeSpan.FromTicks(Math.Max(0, (e.Session.StopDeadlineNs - now) / 100));
             _ = Task.Delay(delay).ContinueWith(_ => Release(e), TaskScheduler.Default);
         }
         _keys?.Dispose();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using TwampProbe.Config;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Sessions;
@@ -7,32 +8,77 @@ using TwampProbe.Time;
 namespace TwampProbe.Control;
 
 /// <summary>What every control connection of one server instance shares.</summary>
-public sealed class ServerContext(ServerSettings settings, ReflectorEngine engine, ClockState clock)
+public sealed class ServerContext
 {
-    volatile ServerSettings _settings = settings;
+    volatile ServerSettings _settings;
     int _sessions;
     int _nextPort;
+    readonly Dictionary<string, int> _sessionsByPrefix = [];
+
+    public ServerContext(ServerSettings settings, ReflectorEngine engine, ClockState clock, IClock? time = null)
+    {
+        _settings = settings;
+        Engine = engine;
+        Clock = clock;
+        Time = time ?? SystemClock.Instance;
+        StartTime = NtpTimestamp.FromUnixNanoseconds(Time.UnixNanoseconds);
+    }
 
     public ServerSettings Settings { get => _settings; set => _settings = value; }
-    public ReflectorEngine Engine { get; } = engine;
-    public ClockState Clock { get; } = clock;
+    public ReflectorEngine Engine { get; }
+    /// <summary>The clock's synchronization state (Error Estimate).</summary>
+    public ClockState Clock { get; }
+    /// <summary>Monotonic time for every timer and deadline; wall-clock time only for timestamps.</summary>
+    public IClock Time { get; }
     /// <summary>Start-Time of Server-Start: the start of this server instance, the same for every client (RFC 4656 §3.1).</summary>
-    public NtpTimestamp StartTime { get; } = NtpTimestamp.FromUnixNanoseconds(Linux.Time.RealtimeClock.UnixNanoseconds());
+    public NtpTimestamp StartTime { get; }
     public ServerCounters Counters { get; } = new();
 
     public int ActiveSessions => Volatile.Read(ref _sessions);
 
-    public bool TryReserveSession()
+    /// <summary>Why a session could not be reserved, or null when it was.</summary>
+    public string? TryReserveSession(string prefixKey)
     {
-        while (true)
+        var limits = Settings.Limits;
+        lock (_sessionsByPrefix)
         {
-            int n = Volatile.Read(ref _sessions);
-            if (n >= Settings.Limits.MaxSessions) return false;
-            if (Interlocked.CompareExchange(ref _sessions, n + 1, n) == n) return true;
+            if (_sessions >= limits.MaxSessions) return $"max-sessions {limits.MaxSessions} reached";
+            _sessionsByPrefix.TryGetValue(prefixKey, out int n);
+            if (n >= limits.EffectiveMaxSessionsPerPrefix)
+                return $"max-sessions-per-prefix {limits.EffectiveMaxSessionsPerPrefix} reached for {prefixKey}";
+            _sessionsByPrefix[prefixKey] = n + 1;
+            _sessions++;
+            return null;
         }
     }
 
-    public void ReleaseSession() => Interlocked.Decrement(ref _sessions);
+    public void ReleaseSession(string prefixKey)
+    {
+        lock (_sessionsByPrefix)
+        {
+            _sessions--;
+            if (_sessionsByPrefix.TryGetValue(prefixKey, out int n))
+            {
+                if (n <= 1) _sessionsByPrefix.Remove(prefixKey);
+                else _sessionsByPrefix[prefixKey] = n - 1;
+            }
+        }
+    }
+
+    /// <summary>The client prefix <paramref name="address"/> is counted under (per-prefix limits).</summary>
+    public string PrefixKey(IPAddress address)
+    {
+        var limits = Settings.Limits;
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        var bytes = address.GetAddressBytes();
+        int bits = address.AddressFamily == AddressFamily.InterNetwork ? limits.PerPrefixLengthV4 : limits.PerPrefixLengthV6;
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int keep = Math.Clamp(bits - i * 8, 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - keep));
+        }
+        return $"{new IPAddress(bytes)}/{bits}";
+    }
 
     /// <summary>Next port to try in the test-port range, rotating so that released ports rest a while.</summary>
     public int NextPortCandidate()
@@ -48,9 +94,13 @@ public sealed class ServerCounters
 {
     public long Connections;
     public long ConnectionsRefused;
+    public long ConnectionsEvicted;
+    public long SetupTimeouts;
     public long SetupFailures;
     public long SessionsAccepted;
     public long SessionsRefused;
     public long AlternatePortAnswers;
     public long ProtocolErrors;
+    public long InternalErrors;
+    public long AcceptFailures;
 }

@@ -2,13 +2,19 @@ using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Config;
 using TwampProbe.Diagnostics;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Sessions;
 
 namespace TwampProbe.Control;
 
 /// <summary>
 /// Accepts TWAMP-Control connections on every listen address (TCP 862 by default, RFC 8545 §7)
-/// and serves each on its own task; applies the connection limits.
+/// and serves each on its own task; keeps the connection table within its limits. A full table (or
+/// a full client prefix) first makes room by closing a connection that has not finished set-up or
+/// holds no session, oldest activity first; only when every connection is busy measuring is the new
+/// one refused, with a Server-Greeting whose Modes are 0 (RFC 4656 §3.1: "the server does not wish
+/// to communicate with the client"). Refusals are counted and summarised once per interval.
 /// </summary>
 public sealed class TwampServer : IAsyncDisposable
 {
@@ -16,25 +22,39 @@ public sealed class TwampServer : IAsyncDisposable
     readonly List<Socket> _listeners = [];
     readonly List<Task> _acceptLoops = [];
     readonly CancellationTokenSource _cts = new();
-    readonly Dictionary<string, int> _perPrefix = [];
+    readonly List<Slot> _table = [];
     readonly HashSet<Task> _connections = [];
-    int _connectionCount;
+    readonly RefusalSummary _refusals;
+    readonly RateLimitedLog _acceptLog = new(LogLevel.Warn, TimeSpan.FromSeconds(60));
+    readonly RateLimitedLog _errorLog = new(LogLevel.Error, TimeSpan.FromSeconds(60));
     ReflectorSocket? _light;
     readonly List<ReflectorSocket> _wellKnown = [];
+
+    /// <summary>One entry of the connection table.</summary>
+    sealed class Slot(ServerConnection connection)
+    {
+        public ServerConnection Connection { get; } = connection;
+        public bool Released;
+    }
 
     /// <summary>The UDP 862 test sockets bound at start-up.</summary>
     public IReadOnlyList<IPEndPoint> WellKnownTestEndPoints => _wellKnown.Select(s => s.LocalEndPoint).ToList();
 
-    public TwampServer(ServerContext ctx) => _ctx = ctx;
+    public TwampServer(ServerContext ctx, TimeSpan? refusalSummaryInterval = null)
+    {
+        _ctx = ctx;
+        _refusals = new RefusalSummary(refusalSummaryInterval ?? TimeSpan.FromSeconds(60));
+    }
 
     public IReadOnlyList<IPEndPoint> ListenEndPoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToList();
     public IPEndPoint? LightEndPoint => _light?.LocalEndPoint;
     public ServerContext Context => _ctx;
-    public int ConnectionCount => Volatile.Read(ref _connectionCount);
+    public int ConnectionCount { get { lock (_table) return _table.Count; } }
 
     /// <summary>Binds every socket first (so errors surface before anything is served), then starts accepting.</summary>
     public void Start()
     {
+        FitLimits(_ctx.Settings);
         var settings = _ctx.Settings;
         foreach (var ep in settings.Listen)
         {
@@ -77,84 +97,170 @@ public sealed class TwampServer : IAsyncDisposable
     /// <summary>Applies reloaded limits; the Light allow-list is swapped in place.</summary>
     public void Reload(ServerSettings settings)
     {
-        _ctx.Settings = settings;
+        FitLimits(settings);
+        settings = _ctx.Settings;
         _light?.Light?.SetAllow(settings.Limits.LightAllow);
+    }
+
+    /// <summary>Descriptor limit the session and connection limits must fit in (tests lower it).</summary>
+    public Func<long> DescriptorLimit { get; init; } = DescriptorBudget.CurrentLimit;
+
+    void FitLimits(ServerSettings settings)
+    {
+        long nofile = DescriptorLimit();
+        var fitted = DescriptorBudget.Fit(settings.Limits, nofile, out var warning);
+        if (warning is not null) Log.Warn(warning);
+        else if (fitted != settings.Limits)
+            Log.Info($"open-files limit {nofile}: max-connections {fitted.MaxConnections}, max-sessions {fitted.MaxSessions} " +
+                     $"(reserve {ServerLimits.DescriptorReserve}; raise LimitNOFILE / ulimit -n for more)");
+        _ctx.Settings = settings with { Limits = fitted };
     }
 
     async Task AcceptLoopAsync(Socket listener, CancellationToken ct)
     {
+        int failures = 0;
         while (!ct.IsCancellationRequested)
         {
             Socket client;
-            try { client = await listener.AcceptAsync(ct).ConfigureAwait(false); }
+            try
+            {
+                client = await listener.AcceptAsync(ct).ConfigureAwait(false);
+            }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
-            catch (SocketException e)
+            catch (Exception e)
             {
-                Log.Warn($"accept on {listener.LocalEndPoint}: {e.Message}");
-                await Task.Delay(100, ct).ConfigureAwait(false);
+                // EMFILE/ENFILE/ENOBUFS…: the pending connection stays queued and the next accept would
+                // fail at once. Back off (10 ms doubling to 1 s), free a descriptor if an idle
+                // connection can give way, log once a minute, and go on.
+                failures++;
+                Interlocked.Increment(ref _ctx.Counters.AcceptFailures);
+                bool outOfDescriptors = e is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets };
+                _acceptLog.Write($"accept on {listener.LocalEndPoint}: {e.Message}; backing off" +
+                                 (outOfDescriptors ? " (out of descriptors: raise the open-files limit or lower max-sessions/max-connections)" : ""));
+                if (outOfDescriptors) EvictOne(null, "out of descriptors");
+                try { await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 10 << Math.Min(failures - 1, 7))), ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
                 continue;
             }
-            client.NoDelay = true;
-            var remote = (IPEndPoint)client.RemoteEndPoint!;
-            var key = PrefixKey(remote.Address);
-            var limits = _ctx.Settings.Limits;
-            bool admitted;
-            lock (_perPrefix)
+            if (failures > 0)
             {
-                _perPrefix.TryGetValue(key, out int n);
-                admitted = _connectionCount < limits.MaxConnections && n < limits.MaxConnectionsPerPrefix;
-                if (admitted) { _perPrefix[key] = n + 1; _connectionCount++; }
+                Log.Info($"accept on {listener.LocalEndPoint}: accepting again after {failures} failed attempt(s)");
+                failures = 0;
             }
-            if (!admitted)
+            try { Admit(client, ct); }
+            catch (Exception e)
             {
-                // Too many connections: close at once (the greeting's Modes = 0 would cost a PBKDF2-free
-                // round trip too, but closing frees the slot soonest). Counted and logged.
-                Interlocked.Increment(ref _ctx.Counters.ConnectionsRefused);
-                Log.Info($"control {remote}: refused: connection limit (max-connections {limits.MaxConnections}, per prefix {limits.MaxConnectionsPerPrefix})");
+                Interlocked.Increment(ref _ctx.Counters.InternalErrors);
+                _errorLog.Write($"control: internal error admitting a connection: {e.GetType().Name}: {e.Message}");
                 client.Dispose();
-                continue;
             }
-            var task = ServeAsync(client, remote, key, ct);
-            lock (_connections) _connections.Add(task);
-            _ = task.ContinueWith(t => { lock (_connections) _connections.Remove(t); }, TaskScheduler.Default);
         }
     }
 
-    async Task ServeAsync(Socket client, IPEndPoint remote, string key, CancellationToken ct)
+    /// <summary>Takes a connection into the table (making room if it can) or refuses it.</summary>
+    void Admit(Socket client, CancellationToken ct)
+    {
+        client.NoDelay = true;
+        var remote = (IPEndPoint)client.RemoteEndPoint!;
+        var connection = new ServerConnection(new NetworkStream(client, ownsSocket: true), _ctx, (IPEndPoint)client.LocalEndPoint!, remote);
+        var key = connection.PrefixKey;
+        var limits = _ctx.Settings.Limits;
+        string? refusal = null;
+        Slot slot;
+        lock (_table)
+        {
+            int sameprefix = _table.Count(t => t.Connection.PrefixKey == key);
+            if (sameprefix >= limits.MaxConnectionsPerPrefix)
+            {
+                if (!EvictOneLocked(key, $"max-connections-per-prefix {limits.MaxConnectionsPerPrefix} for {key}"))
+                    refusal = $"max-connections-per-prefix {limits.MaxConnectionsPerPrefix} for {key}";
+            }
+            else if (_table.Count >= limits.MaxConnections)
+            {
+                if (!EvictOneLocked(null, $"max-connections {limits.MaxConnections}"))
+                    refusal = $"max-connections {limits.MaxConnections}";
+            }
+            slot = new Slot(connection);
+            if (refusal is null) _table.Add(slot);
+        }
+        if (refusal is not null)
+        {
+            Refuse(client, remote, refusal);
+            connection.Dispose();
+            return;
+        }
+        var task = ServeAsync(slot, ct);
+        lock (_connections) _connections.Add(task);
+        _ = task.ContinueWith(t => { lock (_connections) _connections.Remove(t); }, TaskScheduler.Default);
+    }
+
+    /// <summary>Closes the least recently active connection that may give way (in <paramref name="prefix"/>, or any).</summary>
+    bool EvictOne(string? prefix, string why)
+    {
+        lock (_table) return EvictOneLocked(prefix, why);
+    }
+
+    bool EvictOneLocked(string? prefix, string why)
+    {
+        Slot? victim = null;
+        foreach (var t in _table)
+        {
+            if (t.Released || (prefix is not null && t.Connection.PrefixKey != prefix) || !t.Connection.Evictable) continue;
+            if (victim is null || t.Connection.LastActivityNs < victim.Connection.LastActivityNs) victim = t;
+        }
+        if (victim is null) return false;
+        victim.Released = true;
+        _table.Remove(victim);
+        victim.Connection.Evict(why);
+        Interlocked.Increment(ref _ctx.Counters.ConnectionsEvicted);
+        _refusals.Count("evicted", victim.Connection.Remote, victim.Connection.PrefixKey);
+        return true;
+    }
+
+    /// <summary>
+    /// RFC 4656 §3.1: a Server-Greeting with Modes = 0 — "the server does not wish to communicate
+    /// with the client and MAY close the connection immediately". The socket is new and its send
+    /// buffer empty, so the 64 octets go out without blocking the accept loop.
+    /// </summary>
+    void Refuse(Socket client, IPEndPoint remote, string why)
+    {
+        Interlocked.Increment(ref _ctx.Counters.ConnectionsRefused);
+        _refusals.Count(why.StartsWith("max-connections-per-prefix", StringComparison.Ordinal) ? "per-prefix limit" : "connection limit",
+                        remote, _ctx.PrefixKey(remote.Address), why);
+        try
+        {
+            var greeting = new byte[ServerGreeting.Size];
+            new ServerGreeting(TwampModes.None, new byte[16], new byte[16], _ctx.Settings.Count).Write(greeting);
+            client.Blocking = false;
+            client.Send(greeting, SocketFlags.None, out _);
+            client.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+        finally { client.Dispose(); }
+    }
+
+    async Task ServeAsync(Slot slot, CancellationToken ct)
     {
         await Task.Yield();
         try
         {
-            using var connection = new ServerConnection(new NetworkStream(client, ownsSocket: true), _ctx, (IPEndPoint)client.LocalEndPoint!, remote);
-            await connection.RunAsync(ct).ConfigureAwait(false);
+            await slot.Connection.RunAsync(ct).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            Log.Error($"control {remote}: internal error: {e}");
+            Interlocked.Increment(ref _ctx.Counters.InternalErrors);
+            _errorLog.Write($"control {slot.Connection.Remote}: internal error: {e}");
         }
         finally
         {
-            lock (_perPrefix)
+            slot.Connection.Dispose();
+            lock (_table)
             {
-                _connectionCount--;
-                if (--_perPrefix[key] == 0) _perPrefix.Remove(key);
+                if (!slot.Released) { slot.Released = true; _table.Remove(slot); }
             }
         }
-    }
-
-    string PrefixKey(IPAddress address)
-    {
-        var limits = _ctx.Settings.Limits;
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        var bytes = address.GetAddressBytes();
-        int bits = address.AddressFamily == AddressFamily.InterNetwork ? limits.PerPrefixLengthV4 : limits.PerPrefixLengthV6;
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int keep = Math.Clamp(bits - i * 8, 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
-        }
-        return $"{new IPAddress(bytes)}/{bits}";
     }
 
     public async ValueTask DisposeAsync()
@@ -165,6 +271,7 @@ public sealed class TwampServer : IAsyncDisposable
         Task[] running;
         lock (_connections) running = [.. _connections];
         await Task.WhenAny(Task.WhenAll(running), Task.Delay(800)).ConfigureAwait(false);
+        _refusals.Dispose();
         _cts.Dispose();
     }
 }

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Net;
 using TwampProbe.Linux.Scheduling;
-using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Time;
@@ -14,6 +13,11 @@ namespace TwampProbe.Sessions;
 /// The Session-Reflector data path: one thread serves every test socket through epoll, reading
 /// with recvmmsg and answering with sendmmsg. Buffers are allocated once; nothing is allocated per
 /// reflected packet. Sessions are found by (local port, sender address and port).
+/// <para>Ownership: the reflector thread is the only one that uses a session's crypto and a test
+/// socket on the hot path, so it is also the one that frees them. Other threads hand a detached
+/// session or socket over (<see cref="Detach"/> queues it, the thread disposes it at its next
+/// wake-up, when no batch is in flight). The loop survives any exception: counted, logged
+/// rate-limited, and the next socket is served.</para>
 /// </summary>
 public sealed partial class ReflectorEngine : IDisposable
 {
@@ -28,6 +32,13 @@ public sealed partial class ReflectorEngine : IDisposable
     readonly object _gate = new();
     volatile Dictionary<ulong, ReflectorSocket> _sockets = [];
     readonly List<ReflectorSocket> _toClose = [];
+    readonly List<ReflectorSession> _toDispose = [];
+    readonly IClock _time;
+    readonly RateLimitedLog _errorLog = new(LogLevel.Error, TimeSpan.FromSeconds(60));
+    volatile bool _stopped;
+    long _internalErrors;
+    /// <summary>Unexpected exceptions the reflector thread survived (a bug, never a peer's doing).</summary>
+    public long InternalErrors => Interlocked.Read(ref _internalErrors);
     ulong _nextToken = 1;
     bool _hardwareFallbackLogged;
     readonly Thread _thread;
@@ -42,6 +53,7 @@ public sealed partial class ReflectorEngine : IDisposable
     {
         _clock = clock;
         _options = options;
+        _time = options.Clock ?? SystemClock.Instance;
         _thread = new Thread(Run) { Name = "reflector", IsBackground = true };
         _thread.Start();
     }
@@ -98,22 +110,30 @@ public sealed partial class ReflectorEngine : IDisposable
         return wildcard;
     }
 
-    /// <summary>Detaches a session; the socket is closed by the reflector thread when it has no session left.</summary>
+    /// <summary>
+    /// Detaches a session and hands it to the reflector thread, which disposes it (its test keys)
+    /// once no batch can be using it; the socket is closed the same way when it has no session left.
+    /// Safe from any thread, any number of times.
+    /// </summary>
     public void Detach(ReflectorSocket socket, ReflectorSession session)
     {
         session.End();
-        if (socket.Remove(session) == 0 && socket.Light is null && !socket.Persistent)
+        bool closeSocket = socket.Remove(session) == 0 && socket.Light is null && !socket.Persistent;
+        lock (_gate)
         {
-            lock (_gate)
+            if (closeSocket && _sockets.ContainsKey(socket.Token))
             {
                 var copy = new Dictionary<ulong, ReflectorSocket>(_sockets);
                 copy.Remove(socket.Token);
                 _sockets = copy;
                 _toClose.Add(socket);
-                _closePending = true;
             }
-            _poller.Wake();
+            if (!_toDispose.Contains(session)) _toDispose.Add(session);
+            _closePending = true;
+            // The thread is gone (engine disposed): nothing can race with the disposal any more.
+            if (_stopped) DisposeRetired();
         }
+        _poller.Wake();
     }
 
     void Run()
@@ -131,13 +151,33 @@ public sealed partial class ReflectorEngine : IDisposable
         Span<ulong> ready = stackalloc ulong[64];
         while (!_stopping)
         {
-            int n = _poller.Wait(ready, 1000);
-            CloseDetached();
+            int n = 0;
+            try
+            {
+                n = _poller.Wait(ready, 1000);
+                CloseDetached();
+            }
+            catch (Exception e) { Survive("wait", e); }
             var sockets = _sockets;
             for (int i = 0; i < n; i++)
-                if (sockets.TryGetValue(ready[i], out var rs)) Drain(rs);
+            {
+                if (!sockets.TryGetValue(ready[i], out var rs)) continue;
+                try { Drain(rs); }
+                catch (Exception e)
+                {
+                    // A bug, not a peer's doing: the batch is abandoned, every other socket is still served.
+                    Array.Clear(_pending);
+                    Survive($"socket {rs.LocalEndPoint}", e);
+                }
+            }
         }
-        CloseDetached();
+        try { CloseDetached(); } catch (Exception e) { Survive("stop", e); }
+    }
+
+    void Survive(string where, Exception e)
+    {
+        Interlocked.Increment(ref _internalErrors);
+        _errorLog.Write($"reflector: internal error on {where} (reflection continues): {e.GetType().Name}: {e.Message}");
     }
 
     /// <summary>Set when sockets wait to be closed, so the hot loop does not take the lock on every wake-up.</summary>
@@ -146,16 +186,21 @@ public sealed partial class ReflectorEngine : IDisposable
     void CloseDetached()
     {
         if (!_closePending) return;
-        lock (_gate)
+        lock (_gate) DisposeRetired();
+    }
+
+    /// <summary>Under <see cref="_gate"/>, on the reflector thread (or after it ended).</summary>
+    void DisposeRetired()
+    {
+        foreach (var s in _toClose)
         {
-            foreach (var s in _toClose)
-            {
-                try { _poller.Remove(s.Socket.Handle); } catch (SocketException) { }
-                s.Dispose();
-            }
-            _toClose.Clear();
-            _closePending = false;
+            try { _poller.Remove(s.Socket.Handle); } catch (SocketException) { } catch (ObjectDisposedException) { }
+            s.Dispose();
         }
+        _toClose.Clear();
+        foreach (var s in _toDispose) s.Dispose();
+        _toDispose.Clear();
+        _closePending = false;
     }
 
     /// <summary>Reads everything queued on the socket, reflecting batch by batch.</summary>
@@ -167,6 +212,8 @@ public sealed partial class ReflectorEngine : IDisposable
             try { received = rs.Socket.Receive(_batch, 0); }
             catch (SocketException e) { Log.Debug($"reflector: receive on {rs.LocalEndPoint}: {e.Message}"); return; }
             if (received == 0) return;
+            // One monotonic read per batch: session deadlines never follow the wall clock.
+            _batchMonotonicNs = _time.MonotonicNanoseconds;
             int toSend = 0;
             for (int i = 0; i < received; i++)
                 if (Prepare(rs, i, toSend)) toSend++;
@@ -174,6 +221,8 @@ public sealed partial class ReflectorEngine : IDisposable
             if (received < BatchSize) return;
         }
     }
+
+    long _batchMonotonicNs;
 
     void Count(ReflectorSession? s, DropReason reason)
     {
@@ -200,7 +249,7 @@ public sealed partial class ReflectorEngine : IDisposable
             session = rs.Find(meta.Peer);
             // RFC 5357 §4.2: only the negotiated Session-Sender is served; anything else is not reflected.
             if (session is null) { Count(null, DropReason.UnknownSender); return false; }
-            if (session.Admit(meta.UnixNanoseconds) is { } why) { Count(session, why); return false; }
+            if (session.Admit(_batchMonotonicNs) is { } why) { Count(session, why); return false; }
         }
         var layout = session.Layout;
         if (meta.Truncated) { Count(session, DropReason.Truncated); return false; }
@@ -237,7 +286,7 @@ public sealed partial class ReflectorEngine : IDisposable
         // RFC 7750 §2.2.1: DSCP and ECN "MUST be copied from the received Session-Sender test packet".
         if (meta.TrafficClass >= 0) reply.SenderDscpEcn = meta.TrafficClass;
 
-        session.Touch(meta.UnixNanoseconds);
+        session.Touch(_batchMonotonicNs);
         session.Reflected++;
 
         // RFC 5357 §3.5: reply with the Type-P DSCP; the ECN bits of the received packet are kept.
@@ -267,7 +316,7 @@ public sealed partial class ReflectorEngine : IDisposable
             var buffer = _batch.Buffer(i);
             var reply = new ReflectorPacket(buffer, session.Layout);
             reply.ErrorEstimate = errorEstimate;
-            reply.Timestamp = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+            reply.Timestamp = NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds);
             session.Crypto?.ProtectReflector(buffer[.._batch.Meta(i).Length]);
             _pending[i] = null;
         }
@@ -286,9 +335,18 @@ public sealed partial class ReflectorEngine : IDisposable
     {
         _stopping = true;
         _poller.Wake();
-        _thread.Join(2000);
-        foreach (var s in _sockets.Values) s.Dispose();
-        CloseDetached();
+        if (!_thread.Join(2000)) Log.Warn("reflector: thread did not stop within 2 s");
+        lock (_gate)
+        {
+            _stopped = true;
+            foreach (var s in _sockets.Values)
+            {
+                foreach (var session in s.Sessions) if (!session.Light && !_toDispose.Contains(session)) _toDispose.Add(session);
+                if (!_toClose.Contains(s)) _toClose.Add(s);
+            }
+            _sockets = [];
+            DisposeRetired();
+        }
         _poller.Dispose();
         _batch.Dispose();
     }
@@ -300,4 +358,6 @@ public sealed record ReflectorOptions
     public int SocketBufferBytes { get; init; } = 4 << 20;
     public int? Cpu { get; init; }
     public int? FifoPriority { get; init; }
+    /// <summary>Monotonic time for session deadlines, wall clock for T3; tests inject a stepping clock.</summary>
+    public IClock? Clock { get; init; }
 }

@@ -9,7 +9,11 @@ namespace TwampProbe.Sessions;
 /// <summary>
 /// One TWAMP-Test session on the Session-Reflector. Written by the control connection (state) and
 /// read by the reflector thread (everything else is immutable once accepted). Counters are written
-/// only by the reflector thread.
+/// only by the reflector thread. Times are CLOCK_MONOTONIC nanoseconds (<see cref="Time.IClock"/>),
+/// never wall-clock time: an NTP step must not end or prolong a session.
+/// Ownership: once attached to a socket, the session (and its crypto) belongs to the
+/// <see cref="ReflectorEngine"/>, whose thread disposes it after <see cref="ReflectorEngine.Detach"/>;
+/// the control connection never disposes an attached session.
 /// </summary>
 public sealed class ReflectorSession : IDisposable
 {
@@ -34,7 +38,7 @@ public sealed class ReflectorSession : IDisposable
 
     public SessionState State => _state;
     public long StopDeadlineNs => Volatile.Read(ref _stopDeadlineNs);
-    /// <summary>Receive time of the last reflected packet (Unix ns), 0 if none.</summary>
+    /// <summary>Monotonic time of the last reflected packet (or of Start-Sessions).</summary>
     public long LastPacketNs => Volatile.Read(ref _lastPacketNs);
 
     // Reflector-thread state
@@ -42,12 +46,14 @@ public sealed class ReflectorSession : IDisposable
     public long Reflected;
     public readonly long[] Dropped = new long[Enum.GetValues<DropReason>().Length];
 
+    /// <summary>Start-Sessions at monotonic time <paramref name="nowNs"/>.</summary>
     public void Start(long nowNs)
     {
         Volatile.Write(ref _lastPacketNs, nowNs);
         if (_state == SessionState.Accepted) _state = SessionState.Started;
     }
 
+    /// <summary>Stop-Sessions at monotonic time <paramref name="nowNs"/>: reflect for Timeout more.</summary>
     public void Stop(long nowNs)
     {
         if (_state is SessionState.Ended) return;
@@ -57,7 +63,7 @@ public sealed class ReflectorSession : IDisposable
 
     public void End() => _state = SessionState.Ended;
 
-    /// <summary>Called by the reflector thread: may a packet received at <paramref name="nowNs"/> be reflected?</summary>
+    /// <summary>Called by the reflector thread: may a packet received at monotonic <paramref name="nowNs"/> be reflected?</summary>
     internal DropReason? Admit(long nowNs)
     {
         var state = _state;
@@ -70,6 +76,8 @@ public sealed class ReflectorSession : IDisposable
 
     public long DroppedTotal => Dropped.Sum();
 
+    /// <summary>Zeroes and frees the test keys. Called by the engine's thread for attached sessions,
+    /// by the creator only for a session that was never attached.</summary>
     public void Dispose()
     {
         Crypto?.Dispose();

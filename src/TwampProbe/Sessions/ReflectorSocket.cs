@@ -25,6 +25,9 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
 
     public int SessionCount => _sessions.Count;
 
+    /// <summary>A snapshot of the sessions served here.</summary>
+    public IReadOnlyCollection<ReflectorSession> Sessions => _sessions.Values;
+
     public bool TryAdd(ReflectorSession session)
     {
         lock (_gate)
