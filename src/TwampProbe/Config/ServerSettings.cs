@@ -21,6 +21,8 @@ public sealed record ServerSettings
     public int TestPortLow { get; init; } = 18760;
     public int TestPortHigh { get; init; } = 19960;
     public IPEndPoint? LightListen { get; init; }
+    /// <summary>The TWAMP-Test port bound at start-up on every listen address (RFC 8545 §5); 0: none.</summary>
+    public int WellKnownTestPort { get; init; } = TestPort;
     public string? Interface { get; init; }
     /// <summary>PBKDF2 iterations announced in the greeting (RFC 4656 §3.1: power of 2, ≥ 1024).</summary>
     public uint Count { get; init; } = 2048;

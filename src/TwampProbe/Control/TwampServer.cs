@@ -76,9 +76,9 @@ public sealed class TwampServer : IAsyncDisposable
         }
         // RFC 8545 §5: UDP 862 is the TWAMP-Test receiver port. Bound now, while the process may
         // still hold the privilege for it, and shared by every session that asks for it.
-        foreach (var ep in settings.Listen)
+        foreach (var ep in settings.WellKnownTestPort == 0 ? [] : settings.Listen)
         {
-            var test = new IPEndPoint(ep.Address, ServerSettings.TestPort);
+            var test = new IPEndPoint(ep.Address, settings.WellKnownTestPort);
             if (_ctx.Engine.FindSocket(test) is not null) continue;
             try { _wellKnown.Add(_ctx.Engine.Open(test, persistent: true)); }
             catch (SocketException e)

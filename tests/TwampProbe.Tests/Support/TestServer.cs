@@ -30,7 +30,7 @@ public sealed class TestServer : IDisposable
     public ServerContext Context { get; }
     public ClockState Clock { get; }
 
-    public TestServer(int portLow, int portHigh, Func<ServerSettings, ServerSettings>? tweak = null)
+    public TestServer(int portLow, int portHigh, Func<ServerSettings, ServerSettings>? tweak = null, IClock? time = null)
     {
         var settings = new ServerSettings
         {
@@ -41,8 +41,8 @@ public sealed class TestServer : IDisposable
         };
         if (tweak is not null) settings = tweak(settings);
         Clock = new ClockState(TimeSpan.Zero);
-        Engine = new ReflectorEngine(Clock, new ReflectorOptions { SocketBufferBytes = 1 << 20 });
-        Context = new ServerContext(settings, Engine, Clock);
+        Engine = new ReflectorEngine(Clock, new ReflectorOptions { SocketBufferBytes = 1 << 20, Clock = time });
+        Context = new ServerContext(settings, Engine, Clock, time);
     }
 
     public static KeyFile Keys(string identity, string secret) =>
@@ -51,10 +51,10 @@ public sealed class TestServer : IDisposable
     public static CancellationToken Timeout(int seconds = 10) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
     /// <summary>Starts a server connection; returns the client's end of the pipe and the server task.</summary>
-    public (DuplexPipe.DuplexStream Client, Task Run) Connect()
+    public (DuplexPipe.DuplexStream Client, Task Run) Connect(IPEndPoint? clientControl = null)
     {
         var (serverEnd, clientEnd) = DuplexPipe.Create();
-        var connection = new ServerConnection(serverEnd, Context, ServerControl, ClientControl);
+        var connection = new ServerConnection(serverEnd, Context, ServerControl, clientControl ?? ClientControl);
         var run = Task.Run(() => connection.RunAsync(_cts.Token));
         lock (_runs) { _runs.Add(run); _owned.Add(connection); _owned.Add(clientEnd); }
         return (clientEnd, run);
@@ -62,9 +62,9 @@ public sealed class TestServer : IDisposable
 
     /// <summary>A client set up in <paramref name="mode"/> with the right key.</summary>
     public async Task<(ControlClient Client, DuplexPipe.DuplexStream Stream, Task Run)> SetUpAsync(TwampModes mode,
-        string identity = Identity, string secret = Secret, bool dscpEcnMonitoring = false)
+        string identity = Identity, string secret = Secret, bool dscpEcnMonitoring = false, IPEndPoint? clientControl = null)
     {
-        var (stream, run) = Connect();
+        var (stream, run) = Connect(clientControl);
         // The base RFC 5357 formats unless a test asks for RFC 7750 (mode 256).
         var client = new ControlClient(stream, ClientControl, ServerControl) { RequestDscpEcnMonitoring = dscpEcnMonitoring };
         lock (_runs) _owned.Add(client);
