@@ -47,6 +47,7 @@ public sealed partial class ServerConnection : IDisposable
         _remote = Normalize(remote);
         _prefixKey = ctx.PrefixKey(_remote.Address);
         _openedNs = ctx.Time.MonotonicNanoseconds;
+        _lastActivityNs = _openedNs;
     }
 
     public TwampModes Mode => _mode;

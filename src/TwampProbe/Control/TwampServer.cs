@@ -26,6 +26,7 @@ public sealed class TwampServer : IAsyncDisposable
     readonly HashSet<Task> _connections = [];
     readonly RefusalSummary _refusals;
     readonly RateLimitedLog _acceptLog = new(LogLevel.Warn, TimeSpan.FromSeconds(60));
+    readonly RateLimitedLog _recoveredLog = new(LogLevel.Info, TimeSpan.FromSeconds(60));
     readonly RateLimitedLog _errorLog = new(LogLevel.Error, TimeSpan.FromSeconds(60));
     ReflectorSocket? _light;
     readonly List<ReflectorSocket> _wellKnown = [];
@@ -145,7 +146,7 @@ public sealed class TwampServer : IAsyncDisposable
             }
             if (failures > 0)
             {
-                Log.Info($"accept on {listener.LocalEndPoint}: accepting again after {failures} failed attempt(s)");
+                _recoveredLog.Write($"accept on {listener.LocalEndPoint}: accepting again after {failures} failed attempt(s)");
                 failures = 0;
             }
             try { Admit(client, ct); }
