@@ -73,7 +73,7 @@ public sealed class ControlClient : IDisposable
         ServerModes = greeting.Modes;
         var offered = greeting.Modes & TwampModes.SecurityModes;
         if (offered == TwampModes.None)
-            throw new ServerRefusedException("the server offers no mode to this client (Modes = 0): it does not accept us", AcceptCode.Failure);
+            throw new ServerRefusedException("the server offers no mode to this client (Modes = 0): it is at its connection limit or does not accept this address; try again later or ask its operator", AcceptCode.Failure);
 
         byte[] passphrase = [];
         bool haveKey = identity is not null && keys.TryGetPassphrase(identity, out passphrase);
