@@ -8,7 +8,7 @@ namespace TwampProbe.EndToEnd.Tests;
 /// <summary>
 /// What `user NAME` keeps after the drop from root: Linux credentials are per thread, so the
 /// capabilities must still be usable for sessions opened later on control-connection threads,
-/// and for the reflector thread's SCHED_FIFO.
+/// and for the reflector thread's SCHED_FIFO. Also the descriptor limit raised at start-up.
 /// </summary>
 [Collection("binary")]
 public sealed partial class PrivilegeTests
@@ -63,6 +63,18 @@ public sealed partial class PrivilegeTests
         Assert.Equal(1, reflector.Policy); // SCHED_FIFO
         Assert.Equal(10, reflector.RtPriority);
         Assert.DoesNotContain(server.Log, l => l.Contains("SCHED_FIFO") && l.Contains("cannot"));
+    }
+
+    [Fact]
+    public void SoftDescriptorLimitIsRaisedToTheHardLimitAtStartUp()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}", prefix: "prlimit --nofile=1024:4096 --");
+        var limits = File.ReadAllLines($"/proc/{server.Process.Id}/limits").First(l => l.StartsWith("Max open files"));
+        var fields = limits["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("4096", fields[0]);
+        Assert.Equal("4096", fields[1]);
+        Assert.Contains(server.Log, l => l.Contains("descriptors: limit 4096") && l.Contains("1024"));
     }
 
     /// <summary>The receive buffer (skmem rb) of the UDP socket bound to this local port, from ss.</summary>

@@ -88,6 +88,7 @@ public static class ServeCommand
             return ExitCode.Config;
         }
         Log.Level = app.LogLevel;
+        RaiseDescriptorLimit();
         using var syslog = new SyslogSink();
         SyslogSinkInstance = syslog.Write;
         if (app.Syslog) Log.Sink = syslog.Write;
@@ -178,6 +179,24 @@ public static class ServeCommand
     }
 
     static Action<LogLevel, string>? SyslogSinkInstance;
+
+    /// <summary>
+    /// Every session socket is a descriptor (and every control connection): the soft limit goes up
+    /// to the hard limit the administrator or init system allows. <see cref="Descriptors.Limit"/>
+    /// then tells what the process may hold.
+    /// </summary>
+    static void RaiseDescriptorLimit()
+    {
+        try
+        {
+            var (before, after) = Descriptors.RaiseToHardLimit();
+            Log.Info(before == after ? $"descriptors: limit {after} (the hard limit)" : $"descriptors: limit {after} (soft limit raised from {before} to the hard limit)");
+        }
+        catch (InvalidOperationException e)
+        {
+            Log.Warn($"descriptors: limit {Descriptors.Limit}, not raised: {e.Message}");
+        }
+    }
 
     /// <summary>
     /// After the sockets are bound: run as <paramref name="user"/>. The drop happens on the
