@@ -66,6 +66,27 @@ public sealed partial class PrivilegeTests
     }
 
     [Fact]
+    public async Task ConcurrentSessionsAfterTheDropAllGetPrivilegedPorts()
+    {
+        Assert.True(Environment.UserName == "root", "needs root (CI runs as root)");
+        const int Low = 780, High = 799;
+        using var server = new ServerProcess($"--test-ports {Low}-{High} --user nobody");
+        Assert.True(server.WaitForLog(l => l.Contains("running as nobody"), TimeSpan.FromSeconds(3)), server.LogText);
+        // Several control connections open sockets through the privileged thread at once, round after round.
+        for (int round = 0; round < 3; round++)
+        {
+            var pings = Enumerable.Range(0, 6).Select(_ => Task.Run(() => Binary.Run($"ping -c 20 -i 0.005 -L 0.5 --json {server.Endpoint}"))).ToList();
+            foreach (var r in await Task.WhenAll(pings))
+            {
+                Assert.True(r.ExitCode == 0, $"round {round}: ping exited {r.ExitCode}: {r.Stderr}\n{server.LogText}");
+                int port = int.Parse(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("reflector").GetString()!.Split(':')[^1]);
+                Assert.InRange(port, Low, High);
+            }
+        }
+        Assert.Equal(0, server.Stop());
+    }
+
+    [Fact]
     public void SoftDescriptorLimitIsRaisedToTheHardLimitAtStartUp()
     {
         var (lo, hi) = Binary.PortRange(10);
