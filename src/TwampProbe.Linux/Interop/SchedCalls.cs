@@ -25,4 +25,8 @@ internal static unsafe partial class SchedCalls
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int sched_getcpu();
+
+    /// <summary>The calling thread's kernel id (glibc 2.30+).</summary>
+    [LibraryImport("libc")]
+    internal static partial int gettid();
 }

@@ -20,16 +20,24 @@ public static unsafe class ThreadTuning
         }
     }
 
-    /// <summary>SCHED_FIFO with the given priority (1..99) for the calling thread.</summary>
-    public static void SetFifo(int priority)
+    /// <summary>The calling thread's kernel thread id (gettid), e.g. for <see cref="SetFifo(int, int)"/> from another thread.</summary>
+    public static int CurrentThreadId() => SchedCalls.gettid();
+
+    /// <summary>
+    /// SCHED_FIFO with the given priority (1..99) for thread <paramref name="threadId"/> of this
+    /// process (0: the calling thread). Setting it for another thread is how a thread without
+    /// CAP_SYS_NICE gets it from the one that kept it (see Security.PrivilegedThread).
+    /// </summary>
+    public static void SetFifo(int priority, int threadId = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threadId);
         ArgumentOutOfRangeException.ThrowIfLessThan(priority, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(priority, 99);
         SchedParam p;
         p.Priority = priority;
-        if (SchedCalls.sched_setscheduler(0, SchedCalls.SCHED_FIFO, &p) != 0)
+        if (SchedCalls.sched_setscheduler(threadId, SchedCalls.SCHED_FIFO, &p) != 0)
         {
-            Throw("sched_setscheduler(SCHED_FIFO)", $"priority {priority}");
+            Throw("sched_setscheduler(SCHED_FIFO)", threadId == 0 ? $"priority {priority}" : $"thread {threadId}, priority {priority}");
         }
     }
 

@@ -56,7 +56,32 @@ public static class Privileges
         if (LibC.geteuid() == 0 || LibC.getuid() == 0) throw new InvalidOperationException("still root after setuid");
     }
 
-    /// <summary>The effective capability set of this process (from /proc/self/status CapEff).</summary>
+    /// <summary>
+    /// Empties the calling thread's effective, permitted and inheritable sets (capset acts on the
+    /// calling thread only). Irreversible for that thread; threads it creates later inherit the empty sets.
+    /// </summary>
+    public static unsafe void ClearCurrentThread()
+    {
+        var header = new CapabilityCalls.CapHeader { Version = CapabilityCalls.LINUX_CAPABILITY_VERSION_3, Pid = 0 };
+        var data = stackalloc CapabilityCalls.CapData[2];
+        data[0] = default;
+        data[1] = default;
+        Check(CapabilityCalls.capset(&header, data), "capset");
+    }
+
+    /// <summary>The effective and permitted sets of thread <paramref name="threadId"/> of this process (from /proc/self/task/TID/status).</summary>
+    public static (ulong Effective, ulong Permitted) ThreadCapabilities(int threadId)
+    {
+        ulong eff = 0, prm = 0;
+        foreach (var line in File.ReadLines($"/proc/self/task/{threadId}/status"))
+        {
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal)) eff = Convert.ToUInt64(line[7..].Trim(), 16);
+            else if (line.StartsWith("CapPrm:", StringComparison.Ordinal)) prm = Convert.ToUInt64(line[7..].Trim(), 16);
+        }
+        return (eff, prm);
+    }
+
+    /// <summary>The effective capability set of the main thread (from /proc/self/status CapEff; credentials are per thread).</summary>
     public static ulong EffectiveCapabilities()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))

@@ -88,6 +88,7 @@ public static class ServeCommand
             return ExitCode.Config;
         }
         Log.Level = app.LogLevel;
+        RaiseDescriptorLimit();
         using var syslog = new SyslogSink();
         SyslogSinkInstance = syslog.Write;
         if (app.Syslog) Log.Sink = syslog.Write;
@@ -99,12 +100,15 @@ public static class ServeCommand
 
         using var status = new ProbeStatus(app.Leds);
         using var clock = new ClockState(TimeSpan.FromSeconds(5));
+        // Started before anything else that may need a capability after the drop from root.
+        using var privileged = new PrivilegedThread();
         using var engine = new ReflectorEngine(clock, new ReflectorOptions
         {
             HardwareInterface = server.Interface,
             SocketBufferBytes = server.SocketBufferBytes,
             Cpu = server.ReflectorCpu,
             FifoPriority = server.FifoPriority,
+            Privileged = privileged,
         });
         var ctx = new ServerContext(server, engine, clock);
         var twamp = new TwampServer(ctx);
@@ -119,15 +123,16 @@ public static class ServeCommand
             return ExitCode.Network;
         }
         status.Watch(ctx);
-        if (app.User is { } user && !DropPrivileges(user))
-        {
-            status.FailAndLeaveLit();
-            return ExitCode.Config;
-        }
+        // Before the drop: mlockall needs CAP_IPC_LOCK (or a large enough RLIMIT_MEMLOCK), which is not kept.
         if (server.LockMemory)
         {
             try { ThreadTuning.LockMemory(); }
             catch (Exception e) { Log.Warn($"mlock: {e.Message}"); }
+        }
+        if (app.User is { } user && !DropPrivileges(user, privileged))
+        {
+            status.FailAndLeaveLit();
+            return ExitCode.Config;
         }
         Log.Info($"ready: TWAMP-Control on {string.Join(", ", twamp.ListenEndPoints.Select(e => $"TCP {e}"))}, modes {Modes(server.OfferedModes)}, " +
                  $"test ports {server.TestPortLow}-{server.TestPortHigh}" +
@@ -176,10 +181,30 @@ public static class ServeCommand
     static Action<LogLevel, string>? SyslogSinkInstance;
 
     /// <summary>
-    /// After the sockets are bound: run as <paramref name="user"/>, keeping only the capabilities the
-    /// data path needs (binding UDP 862 for sessions, hardware timestamps, SCHED_FIFO).
+    /// Every session socket is a descriptor (and every control connection): the soft limit goes up
+    /// to the hard limit the administrator or init system allows. <see cref="Descriptors.Limit"/>
+    /// then tells what the process may hold.
     /// </summary>
-    static bool DropPrivileges(string user)
+    static void RaiseDescriptorLimit()
+    {
+        try
+        {
+            var (before, after) = Descriptors.RaiseToHardLimit();
+            Log.Info(before == after ? $"descriptors: limit {after} (the hard limit)" : $"descriptors: limit {after} (soft limit raised from {before} to the hard limit)");
+        }
+        catch (InvalidOperationException e)
+        {
+            Log.Warn($"descriptors: limit {Descriptors.Limit}, not raised: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// After the sockets are bound: run as <paramref name="user"/>. The drop happens on the
+    /// privileged thread, the only one that keeps the capabilities the data path needs (binding
+    /// UDP ports below 1024 for sessions, SO_RCVBUFFORCE, hardware timestamps, SCHED_FIFO); every
+    /// other thread is left with none, and asks that thread for those operations.
+    /// </summary>
+    static bool DropPrivileges(string user, PrivilegedThread privileged)
     {
         if (!Privileges.IsRoot)
         {
@@ -194,8 +219,8 @@ public static class ServeCommand
         }
         try
         {
-            Privileges.DropTo(account, Capability.NetBindService | Capability.NetAdmin | Capability.SysNice);
-            Log.Info($"running as {account.Name} (uid {account.Uid}) with CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_SYS_NICE");
+            privileged.DropTo(account, Capability.NetBindService | Capability.NetAdmin | Capability.SysNice);
+            Log.Info($"running as {account.Name} (uid {account.Uid}); CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_SYS_NICE kept by the privileged thread (tid {privileged.ThreadId}) only");
             return true;
         }
         catch (InvalidOperationException e)

@@ -89,22 +89,8 @@ public sealed record ServerLimits
 
 public static class DescriptorBudget
 {
-    /// <summary>The soft RLIMIT_NOFILE of this process ("Max open files" in /proc/self/limits).</summary>
-    public static long CurrentLimit()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/limits"))
-                if (line.StartsWith("Max open files", StringComparison.Ordinal))
-                {
-                    var f = line[14..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    if (f.Length > 0 && long.TryParse(f[0], out long soft)) return soft;
-                    return long.MaxValue; // "unlimited"
-                }
-        }
-        catch (IOException) { }
-        return 1024;
-    }
+    /// <summary>The soft RLIMIT_NOFILE of this process.</summary>
+    public static long CurrentLimit() => TwampProbe.Linux.Security.Descriptors.Limit;
 
     /// <summary>
     /// Each control connection costs one descriptor and each session at most one (its own test

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Net;
 using TwampProbe.Linux.Scheduling;
+using TwampProbe.Linux.Security;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Time;
@@ -63,7 +64,7 @@ public sealed partial class ReflectorEngine : IDisposable
     /// <summary>Binds a test socket. Throws SocketException when the port cannot be bound.</summary>
     public ReflectorSocket Open(IPEndPoint local, LightReflector? light = null, bool persistent = false)
     {
-        var socket = UdpTestSocket.Bind(local, new UdpSocketOptions
+        var options = new UdpSocketOptions
         {
             ReceiveTimestamps = true,
             HardwareInterface = _options.HardwareInterface,
@@ -74,7 +75,9 @@ public sealed partial class ReflectorEngine : IDisposable
             ReceiveBufferBytes = _options.SocketBufferBytes,
             SendBufferBytes = _options.SocketBufferBytes,
             DualStack = true,
-        });
+        };
+        // SO_RCVBUFFORCE, SIOCSHWTSTAMP and ports below 1024 need capabilities only the privileged thread keeps.
+        var socket = _options.Privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
         if (socket.RxTimestampSource == TimestampSource.User && !_hardwareFallbackLogged)
         {
             _hardwareFallbackLogged = true;
@@ -145,7 +148,8 @@ public sealed partial class ReflectorEngine : IDisposable
         }
         if (_options.FifoPriority is int prio)
         {
-            try { ThreadTuning.SetFifo(prio); }
+            int tid = ThreadTuning.CurrentThreadId();
+            try { if (_options.Privileged is { } p) p.Invoke(() => ThreadTuning.SetFifo(prio, tid)); else ThreadTuning.SetFifo(prio); }
             catch (Exception e) { Log.Warn($"reflector: cannot use SCHED_FIFO {prio}: {e.Message}"); }
         }
         Span<ulong> ready = stackalloc ulong[64];
@@ -360,4 +364,6 @@ public sealed record ReflectorOptions
     public int? FifoPriority { get; init; }
     /// <summary>Monotonic time for session deadlines, wall clock for T3; tests inject a stepping clock.</summary>
     public IClock? Clock { get; init; }
+    /// <summary>Where socket set-up and SCHED_FIFO run after the drop from root (null: on the calling thread).</summary>
+    public PrivilegedThread? Privileged { get; init; }
 }

@@ -1,0 +1,122 @@
+using Xunit;
+using Xunit.Abstractions;
+
+namespace TwampProbe.EndToEnd.Tests;
+
+/// <summary>
+/// The shipped systemd unit and BusyBox init script: what they must (not) contain, checked by
+/// parsing the unit (systemd cannot run here: no systemd PID 1) and by running the init script
+/// with start-stop-daemon against the published binary.
+/// </summary>
+[Collection("binary")]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class ServiceFilesTests(ITestOutputHelper output)
+{
+    static string UnitPath => Path.Combine(ImageAndArm64Tests.RepoRoot, "rootfs-overlay", "lib", "systemd", "system", "twampprobe.service");
+    static string InitScriptPath => Path.Combine(ImageAndArm64Tests.RepoRoot, "rootfs-overlay", "etc", "init.d", "S50twampprobe");
+
+    /// <summary>Key=value lines of the [Service] section (comments and other sections left out).</summary>
+    static List<(string Key, string Value)> Service()
+    {
+        var list = new List<(string, string)>();
+        string section = "";
+        foreach (var raw in File.ReadAllLines(UnitPath))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] is '#' or ';') continue;
+            if (line.StartsWith('[')) { section = line; continue; }
+            int eq = line.IndexOf('=');
+            if (section == "[Service]" && eq > 0) list.Add((line[..eq].Trim(), line[(eq + 1)..].Trim()));
+        }
+        return list;
+    }
+
+    [Fact]
+    public void UnitLeavesAdjtimexReadableSoTheClockStateIsReal()
+    {
+        var service = Service();
+        // ProtectClock=yes fails even a read-only adjtimex with EPERM (a seccomp filter on @clock).
+        Assert.DoesNotContain(service, kv => kv.Key == "ProtectClock" && kv.Value is not ("no" or "false" or "0" or "off"));
+        foreach (var (_, value) in service.Where(kv => kv.Key == "SystemCallFilter"))
+        {
+            bool denyList = value.StartsWith('~');
+            bool namesClock = value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(s => s.TrimStart('~') is "@clock" or "adjtimex" or "clock_adjtime");
+            Assert.False(denyList && namesClock, $"SystemCallFilter={value} denies adjtimex");
+        }
+        Assert.Contains(File.ReadAllLines(UnitPath), l => l.TrimStart().StartsWith('#') && l.Contains("ProtectClock"));
+    }
+
+    [Fact]
+    public void UnitRaisesTheDescriptorLimitAndStaysHardened()
+    {
+        var service = Service().GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        Assert.True(service.TryGetValue("LimitNOFILE", out var nofile), "LimitNOFILE missing");
+        Assert.True(int.TryParse(nofile.Split(':')[^1], out int hard) && hard >= 65536, $"LimitNOFILE={nofile}");
+        Assert.Equal("yes", service["NoNewPrivileges"]);
+        Assert.Equal("strict", service["ProtectSystem"]);
+        Assert.Equal("yes", service["ProtectKernelModules"]);
+        Assert.Equal("yes", service["RestrictNamespaces"]);
+        Assert.DoesNotContain("CAP_SYS_TIME", service["CapabilityBoundingSet"]);
+    }
+
+    [Fact]
+    public void UnitPassesSystemdAnalyzeVerify()
+    {
+        using var dir = new TempDir();
+        var unit = dir.File("twampprobe.service");
+        // verify checks that ExecStart binaries exist: point them at the published one.
+        File.WriteAllText(unit, File.ReadAllText(UnitPath).Replace("/usr/sbin/twampprobe", Binary.Path));
+        Binary.Result r;
+        try { r = Binary.RunFile("systemd-analyze", $"verify --man=no {unit}", 60_000); }
+        catch (System.ComponentModel.Win32Exception) { output.WriteLine("SKIPPED: systemd-analyze not installed"); return; }
+        Assert.True(r.ExitCode == 0 && r.Stderr.Trim().Length == 0, $"systemd-analyze verify exited {r.ExitCode}:\n{r.Stdout}{r.Stderr}");
+    }
+
+    [Fact]
+    public void InitScriptStartsTheDaemonWithARaisedDescriptorLimit()
+    {
+        Assert.True(Environment.UserName == "root", "needs root (CI runs as root): the script raises the hard limit");
+        using var dir = new TempDir();
+        var (lo, hi) = Binary.PortRange(10);
+        int port = Binary.FreeTcpPort();
+        var conf = dir.File("twampprobe.conf");
+        File.WriteAllText(conf, $"listen 127.0.0.1:{port}\ntest-ports {lo}-{hi}\n");
+        var pidFile = dir.File("twampprobe.pid");
+        var logFile = dir.File("twampprobe.log");
+        var defaults = dir.File("default");
+        File.WriteAllText(defaults, $"DAEMON={Binary.Path}\nCONF={conf}\nPIDFILE={pidFile}\nLOGFILE={logFile}\nSYSCTL=/nonexistent\n");
+        // The shipped script, reading this test's defaults instead of /etc/default/twampprobe.
+        var script = dir.File("S50twampprobe");
+        var text = File.ReadAllText(InitScriptPath);
+        Assert.Contains("/etc/default/twampprobe", text);
+        File.WriteAllText(script, text.Replace("/etc/default/twampprobe", defaults));
+
+        // Started the way an init may leave it: soft 1024, hard 4096.
+        var start = Binary.RunFile("prlimit", $"--nofile=1024:4096 -- /bin/sh {script} start", 30_000);
+        try
+        {
+            Assert.True(start.ExitCode == 0, $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            int pid = int.Parse(File.ReadAllText(pidFile).Trim());
+            var limits = File.ReadAllLines($"/proc/{pid}/limits").First(l => l.StartsWith("Max open files"))["Max open files".Length..]
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // Root raises the hard limit to NOFILE=65536 only with CAP_SYS_RESOURCE (some containers
+            // lack it); either way the script hands the daemon a soft limit already at the hard one.
+            string expected = HasCapability(24) ? "65536" : "4096";
+            output.WriteLine($"CAP_SYS_RESOURCE: {HasCapability(24)}; limits {limits[0]} {limits[1]}");
+            Assert.Equal([expected, expected], limits[..2]);
+            Assert.Contains($"descriptors: limit {expected} (the hard limit)", Log(logFile));
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally
+        {
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            output.WriteLine(stop.Stdout + stop.Stderr);
+        }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
+    static bool HasCapability(int bit) =>
+        (Convert.ToUInt64(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("CapEff:"))[7..].Trim(), 16) & (1UL << bit)) != 0;
+
+    static string Log(string path) => File.Exists(path) ? File.ReadAllText(path) : "(no log)";
+}
