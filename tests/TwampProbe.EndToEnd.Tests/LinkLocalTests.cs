@@ -59,6 +59,22 @@ public sealed class LinkLocalTests : IDisposable
     }
 
     [Fact]
+    public void LinkLocalSourceWithoutZoneTakesTheTargetsZone()
+    {
+        var j = Ping($"-S {LinkPair.ALinkLocal} {LinkPair.BLinkLocal}%{_net.AInterface}");
+        Assert.Equal(20, j.GetProperty("packets_received").GetInt32());
+        Assert.StartsWith($"[{LinkPair.ALinkLocal}%", j.GetProperty("sender").GetString());
+    }
+
+    [Fact]
+    public void LinkLocalTargetWithoutZoneIsAUsageError()
+    {
+        var r = Binary.RunFile("ip", $"netns exec {_net.A} {Binary.Path} ping -c 1 {LinkPair.BLinkLocal}", 60_000);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("needs its interface", r.Stderr);
+    }
+
+    [Fact]
     public void BracketedLinkLocalWithPortConnectsToo()
     {
         var j = Ping($"[{LinkPair.BLinkLocal}%{_net.AInterface}]:862");
