@@ -168,7 +168,10 @@ public sealed unsafe class UdpTestSocket : IDisposable
             if (options.ReceiveLocalAddress && IsWildcard(local.Address))
             {
                 // A wildcard socket answers from whatever address routing picks unless told otherwise:
-                // learn the address each datagram came to, so its reply can be sent from it.
+                // learn the address each datagram came to, so its reply can be sent from it. RFC 5357
+                // §3.5: the Receiver Address is the reflector's end of the measured path, and when it is 0
+                // "the IP addresses used for the Control-Client to Server TWAMP-Control message exchange
+                // MUST be used in the test packets" — in the reflected ones too.
                 if (ipv6)
                 {
                     SetInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
