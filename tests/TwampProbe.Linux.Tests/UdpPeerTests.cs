@@ -64,4 +64,29 @@ public sealed class UdpPeerTests
         Assert.Equal(ep, peer.ToEndPoint());
         Assert.NotEqual(UdpPeer.From(new IPEndPoint(IPAddress.Parse("fe80::1%4"), 862)), peer);
     }
+
+    [Theory]
+    [InlineData("fe80::1", 7u, true, 7u)]
+    [InlineData("febf::1", 7u, true, 7u)]
+    [InlineData("fec0::1", 7u, false, 0u)]
+    [InlineData("2001:db8::1", 7u, false, 0u)]
+    public void FromIPv6KeepsTheScopeForLinkLocalOnly(string address, uint scope, bool linkLocal, uint kept)
+    {
+        var peer = UdpPeer.FromIPv6(IPAddress.Parse(address).GetAddressBytes(), 862, scope);
+        Assert.True(peer.IsIPv6);
+        Assert.Equal(linkLocal, peer.IsIPv6LinkLocal);
+        Assert.Equal(kept, peer.ScopeId);
+        Assert.Equal(linkLocal, UdpPeer.From(new IPEndPoint(IPAddress.Parse(address), 1)).IsIPv6LinkLocal);
+    }
+
+    [Fact]
+    public void FromIPv6NormalisesMappedAndOnlyDefaultIsUnset()
+    {
+        var peer = UdpPeer.FromIPv6(IPAddress.Parse("::ffff:0.0.0.0").GetAddressBytes(), 0, 5);
+        Assert.False(peer.IsIPv6);
+        Assert.False(peer.IsIPv6LinkLocal);
+        Assert.False(peer.IsUnset); // 0.0.0.0 is an address, stored IPv4-mapped
+        Assert.True(default(UdpPeer).IsUnset);
+        Assert.False(UdpPeer.From(new IPEndPoint(IPAddress.IPv6Loopback, 0)).IsUnset);
+    }
 }

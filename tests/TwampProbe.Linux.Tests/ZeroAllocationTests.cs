@@ -30,7 +30,34 @@ public sealed class ZeroAllocationTests
         Assert.Equal(0, allocated);
     }
 
-    private static int RoundTrips(int count, UdpTestSocket client, UdpTestSocket reflector, PacketBatch clientBatch, PacketBatch reflectorBatch, Poller poller, UdpPeer reflectorPeer)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WildcardReflectorAnsweringFromTheArrivalAddressAllocatesNothing(bool dualStack)
+    {
+        // IP_PKTINFO in, IP_PKTINFO out: the reply to 127.0.0.2 leaves from 127.0.0.2 (checked per round trip).
+        using var reflector = UdpTestSocket.Bind(new System.Net.IPEndPoint(dualStack ? System.Net.IPAddress.IPv6Any : System.Net.IPAddress.Any, 0),
+            new UdpSocketOptions { SendTtl = 255 });
+        using var client = Loopback.Bind(false, new UdpSocketOptions { TransmitTimestamps = true });
+        using var clientBatch = new PacketBatch(8, 1500);
+        using var reflectorBatch = new PacketBatch(8, 1500);
+        using var poller = new Poller();
+        poller.Add(reflector.Handle, 1);
+        UdpPeer reflectorPeer = UdpPeer.From(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.2"), reflector.LocalEndPoint.Port));
+
+        int failures = RoundTrips(100, client, reflector, clientBatch, reflectorBatch, poller, reflectorPeer, viaLocalAddress: true);
+        Assert.Equal(0, failures);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        failures = RoundTrips(1000, client, reflector, clientBatch, reflectorBatch, poller, reflectorPeer, viaLocalAddress: true);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, failures);
+        Assert.Equal(0, allocated);
+    }
+
+    private static int RoundTrips(int count, UdpTestSocket client, UdpTestSocket reflector, PacketBatch clientBatch, PacketBatch reflectorBatch, Poller poller, UdpPeer reflectorPeer,
+        bool viaLocalAddress = false)
     {
         int failures = 0;
         Span<ulong> ready = stackalloc ulong[4];
@@ -59,13 +86,19 @@ public sealed class ZeroAllocationTests
             }
 
             ref PacketMeta r = ref reflectorBatch.Meta(0);
+            if (viaLocalAddress && !r.LocalAddress.SameAddress(reflectorPeer))
+            {
+                failures++;
+            }
+
             r.Ttl = -1; // echo: Peer = source, Length = received length, TrafficClass = received TOS
             if (reflector.Send(reflectorBatch, n) != n)
             {
                 failures++;
             }
 
-            if (client.Receive(clientBatch, 1000) != 1 || clientBatch.Meta(0).Ttl != 255 || clientBatch.Meta(0).TrafficClass != 0xB8)
+            if (client.Receive(clientBatch, 1000) != 1 || clientBatch.Meta(0).Ttl != 255 || clientBatch.Meta(0).TrafficClass != 0xB8
+                || clientBatch.Meta(0).Peer != reflectorPeer)
             {
                 failures++;
             }

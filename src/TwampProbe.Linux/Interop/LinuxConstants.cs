@@ -22,6 +22,7 @@ internal static class LinuxConstants
     public const int IPPROTO_IP = 0;
     public const int IP_TOS = 1;
     public const int IP_TTL = 2;
+    public const int IP_PKTINFO = 8;
     public const int IP_RECVERR = 11;
     public const int IP_RECVTTL = 12;
     public const int IP_RECVTOS = 13;
@@ -30,6 +31,8 @@ internal static class LinuxConstants
     public const int IPV6_UNICAST_HOPS = 16;
     public const int IPV6_RECVERR = 25;
     public const int IPV6_V6ONLY = 26;
+    public const int IPV6_RECVPKTINFO = 49;
+    public const int IPV6_PKTINFO = 50;
     public const int IPV6_RECVHOPLIMIT = 51;
     public const int IPV6_HOPLIMIT = 52;
     public const int IPV6_RECVTCLASS = 66;

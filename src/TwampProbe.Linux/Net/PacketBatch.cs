@@ -12,7 +12,7 @@ public sealed unsafe class PacketBatch : IDisposable
     public const int MaxSlots = 1024;
 
     internal const int AddressBytes = 32;  // >= sizeof(sockaddr_in6) (28)
-    internal const int ControlBytes = 256; // room for timestamping + TTL + TOS cmsgs
+    internal const int ControlBytes = 256; // room for timestamping + TTL + TOS + IP_PKTINFO + IPV6_PKTINFO cmsgs (184)
 
     private readonly NativeMemoryHandle _memory;
     private readonly PacketMeta[] _meta;

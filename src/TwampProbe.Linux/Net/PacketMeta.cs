@@ -26,4 +26,19 @@ public struct PacketMeta
 
     /// <summary>The receiving socket's local port (set by Receive).</summary>
     public ushort LocalPort;
+
+    /// <summary>
+    /// Received: the local address the datagram came to (IP_PKTINFO ipi_spec_dst / IPV6_PKTINFO ipi6_addr),
+    /// reported by sockets bound to a wildcard address; default when unknown. Port is the local port; an IPv6
+    /// link-local address carries the arrival interface as its scope id.
+    /// Send: the source address to use (an IP_PKTINFO / IPV6_PKTINFO cmsg), so that a reply leaves from the
+    /// address its request came to; default = the kernel's routing choice.
+    /// </summary>
+    public UdpPeer LocalAddress;
+
+    /// <summary>Received: the interface index the datagram arrived on (from the pktinfo cmsg), 0 if unknown.</summary>
+    public int InterfaceIndex;
+
+    /// <summary>True when <see cref="LocalAddress"/> is set.</summary>
+    public readonly bool HasLocalAddress => !LocalAddress.IsUnset;
 }

@@ -37,6 +37,19 @@ public readonly struct UdpPeer : IEquatable<UdpPeer>
     /// <summary>IPv6 scope id (0 for IPv4).</summary>
     public uint ScopeId => _scopeId;
 
+    /// <summary>True for <c>default(UdpPeer)</c> (no address: every real peer, IPv4 included, has a non-zero address).</summary>
+    public bool IsUnset => _a0 == 0 && _a1 == 0 && !_isIPv6;
+
+    /// <summary>True for an IPv6 link-local unicast address (fe80::/10), whose scope id names the interface.</summary>
+    public bool IsIPv6LinkLocal
+    {
+        get
+        {
+            ulong bytes01 = BitConverter.IsLittleEndian ? _a0 : BinaryPrimitives.ReverseEndianness(_a0); // byte 0 lowest
+            return _isIPv6 && (bytes01 & 0xc0ff) == 0x80fe;
+        }
+    }
+
     /// <summary>Creates a peer from an endpoint (no allocation).</summary>
     public static UdpPeer From(IPEndPoint ep)
     {
@@ -76,6 +89,21 @@ public readonly struct UdpPeer : IEquatable<UdpPeer>
         a[11] = 0xff;
         address4[..4].CopyTo(a[12..]);
         return new UdpPeer(a, port, isIPv6: false, 0);
+    }
+
+    /// <summary>
+    /// Creates a peer from 16 address bytes (IPv4-mapped becomes IPv4). The scope id is kept for link-local
+    /// addresses only: elsewhere an interface index would make the same address compare unequal.
+    /// </summary>
+    public static UdpPeer FromIPv6(ReadOnlySpan<byte> address16, ushort port, uint scopeId)
+    {
+        if (IsV4Mapped(address16))
+        {
+            return FromIPv4(address16[12..16], port);
+        }
+
+        bool linkLocal = address16[0] == 0xfe && (address16[1] & 0xc0) == 0x80;
+        return new UdpPeer(address16, port, isIPv6: true, linkLocal ? scopeId : 0);
     }
 
     /// <summary>Writes the 16-byte (IPv4-mapped for IPv4) address.</summary>

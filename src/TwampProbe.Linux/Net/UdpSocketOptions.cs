@@ -21,6 +21,12 @@ public sealed class UdpSocketOptions
     /// <summary>IP_RECVTOS / IPV6_RECVTCLASS.</summary>
     public bool ReceiveTrafficClass { get; init; } = true;
 
+    /// <summary>
+    /// On a socket bound to a wildcard address: IP_PKTINFO / IPV6_RECVPKTINFO (both on a dual-stack socket), so
+    /// every datagram reports the address it came to in <see cref="PacketMeta.LocalAddress"/>.
+    /// </summary>
+    public bool ReceiveLocalAddress { get; init; } = true;
+
     /// <summary>IP_TTL / IPV6_UNICAST_HOPS (a TWAMP reflector SHOULD use 255).</summary>
     public int? SendTtl { get; init; }
 

@@ -165,6 +165,24 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 }
             }
 
+            if (options.ReceiveLocalAddress && IsWildcard(local.Address))
+            {
+                // A wildcard socket answers from whatever address routing picks unless told otherwise:
+                // learn the address each datagram came to, so its reply can be sent from it. RFC 5357
+                // §3.5: the Receiver Address is the reflector's end of the measured path, and when it is 0
+                // "the IP addresses used for the Control-Client to Server TWAMP-Control message exchange
+                // MUST be used in the test packets" — in the reflected ones too.
+                if (ipv6)
+                {
+                    SetInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+                    TrySetInt(fd, IPPROTO_IP, IP_PKTINFO, 1); // IPv4-mapped traffic on a dual-stack socket
+                }
+                else
+                {
+                    SetInt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+                }
+            }
+
             bool hardware = false;
             string? reason = null;
             if (options.HardwareInterface is { } ifName && (options.ReceiveTimestamps || options.TransmitTimestamps))
@@ -465,6 +483,8 @@ public sealed unsafe class UdpTestSocket : IDisposable
         meta.TrafficClass = -1;
         meta.UnixNanoseconds = now;
         meta.TimestampSource = TimestampSource.User;
+        meta.LocalAddress = default;
+        meta.InterfaceIndex = 0;
 
         for (CMsgHdr* c = Cmsg.First(m->Control, m->ControlLength); c != null; c = Cmsg.Next(m->Control, m->ControlLength, c))
         {
@@ -497,6 +517,16 @@ public sealed unsafe class UdpTestSocket : IDisposable
                     break;
                 case IPPROTO_IPV6 when c->Type == IPV6_TCLASS && dataLen >= sizeof(int):
                     meta.TrafficClass = *(int*)data & 0xff;
+                    break;
+                case IPPROTO_IP when c->Type == IP_PKTINFO && dataLen >= sizeof(InPktInfo):
+                    var pi = (InPktInfo*)data;
+                    meta.LocalAddress = UdpPeer.FromIPv4(new ReadOnlySpan<byte>(&pi->SpecificDestination, 4), _localPort);
+                    meta.InterfaceIndex = pi->InterfaceIndex;
+                    break;
+                case IPPROTO_IPV6 when c->Type == IPV6_PKTINFO && dataLen >= sizeof(In6PktInfo):
+                    var pi6 = (In6PktInfo*)data;
+                    meta.LocalAddress = UdpPeer.FromIPv6(new ReadOnlySpan<byte>(pi6->Address, 16), _localPort, (uint)pi6->InterfaceIndex);
+                    meta.InterfaceIndex = pi6->InterfaceIndex;
                     break;
             }
         }
@@ -531,16 +561,21 @@ public sealed unsafe class UdpTestSocket : IDisposable
 
             m->Iov = iov;
             m->IovLength = 1;
+            // Each slot has its own control buffer: sendmmsg reads them all after this loop.
+            byte* control = batch.Control(i);
+            nuint controlLength = 0;
             if (pm.TrafficClass >= 0)
             {
-                m->Control = batch.Control(i);
-                m->ControlLength = WriteTosCmsg(batch.Control(i), pm.TrafficClass, pm.Peer);
+                controlLength = WriteTosCmsg(control, pm.TrafficClass, pm.Peer);
             }
-            else
+
+            if (pm.HasLocalAddress)
             {
-                m->Control = null;
-                m->ControlLength = 0;
+                controlLength += WritePktInfoCmsg(control + controlLength, pm.LocalAddress, pm.Peer);
             }
+
+            m->Control = controlLength != 0 ? control : null;
+            m->ControlLength = controlLength;
 
             m->Flags = 0;
             headers[i].Length = 0;
@@ -589,6 +624,44 @@ public sealed unsafe class UdpTestSocket : IDisposable
         *(int*)Cmsg.Data(c) = trafficClass & 0xff;
         return (nuint)Cmsg.Space(sizeof(int));
     }
+
+    /// <summary>
+    /// Writes an IP_PKTINFO (IPv4 / IPv4-mapped peer: ipi_spec_dst = source, ifindex 0) or IPV6_PKTINFO
+    /// (ipi6_addr = source; ifindex only for a link-local source, where the address alone is ambiguous) cmsg;
+    /// returns CMSG_SPACE, or 0 when the source and the peer are of different families.
+    /// </summary>
+    private nuint WritePktInfoCmsg(byte* control, in UdpPeer source, in UdpPeer peer)
+    {
+        if (source.IsIPv6 != peer.IsIPv6)
+        {
+            return 0;
+        }
+
+        var c = (CMsgHdr*)control;
+        if (!source.IsIPv6)
+        {
+            c->Level = IPPROTO_IP;
+            c->Type = IP_PKTINFO;
+            c->Length = (nuint)Cmsg.Len(sizeof(InPktInfo));
+            var pi = (InPktInfo*)Cmsg.Data(c);
+            *pi = default;
+            Span<byte> a = stackalloc byte[16];
+            source.WriteAddress16(a);
+            pi->SpecificDestination = MemoryMarshal.Read<uint>(a[12..]); // network order, as in memory
+            return (nuint)Cmsg.Space(sizeof(InPktInfo));
+        }
+
+        c->Level = IPPROTO_IPV6;
+        c->Type = IPV6_PKTINFO;
+        c->Length = (nuint)Cmsg.Len(sizeof(In6PktInfo));
+        var pi6 = (In6PktInfo*)Cmsg.Data(c);
+        source.WriteAddress16(new Span<byte>(pi6->Address, 16));
+        pi6->InterfaceIndex = source.IsIPv6LinkLocal ? (int)source.ScopeId : 0;
+        return (nuint)Cmsg.Space(sizeof(In6PktInfo));
+    }
+
+    private static bool IsWildcard(IPAddress address)
+        => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 
     private bool WaitReadable(int timeoutMs)
     {

@@ -56,7 +56,7 @@ public static class PingCommand
 
         if (o.Light)
         {
-            var local = o.Source ?? (server.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any);
+            var local = o.Source is { } source ? LinkLocal.WithScope(source, server.Address) : server.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
             using var light = new SessionSender(local, senderOptions, clock);
             light.Target(server, null, default, light: true);
             if (o.PerPacket) light.OnReply = report.PerPacket;
@@ -73,7 +73,7 @@ public static class PingCommand
         await client.SetupAsync(o.Modes!, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false);
 
         var security = client.Mode.TestSecurity();
-        var localAddress = o.Source ?? client.LocalEndPoint.Address;
+        var localAddress = LinkLocal.WithScope(o.Source ?? client.LocalEndPoint.Address, server.Address); // -S fe80::a: the target's zone
         if (localAddress.IsIPv4MappedToIPv6) localAddress = localAddress.MapToIPv4();
         var serverAddress = server.Address.IsIPv4MappedToIPv6 ? server.Address.MapToIPv4() : server.Address;
         using var sender = new SessionSender(localAddress,

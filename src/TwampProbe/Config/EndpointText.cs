@@ -2,7 +2,10 @@ using System.Net;
 
 namespace TwampProbe.Config;
 
-/// <summary>Parses "ADDR", "ADDR:PORT", "[V6]:PORT", "HOST[:PORT]" as network engineers write them.</summary>
+/// <summary>
+/// Parses "ADDR", "ADDR:PORT", "[V6]:PORT", "HOST[:PORT]" as network engineers write them; an IPv6
+/// link-local address takes its zone as "fe80::1%eth0" (interface name or index).
+/// </summary>
 public static class EndpointText
 {
     public static bool TryParse(string text, int defaultPort, out IPEndPoint endpoint, out string? error)
@@ -34,6 +37,15 @@ public static class EndpointText
             }
             catch (System.Net.Sockets.SocketException) { address = null; }
             if (address is null) { error = $"'{host}' is not an address or a resolvable host name"; return false; }
+        }
+        // RFC 4007 §6: a link-local address is ambiguous without its zone ("fe80::1%eth0").
+        if (address.IsIPv6LinkLocal && address.ScopeId == 0)
+        {
+            int percent = host.IndexOf('%');
+            error = percent >= 0
+                ? $"'{text}': no interface '{host[(percent + 1)..]}' here"
+                : $"'{text}': a link-local address needs its interface, e.g. {(text.StartsWith('[') ? $"[{host}%eth0]" : $"{host}%eth0")}";
+            return false;
         }
         endpoint = new IPEndPoint(address, port);
         return true;

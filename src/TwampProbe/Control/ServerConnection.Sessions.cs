@@ -100,8 +100,9 @@ public sealed partial class ServerConnection
                 return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {settings.Limits.MaxSessionsPerConnection} reached");
 
         // RFC 5357 §3.5: a zero Sender/Receiver Address means the control connection's addresses.
-        var senderAddress = request.SenderAddress ?? _remote.Address;
-        var receiverAddress = request.ReceiverAddress ?? _local.Address;
+        // Link-local addresses take the interface of the control connection (LinkLocal.WithScope).
+        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _remote.Address, _remote.Address);
+        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _local.Address, _local.Address);
         if (request.SenderPort == 0) return Refuse(AcceptCode.NotSupported, "Sender Port 0");
         if (receiverAddress.AddressFamily != senderAddress.AddressFamily)
             return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");

@@ -300,6 +300,7 @@ public sealed partial class ReflectorEngine : IDisposable
         {
             buffer[..replyLength].CopyTo(_batch.Buffer(outSlot));
             _batch.Meta(outSlot).Peer = meta.Peer;
+            _batch.Meta(outSlot).LocalAddress = meta.LocalAddress; // the reply leaves from the address the request came to
         }
         ref var outMeta = ref _batch.Meta(outSlot);
         outMeta.Length = replyLength;

@@ -1,0 +1,43 @@
+using System.Net;
+using TwampProbe.Config;
+using TwampProbe.Control;
+using Xunit;
+
+namespace TwampProbe.Tests.Config;
+
+public sealed class EndpointTextTests
+{
+    [Theory]
+    [InlineData("fe80::1%1", 862)]
+    [InlineData("fe80::1%lo", 862)]
+    [InlineData("[fe80::1%lo]:9000", 9000)]
+    [InlineData("[fe80::1%1]", 862)]
+    public void LinkLocalTakesItsZoneByIndexOrInterfaceName(string text, int port)
+    {
+        Assert.True(EndpointText.TryParse(text, 862, out var ep, out var error), error);
+        Assert.Equal(IPAddress.Parse("fe80::1").GetAddressBytes(), ep.Address.GetAddressBytes());
+        Assert.Equal(1, ep.Address.ScopeId); // lo is interface 1
+        Assert.Equal(port, ep.Port);
+    }
+
+    [Theory]
+    [InlineData("fe80::1", "needs its interface, e.g. fe80::1%eth0")]
+    [InlineData("[fe80::1]:862", "needs its interface, e.g. [fe80::1%eth0]")]
+    [InlineData("fe80::1%nosuchif0", "no interface 'nosuchif0'")]
+    public void LinkLocalWithoutAKnownZoneIsRefusedWithTheFix(string text, string message)
+    {
+        Assert.False(EndpointText.TryParse(text, 862, out _, out var error));
+        Assert.Contains(message, error);
+    }
+
+    [Theory]
+    [InlineData("2001:db8::1", 0)]
+    [InlineData("[2001:db8::1]:862", 0)]
+    [InlineData("192.0.2.1:862", 0)]
+    public void OtherAddressesNeedNoZone(string text, long scope)
+    {
+        Assert.True(EndpointText.TryParse(text, 862, out var ep, out var error), error);
+        Assert.Equal(862, ep.Port);
+        if (ep.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) Assert.Equal(scope, ep.Address.ScopeId);
+    }
+}
