@@ -89,6 +89,17 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public void SecondServerOnTheSamePortRefusesToStartWithExitCode5()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var first = new ServerProcess($"--test-ports {lo}-{hi}");
+        var second = Binary.Run($"serve --listen 127.0.0.1:{first.ControlPort} --test-ports {lo}-{hi}", timeoutMs: 10_000);
+        Assert.Equal(5, second.ExitCode);
+        Assert.Contains($"cannot listen on TCP 127.0.0.1:{first.ControlPort}", second.Stderr);
+        Assert.DoesNotContain("ready:", second.Stderr);
+    }
+
+    [Fact]
     public void AllPacketsLostIsExitCode1()
     {
         // A Light "reflector" that never answers: a bound UDP socket that reads nothing.

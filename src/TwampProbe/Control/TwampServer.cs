@@ -52,6 +52,8 @@ public sealed class TwampServer : IAsyncDisposable
     public ServerContext Context => _ctx;
     public int ConnectionCount { get { lock (_table) return _table.Count; } }
 
+    const int SolSocket = 1, SoReuseAddr = 2;
+
     /// <summary>Binds every socket first (so errors surface before anything is served), then starts accepting.</summary>
     public void Start()
     {
@@ -63,7 +65,10 @@ public sealed class TwampServer : IAsyncDisposable
             try
             {
                 if (ep.AddressFamily == AddressFamily.InterNetworkV6 && ep.Address.Equals(IPAddress.IPv6Any)) s.DualMode = true;
-                s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                // SO_REUSEADDR alone (restart while old connections sit in TIME_WAIT). .NET's
+                // ReuseAddress also sets SO_REUSEPORT on Linux, which would let a second daemon bind
+                // the same port and take half of the new connections: that must fail with exit 5.
+                s.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
                 s.Bind(ep);
                 s.Listen(128);
             }
