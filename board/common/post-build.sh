@@ -28,6 +28,10 @@ install -D -m 0755 "$binary" "$target/usr/sbin/twampprobe"
 		if [ -d "$p" ]; then mkdir -p "$target/$p"; else mkdir -p "$target/$(dirname "$p")"; cp -P "$p" "$target/$p"; fi
 	done)
 
+# The init script writes its pid file and log there; a bare root has neither directory.
+mkdir -p "$target/var/run" "$target/var/log"
+chmod 0755 "$target/var" "$target/var/run" "$target/var/log"
+
 # 3. The configuration: overlay default + board fragment.
 conf=$target/etc/twampprobe/twampprobe.conf
 {

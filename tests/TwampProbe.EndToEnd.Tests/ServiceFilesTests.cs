@@ -115,6 +115,78 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         Assert.False(File.Exists(pidFile), "pid file left behind by stop");
     }
 
+    [Fact]
+    public void SysctlFileLeavesTheDefaultsOfOtherSocketsAlone()
+    {
+        var lines = File.ReadAllLines(Path.Combine(ImageAndArm64Tests.RepoRoot, "rootfs-overlay", "etc", "sysctl.d", "60-twampprobe.conf"))
+            .Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#').ToList();
+        Assert.DoesNotContain(lines, l => l.StartsWith("net.core.rmem_default") || l.StartsWith("net.core.wmem_default"));
+        Assert.Contains(lines, l => l.StartsWith("net.core.rmem_max"));
+    }
+
+    /// <summary>The shipped init script with its defaults pointed at this test's files.</summary>
+    static (string Script, string PidFile, string LogFile, int Port) InitScript(TempDir dir, string runDir, string logDir)
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        int port = Binary.FreeTcpPort();
+        var conf = dir.File("twampprobe.conf");
+        File.WriteAllText(conf, $"listen 127.0.0.1:{port}\ntest-ports {lo}-{hi}\n");
+        var pidFile = Path.Combine(runDir, "twampprobe.pid");
+        var logFile = Path.Combine(logDir, "twampprobe.log");
+        var defaults = dir.File("default");
+        File.WriteAllText(defaults, $"DAEMON={Binary.Path}\nCONF={conf}\nPIDFILE={pidFile}\nLOGFILE={logFile}\nSYSCTL=/nonexistent\n");
+        var script = dir.File("S50twampprobe");
+        File.WriteAllText(script, File.ReadAllText(InitScriptPath).Replace("/etc/default/twampprobe", defaults));
+        return (script, pidFile, logFile, port);
+    }
+
+    [Fact]
+    public void InitScriptStartsOnAFreshRootWithoutRunAndLogDirectories()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.File("var/run"), dir.File("var/log"));
+        Assert.False(Directory.Exists(dir.File("var")));
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+        try
+        {
+            Assert.True(start.ExitCode == 0, $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}");
+            Assert.Contains("OK", start.Stdout);
+            Assert.True(File.Exists(pidFile));
+            Assert.Contains("ready:", Log(logFile));
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+    }
+
+    [Fact]
+    public void StalePidFileNamingAnotherProcessIsNeitherTrustedNorKilled()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, _, port) = InitScript(dir, dir.Path, dir.Path);
+        using var bystander = System.Diagnostics.Process.Start("sleep", "60")!;
+        try
+        {
+            File.WriteAllText(pidFile, $"{bystander.Id}\n");
+            var status = Binary.RunFile("/bin/sh", $"{script} status", 10_000);
+            Assert.Equal(3, status.ExitCode);
+            var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), start.Stdout + start.Stderr);
+            Assert.NotEqual(bystander.Id, int.Parse(File.ReadAllText(pidFile).Trim()));
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            // A stale file again: stop must not signal the process it names.
+            File.WriteAllText(pidFile, $"{bystander.Id}\n");
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            Assert.Contains("not running", stop.Stdout);
+            Assert.False(bystander.HasExited, "stop killed the process a stale pid file named");
+        }
+        finally
+        {
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            bystander.Kill();
+        }
+    }
+
     static bool HasCapability(int bit) =>
         (Convert.ToUInt64(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("CapEff:"))[7..].Trim(), 16) & (1UL << bit)) != 0;
 
