@@ -18,6 +18,8 @@ public static class ServeCommand
     public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides);
 
     public const string DefaultKeyFile = "/etc/twampprobe/twampprobe.pfs";
+    /// <summary><see cref="DefaultKeyFile"/>; tests point it elsewhere.</summary>
+    internal static string DefaultKeyFilePath = DefaultKeyFile;
 
     public static Options ParseOptions(string[] args)
     {
@@ -57,9 +59,10 @@ public static class ServeCommand
         var (server, app) = o.ConfigPath is null
             ? ConfigFile.Parse("", "(defaults)", o.Overrides)
             : ConfigFile.Load(o.ConfigPath, o.Overrides);
-        // Built-in default: the appliance's key file, when there is one.
-        if (server.KeyFilePath is null && File.Exists(DefaultKeyFile) && !o.ConfigExplicit)
-            server = server with { KeyFilePath = DefaultKeyFile };
+        // Built-in default: the appliance's key file, when there is one (also with -c FILE: dropping it
+        // onto a probe enables the secure modes; 'keyfile none' opts out).
+        if (server.KeyFilePath is null && !server.NoKeyFile && File.Exists(DefaultKeyFilePath))
+            server = server with { KeyFilePath = DefaultKeyFilePath, KeyFileOrigin = $"built-in default {DefaultKeyFilePath}" };
         if (server.KeyFilePath is { } keyPath)
         {
             try { server = server with { Keys = KeyFiles.Load(keyPath, requirePrivate: true) }; }
@@ -69,7 +72,15 @@ public static class ServeCommand
                 Log.Warn($"reload: key file not re-read ({e.Message}); keeping the loaded keys");
                 server = server with { Keys = fallbackKeys };
             }
+            catch (ConfigException e) when (server.KeyFileOrigin is { } origin)
+            {
+                throw new ConfigException($"{origin}: keyfile: {e.Message}");
+            }
         }
+        // A user that does not exist is a configuration error, found before any socket is bound
+        // (and by check-config), not after.
+        if (app.User is { } user && Privileges.FindUser(user) is null)
+            throw new ConfigException($"{app.UserOrigin ?? "command line"}: user: '{user}' does not exist (add it, e.g. 'adduser -S -H {user}', or remove the 'user' line)");
         if ((server.Modes ?? TwampModes.None).HasSecureControl() && server.Keys.Count == 0)
             throw new ConfigException($"{o.ConfigPath ?? "command line"}: modes include auth/enc/mixed but no keyfile with identities is configured");
         return (server, app);

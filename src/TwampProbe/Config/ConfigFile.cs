@@ -28,6 +28,8 @@ public static class ConfigFile
         public List<AddressPrefix>? LightAllow;
         public List<AddressPrefix>? ThirdParty;
         public string BaseDirectory = ".";
+        /// <summary>"file:line" of the directive being applied.</summary>
+        public string Origin = "";
     }
 
     static readonly Directive[] Directives =
@@ -38,10 +40,12 @@ public static class ConfigFile
             if (!EndpointText.TryParse(a[0], ServerSettings.ControlPort, out var ep, out var e)) throw f(e!);
             b.Listen.Add(ep);
         }),
-        new("keyfile", false, "PATH of a pfs key file (identity hex-passphrase per line)", (b, a, f) =>
+        new("keyfile", false, "PATH of a pfs key file (identity hex-passphrase per line), or none", (b, a, f) =>
         {
             One(a, f);
-            b.Server = b.Server with { KeyFilePath = Path.IsPathRooted(a[0]) ? a[0] : Path.Combine(b.BaseDirectory, a[0]) };
+            b.Server = a[0] == "none"
+                ? b.Server with { KeyFilePath = null, NoKeyFile = true, KeyFileOrigin = b.Origin }
+                : b.Server with { KeyFilePath = Path.IsPathRooted(a[0]) ? a[0] : Path.Combine(b.BaseDirectory, a[0]), NoKeyFile = false, KeyFileOrigin = b.Origin };
         }),
         new("modes", false, "LIST of unauth, auth, enc, mixed (e.g. 'unauth,mixed')", (b, a, f) =>
         {
@@ -128,7 +132,7 @@ public static class ConfigFile
         new("user", false, "NAME to run as after binding the ports (when started as root)", (b, a, f) =>
         {
             One(a, f);
-            b.App = b.App with { User = a[0] };
+            b.App = b.App with { User = a[0], UserOrigin = b.Origin };
         }),
     ];
 
@@ -168,6 +172,7 @@ public static class ConfigFile
             if (name == "listen" && source != path && seenListen.Add(source)) b.Listen.Clear();
             Func<string, ConfigException> fail = problem =>
                 ConfigException.At(source, lineNumber, name, $"{problem}; expected: {name} {Usage(name)}");
+            b.Origin = $"{source}:{lineNumber}";
             if (ByName.TryGetValue(name, out var d)) d.Apply(b, words[1..], fail);
             else if (LedDirectives.TryApply(b, name, words[1..], fail)) { }
             else

@@ -15,6 +15,10 @@ public sealed record ServerSettings
     // --- static: need a restart ---
     public IReadOnlyList<IPEndPoint> Listen { get; init; } = [new IPEndPoint(IPAddress.IPv6Any, ControlPort)];
     public string? KeyFilePath { get; init; }
+    /// <summary>"file:line" of the <c>keyfile</c> directive, so key-file errors name the line that named the file.</summary>
+    public string? KeyFileOrigin { get; init; }
+    /// <summary><c>keyfile none</c>: not even the appliance's default key file.</summary>
+    public bool NoKeyFile { get; init; }
     public KeyFile Keys { get; init; } = KeyFile.Empty;
     /// <summary>Modes offered in the Server-Greeting. Null: unauth, plus auth/enc/mixed when keys exist.</summary>
     public TwampModes? Modes { get; init; }
