@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Sessions;
 using TwampProbe.Tests.Support;
-using TwampProbe.Time;
 using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
@@ -61,37 +59,29 @@ public sealed class SessionSenderTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => sender.Run(CancellationToken.None));
     }
 
-    /// <summary>Real monotonic time; the wall clock steps an hour forward, then two hours back.</summary>
-    sealed class SteppingWallClock : IClock
-    {
-        readonly long _start = MonotonicClock.Nanoseconds();
-        const long Hour = 3_600_000_000_000;
-        public long MonotonicNanoseconds => MonotonicClock.Nanoseconds();
-        public long UnixNanoseconds
-        {
-            get
-            {
-                long elapsed = MonotonicClock.Nanoseconds() - _start;
-                long offset = elapsed < 300_000_000 ? 0 : elapsed < 600_000_000 ? Hour : -Hour;
-                return RealtimeClock.UnixNanoseconds() + offset;
-            }
-        }
-    }
-
     [Fact]
     public async Task WallClockStepsForwardAndBackDoNotMoveTheSchedule()
     {
         const int count = 100;
         const long intervalMs = 10;
         using var reflector = new FakeReflector();
+        var clock = new SteppingClock();
         var sender = new SessionSender(IPAddress.Loopback, new SenderOptions
         {
             Count = count, Interval = TimeSpan.FromMilliseconds(intervalMs), LossTimeout = TimeSpan.FromMilliseconds(300),
-        }, _server.Clock, time: new SteppingWallClock());
+        }, _server.Clock, time: clock);
         sender.Target(reflector.EndPoint, null, default, light: true);
 
         var sw = Stopwatch.StartNew();
         var run = Task.Run(() => sender.Run(CancellationToken.None));
+        // NTP steps the wall clock an hour forward a third of the way in, then two hours back.
+        var steps = Task.Run(async () =>
+        {
+            while (sender.Statistics.PacketsSent < count / 3 && !run.IsCompleted) await Task.Delay(1);
+            clock.StepWallClock(TimeSpan.FromHours(1));
+            while (sender.Statistics.PacketsSent < 2 * count / 3 && !run.IsCompleted) await Task.Delay(1);
+            clock.StepWallClock(TimeSpan.FromHours(-2));
+        });
         try
         {
             // On the wall clock the schedule would burst at +1 h and then sleep for an hour.
@@ -103,9 +93,13 @@ public sealed class SessionSenderTests : IDisposable
             if (run.IsCompleted) sender.Dispose(); // never under the sender's threads
         }
         var elapsed = sw.Elapsed;
+        await steps;
 
         Assert.Equal(count, sender.Statistics.PacketsSent);
         Assert.Equal(count, sender.Statistics.PacketsReceived);
+        // The steps did happen mid-run, and went into the timestamps (T1) as they should.
+        Assert.Contains(sender.Statistics.Samples, s => s.T1 - s.T4 > 3_000_000_000_000);
+        Assert.Contains(sender.Statistics.Samples, s => s.T4 - s.T1 > 3_000_000_000_000);
         // Ends on time: (count − 1) intervals, then the loss timeout.
         Assert.InRange(elapsed.TotalMilliseconds, (count - 1) * intervalMs + 300, (count - 1) * intervalMs + 300 + 1000);
         var arrivals = reflector.Arrivals;
