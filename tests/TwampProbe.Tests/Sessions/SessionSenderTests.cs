@@ -8,7 +8,15 @@ using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
 
+/// <summary>Rate- and schedule-sensitive: not run alongside the other test classes.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SenderTimingCollection
+{
+    public const string Name = "sender timing";
+}
+
 /// <summary>The Session-Sender against a real reflector on loopback. Test ports 30800-30849.</summary>
+[Collection(SenderTimingCollection.Name)]
 public sealed class SessionSenderTests : IDisposable
 {
     const int Low = 30800, High = 30849;
@@ -48,7 +56,9 @@ public sealed class SessionSenderTests : IDisposable
             Assert.Equal(count, st.PacketsSent);
             Assert.Equal(0, st.Invalid);
             Assert.Equal(0, st.Duplicates);
-            Assert.True(st.PacketsReceived >= count * 995 / 1000, $"run {run}: {st.PacketsReceived} of {count} received");
+            // The race shows as invalid replies or a crash; loss here only tells the session really ran
+            // (a loaded 2-core machine drops some at 10k/s in one process; the e2e test holds loss to 1 %).
+            Assert.True(st.PacketsReceived >= count / 2, $"run {run}: {st.PacketsReceived} of {count} received");
         }
     }
 
@@ -101,7 +111,7 @@ public sealed class SessionSenderTests : IDisposable
         Assert.Contains(sender.Statistics.Samples, s => s.T1 - s.T4 > 3_000_000_000_000);
         Assert.Contains(sender.Statistics.Samples, s => s.T4 - s.T1 > 3_000_000_000_000);
         // Ends on time: (count − 1) intervals, then the loss timeout.
-        Assert.InRange(elapsed.TotalMilliseconds, (count - 1) * intervalMs + 300, (count - 1) * intervalMs + 300 + 1000);
+        Assert.InRange(elapsed.TotalMilliseconds, (count - 1) * intervalMs + 300, (count - 1) * intervalMs + 300 + 2000);
         var arrivals = reflector.Arrivals;
         Assert.Equal(count, arrivals.Length);
         // Lateness of each packet against the schedule, taking the least late one as on time.
@@ -111,7 +121,8 @@ public sealed class SessionSenderTests : IDisposable
         {
             double atMs = ticks * 1000.0 / Stopwatch.Frequency - onTime;
             // A burst after the forward step or a stall after the backward step shows as lateness here.
-            Assert.InRange(atMs, seq * intervalMs, seq * intervalMs + 60);
+            // (A forward-step burst would make the early packets ~600 ms late against the burst.)
+            Assert.InRange(atMs, seq * intervalMs, seq * intervalMs + 250);
         }
     }
 }
