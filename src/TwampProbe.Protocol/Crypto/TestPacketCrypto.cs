@@ -6,7 +6,8 @@ namespace TwampProbe.Protocol.Crypto;
 
 /// <summary>
 /// Protection of TWAMP-Test packets in authenticated (2) and encrypted (4) modes
-/// (RFC 4656 §4.1.2, RFC 5357 §4.1.2 and §4.2.1). One instance per session; it owns the per-SID keys:
+/// (RFC 4656 §4.1.2, RFC 5357 §4.1.2 and §4.2.1). One instance per session and per thread (the sender has
+/// one for its send loop and one for its receive thread); each owns its copy of the per-SID keys:
 /// <list type="bullet">
 /// <item>test AES key = AES-ECB(key = SID) of the control AES Session-key;</item>
 /// <item>test HMAC key = AES-CBC(key = SID, IV = 0) of the 32-octet control HMAC Session-key;</item>

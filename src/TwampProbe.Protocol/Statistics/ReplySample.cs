@@ -26,6 +26,11 @@ public readonly record struct ReplySample(
     /// <summary>T1 as the kernel/NIC stamped the departure (0 when no TX timestamp came back).</summary>
     public long T1Transmit { get; init; }
     public byte T1Source { get; init; }
+    /// <summary>
+    /// The reply was shorter than RFC 5357's reflector format but held every timestamp field (a
+    /// non-conforming reflector, e.g. 38-octet TWAMP Light replies): measured, Sender TTL unknown.
+    /// </summary>
+    public bool Short { get; init; }
 
     /// <summary>The departure time used locally: the TX timestamp when there is one, else T1.</summary>
     public long Departure => T1Transmit != 0 ? T1Transmit : T1;

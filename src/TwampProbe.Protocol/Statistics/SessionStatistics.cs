@@ -3,6 +3,8 @@ namespace TwampProbe.Protocol.Statistics;
 /// <summary>
 /// Results of one TWAMP session computed from the replies (RFC 5357 §4.1; metrics of RFC 7680 loss,
 /// RFC 4737 reordering, RFC 3393/5481 delay variation). Pure: feed it samples, read the results.
+/// Not thread-safe: one thread adds (the sender's receive thread); <see cref="PacketsSent"/> alone is
+/// written by another (the send loop) and so is read and written with Volatile.
 /// </summary>
 public sealed class SessionStatistics
 {
@@ -20,11 +22,16 @@ public sealed class SessionStatistics
     public int Reordered { get; private set; }
     /// <summary>Replies that did not fit the session (wrong size, bad HMAC, unknown sequence number, wrong source).</summary>
     public int Invalid { get; set; }
+    /// <summary>Replies (duplicates included) shorter than RFC 5357's reflector format that still held every timestamp.</summary>
+    public int ShortReplies { get; private set; }
+    /// <summary>False when the reflector sent short replies: it does not follow RFC 5357 §4.2.1.</summary>
+    public bool ReflectorConforming => ShortReplies == 0;
     public IReadOnlyList<ReplySample> Samples => _samples;
 
     /// <summary>Records a reply. Returns false if it was a duplicate (not used for delay statistics).</summary>
     public bool Add(in ReplySample sample)
     {
+        if (sample.Short) ShortReplies++;
         if (!_seen.Add(sample.SenderSequence)) { Duplicates++; return false; }
         if (sample.SenderSequence < _nextExpected) Reordered++;
         else _nextExpected = sample.SenderSequence + 1;

@@ -36,11 +36,13 @@ public sealed class PingReport(PingOptions options, TextWriter output)
     {
         var o = output;
         o.WriteLine();
-        o.WriteLine($"--- twampprobe statistics from {Format(sender.LocalEndPoint)} to {Format(reflector)} ---");
+        o.WriteLine($"--- twampprobe statistics from {Format(sender.SourceEndPoint)} to {Format(reflector)} ---");
         o.WriteLine(string.Create(Inv, $"mode: {mode}{(sid is null ? "" : $"   SID: {SessionId.ToHex(sid)}")}   timestamps: {TimestampSource(st)}"));
         if (sender.RxTimestampSource == Linux.Net.TimestampSource.User)
             o.WriteLine($"note: {sender.TimestampFallbackReason ?? "kernel timestamps unavailable"} — T1/T4 come from user space");
         o.WriteLine(string.Create(Inv, $"{st.PacketsSent} sent, {st.PacketsReceived} received, {st.Lost} lost ({st.LossPercent:0.000}%), {st.Duplicates} duplicates, {st.Reordered} reordered, {st.Invalid} invalid"));
+        if (!st.ReflectorConforming)
+            o.WriteLine($"note: non-conforming reflector: sends short replies ({st.ShortReplies} shorter than RFC 5357's {sender.ConformingReplyLength} octets); delays measured, forward TTL unknown");
         if (st.PacketsReceived == 0) { o.WriteLine("no replies received"); return; }
         var rtt = st.RoundTripUs;
         o.WriteLine($"round-trip time min/median/p95/p99/max = {Ms(rtt.Min)}/{Ms(rtt.Median)}/{Ms(rtt.P95)}/{Ms(rtt.P99)}/{Ms(rtt.Max)} ms");
@@ -54,6 +56,8 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         o.WriteLine(string.Create(Inv, $"jitter (IPDV, mean |Δ|) round-trip/forward/backward = {Ms(st.RoundTripIpdvUs.Mean)}/{Ms(st.ForwardIpdvUs.Mean)}/{Ms(st.BackwardIpdvUs.Mean)} ms"));
         if (st.ForwardTtl is { } fttl)
             o.WriteLine($"forward hops = {options.Ttl - fttl.Value} (sender TTL {options.Ttl}, reflector saw {fttl.Value}{(fttl.Consistent ? "" : ", varying")})");
+        else
+            o.WriteLine("forward hops = unknown (the replies carry no Sender TTL)");
         if (st.BackwardTtl is { } bttl)
             o.WriteLine($"backward hops = {255 - bttl.Value} (TTL {bttl.Value} received, reflector sends 255{(bttl.Consistent ? "" : ", varying")})");
         if (st.ForwardDscp is { } fd)
@@ -79,7 +83,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         {
             w.WriteStartObject();
             w.WriteString("mode", mode);
-            w.WriteString("sender", Format(sender.LocalEndPoint));
+            w.WriteString("sender", Format(sender.SourceEndPoint));
             w.WriteString("reflector", Format(reflector));
             if (sid is not null) w.WriteString("sid", SessionId.ToHex(sid));
             w.WriteNumber("packets_sent", st.PacketsSent);
@@ -89,6 +93,8 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             w.WriteNumber("duplicates", st.Duplicates);
             w.WriteNumber("reordered", st.Reordered);
             w.WriteNumber("invalid", st.Invalid);
+            w.WriteBoolean("reflector_conforming", st.ReflectorConforming);
+            w.WriteNumber("short_replies", st.ShortReplies);
             Stats(w, "rtt_us", st.RoundTripUs, full: true);
             Stats(w, "turnaround_us", st.TurnaroundUs, full: false);
             Stats(w, "forward_delay_us", st.ForwardUs, full: false);

@@ -53,7 +53,7 @@ public sealed partial class ServerConnection
 
         if (mode.HasSecureControl())
         {
-            _identity = response.KeyId;
+            _identity = Log.Sanitize(response.KeyId); // peer text: logged, so escaped and capped
             bool known = settings.Keys.TryGetPassphrase(response.KeyId, out var passphrase);
             // Decrypt even for an unknown identity so that timing does not tell which identities exist.
             var key = SharedSecret.DeriveKey(known ? passphrase : "\0unknown-identity\0"u8, salt, settings.Count);
@@ -63,8 +63,8 @@ public sealed partial class ServerConnection
             {
                 keys?.Dispose();
                 await SendServerStartAsync(AcceptCode.Failure, ct).ConfigureAwait(false);
-                _outcome = known ? $"refused: wrong shared secret for '{response.KeyId}' (Accept=1)"
-                                 : $"refused: unknown key identity '{response.KeyId}' (Accept=1)";
+                _outcome = known ? $"refused: wrong shared secret for '{_identity}' (Accept=1)"
+                                 : $"refused: unknown key identity '{_identity}' (Accept=1)";
                 Interlocked.Increment(ref _ctx.Counters.SetupFailures);
                 return false;
             }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Net;
@@ -16,6 +17,15 @@ namespace TwampProbe.Sessions;
 /// The Session-Sender (RFC 5357 §4.1): sends test packets on a schedule, each stamped with its real
 /// departure time just before it leaves, and collects the reflected packets. The receive side runs
 /// on its own thread; T4 comes from the kernel's RX timestamp.
+/// <para>Threads and ownership: <see cref="Target"/> runs before <see cref="Run"/> (thread start orders it).
+/// Run hands one <see cref="TestPacketCrypto"/> to the send loop and another to the receive thread: each
+/// thread is the only user of its instance and disposes it when its loop ends (neither HMAC nor AES
+/// transform is thread-safe). Shared state has one writer: the send loop writes PacketsSent and the
+/// send-index table (published with Volatile), the receive thread writes everything else in
+/// <see cref="Statistics"/> and the TX-timestamp table; the caller reads Statistics after Run returns.</para>
+/// <para>Time: the schedule, the receive deadline and every wait use CLOCK_MONOTONIC
+/// (<see cref="IClock.MonotonicNanoseconds"/>); the wall clock only goes into T1. A step of the wall
+/// clock (NTP on a board without RTC) neither bunches nor stalls the schedule.</para>
 /// </summary>
 public sealed class SessionSender : IDisposable
 {
@@ -23,20 +33,32 @@ public sealed class SessionSender : IDisposable
     readonly SenderOptions _options;
     readonly TestPacketLayout _layout;
     readonly ClockState _clock;
-    TestPacketCrypto? _crypto;
+    readonly IClock _time;
+    // Created by Target, handed to the send loop / receive thread by Run (which dispose them);
+    // Dispose frees whichever were never handed over.
+    TestPacketCrypto? _txCrypto;
+    TestPacketCrypto? _rxCrypto;
     UdpPeer _reflector;
+    IPEndPoint? _source;
     bool _light;
 
     public SessionStatistics Statistics { get; } = new();
+    /// <summary>The bound socket's address and port (the wildcard address when bound to it).</summary>
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+    /// <summary>
+    /// Where the packets really leave from: the bound port and, for a wildcard bind, the source address
+    /// the kernel's route toward the reflector picks (known after <see cref="Target"/>).
+    /// </summary>
+    public IPEndPoint SourceEndPoint => _source ?? _socket.LocalEndPoint;
     public TimestampSource RxTimestampSource => _socket.RxTimestampSource;
     public string? TimestampFallbackReason => _socket.TimestampFallbackReason;
     public Action<ReplySample>? OnReply { get; set; }
 
-    public SessionSender(IPAddress localAddress, SenderOptions options, ClockState clock, int localPort = 0)
+    public SessionSender(IPAddress localAddress, SenderOptions options, ClockState clock, int localPort = 0, IClock? time = null)
     {
         _options = options;
         _clock = clock;
+        _time = time ?? SystemClock.Instance;
         _layout = TestPacketLayout.For(options.Security);
         if (options.DscpEcnMonitoring)
             _layout = TestPacketLayout.For((options.Security switch
@@ -62,35 +84,94 @@ public sealed class SessionSender : IDisposable
     public int PaddingLength => _options.Padding ?? _layout.SymmetricPadding;
     public int PacketLength => _layout.SenderHeader + PaddingLength;
 
+    /// <summary>Length of a reply in RFC 5357's reflector format (RFC 7750's with DSCP and ECN Monitoring), padding excluded.</summary>
+    public int ConformingReplyLength => _layout.ReflectorHeader;
+
+    /// <summary>
+    /// Shortest reply that is still measured: every timestamp field of the reflector format present.
+    /// Unauthenticated (RFC 5357 §4.2.1): octets 0-37 — Sequence Number, Timestamp (T3), Error Estimate,
+    /// MBZ, Receive Timestamp (T2), Sender Sequence Number, Sender Timestamp (T1), Sender Error Estimate;
+    /// only the 2 MBZ octets and Sender TTL (38-40) are missing. Some deployed TWAMP Light reflectors
+    /// send exactly these 38 octets. In modes 2 and 4 the HMAC (96-111) must be there, so no shortening.
+    /// </summary>
+    public int MinimumReplyLength => _layout.Security == TestSecurity.Unauthenticated
+        ? _layout.CopiedSenderErrorEstimate + 2 // the Error Estimate is 2 octets
+        : _layout.ReflectorHeader;
+
     /// <summary>Sets where to send: the reflector's address and the port from Accept-Session (or the Light port).</summary>
     public void Target(IPEndPoint reflector, SessionKeys? keys, ReadOnlySpan<byte> sid, bool light = false)
     {
         _reflector = UdpPeer.From(reflector);
         _light = light;
+        _source = new IPEndPoint(SourceAddressToward(reflector, _socket.LocalEndPoint.Address), _socket.LocalEndPoint.Port);
         if (_options.Security != TestSecurity.Unauthenticated)
-            _crypto = new TestPacketCrypto(keys ?? throw new ArgumentNullException(nameof(keys)), sid, _options.Security);
+        {
+            ArgumentNullException.ThrowIfNull(keys);
+            DisposeCrypto();
+            // Two instances from the same keys: one for the send loop, one for the receive thread.
+            _txCrypto = new TestPacketCrypto(keys, sid, _options.Security);
+            _rxCrypto = new TestPacketCrypto(keys, sid, _options.Security);
+        }
     }
 
-    /// <summary>Sends the whole schedule and waits LossTimeout for the last replies.</summary>
+    /// <summary>
+    /// The local address the kernel would send from toward <paramref name="target"/> when the socket is
+    /// bound to the wildcard: connect() of a throwaway UDP socket does the route lookup and sends nothing.
+    /// </summary>
+    static IPAddress SourceAddressToward(IPEndPoint target, IPAddress bound)
+    {
+        if (!bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any)) return bound;
+        var address = target.Address.IsIPv4MappedToIPv6 ? target.Address.MapToIPv4() : target.Address;
+        try
+        {
+            using var probe = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            probe.Connect(new IPEndPoint(address, target.Port == 0 ? 9 : target.Port));
+            return ((IPEndPoint)probe.LocalEndPoint!).Address;
+        }
+        catch (SocketException e)
+        {
+            Log.Debug($"sender: no route toward {address}: {e.Message}");
+            return bound;
+        }
+    }
+
+    /// <summary>Sends the whole schedule and waits LossTimeout for the last replies. Once per Target.</summary>
     public void Run(CancellationToken ct)
     {
+        var txCrypto = Interlocked.Exchange(ref _txCrypto, null);
+        var rxCrypto = Interlocked.Exchange(ref _rxCrypto, null);
+        if (_options.Security != TestSecurity.Unauthenticated && (txCrypto is null || rxCrypto is null))
+        {
+            txCrypto?.Dispose();
+            rxCrypto?.Dispose();
+            throw new InvalidOperationException("SessionSender.Run: Target (with the session keys) must come first, once per Run");
+        }
         using var receiverDone = new ManualResetEventSlim();
         long receiveUntil = long.MaxValue;
-        var receiver = new Thread(() => { ReceiveLoop(() => Volatile.Read(ref receiveUntil), ct); receiverDone.Set(); })
+        var receiver = new Thread(() =>
+        {
+            try { ReceiveLoop(rxCrypto, () => Volatile.Read(ref receiveUntil), ct); }
+            finally
+            {
+                rxCrypto?.Dispose();
+                receiverDone.Set();
+            }
+        })
         { Name = "sender-rx", IsBackground = true };
         receiver.Start();
         try
         {
-            SendLoop(ct);
+            SendLoop(txCrypto, ct);
         }
         finally
         {
-            Volatile.Write(ref receiveUntil, RealtimeClock.UnixNanoseconds() + (long)_options.LossTimeout.TotalNanoseconds);
+            txCrypto?.Dispose();
+            Volatile.Write(ref receiveUntil, _time.MonotonicNanoseconds + (long)_options.LossTimeout.TotalNanoseconds);
             receiverDone.Wait(CancellationToken.None);
         }
     }
 
-    void SendLoop(CancellationToken ct)
+    void SendLoop(TestPacketCrypto? crypto, CancellationToken ct)
     {
         if (_options.Cpu is int cpu)
         {
@@ -102,7 +183,7 @@ public sealed class SessionSender : IDisposable
         if (!_options.ZeroPadding) RandomNumberGenerator.Fill(packet.AsSpan(_layout.SenderHeader));
         int tos = (_options.Dscp << 2) | (_options.Ecn & 3);
         long interval = (long)_options.Interval.TotalNanoseconds;
-        long start = RealtimeClock.UnixNanoseconds();
+        long start = _time.MonotonicNanoseconds;
         for (int i = 0; i < _options.Count && !ct.IsCancellationRequested; i++)
         {
             WaitUntil(start + i * interval, ct);
@@ -110,29 +191,32 @@ public sealed class SessionSender : IDisposable
             view.ClearHeader();
             view.SequenceNumber = (uint)i;
             view.ErrorEstimate = _clock.ErrorEstimate;
-            view.Timestamp = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
-            _crypto?.ProtectSender(packet);
+            view.Timestamp = NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds);
+            crypto?.ProtectSender(packet);
             // Counted before it leaves: on loopback the reply can beat the next instruction.
             Statistics.PacketsSent = i + 1;
             try
             {
                 _socket.SendTo(packet, _reflector, tos);
                 // OPT_ID numbers successful sends from 0; remember which sequence number each was.
-                int sendIndex = _sends++;
+                // Single writer: fill the slot, then publish the count (the receive thread reads both).
+                int sendIndex = _sends;
                 if (sendIndex < _seqBySend.Length) _seqBySend[sendIndex] = i;
+                Volatile.Write(ref _sends, sendIndex + 1);
             }
-            catch (System.Net.Sockets.SocketException e) { Log.Debug($"sender: packet {i}: {e.Message}"); }
+            catch (SocketException e) { Log.Debug($"sender: packet {i}: {e.Message}"); }
         }
     }
 
-    /// <summary>Sleeps to ~1 ms before the deadline, then spins: send times stay within microseconds.</summary>
-    static void WaitUntil(long deadlineNs, CancellationToken ct)
+    /// <summary>Sleeps to ~1 ms before the (monotonic) deadline, then spins: send times stay within microseconds.</summary>
+    void WaitUntil(long deadlineNs, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
-            long left = deadlineNs - RealtimeClock.UnixNanoseconds();
+            long left = deadlineNs - _time.MonotonicNanoseconds;
             if (left <= 0) return;
-            if (left > 2_000_000) Thread.Sleep(TimeSpan.FromTicks((left - 1_500_000) / 100));
+            // At most 100 ms per sleep so that cancellation (Ctrl-C) is seen promptly at long intervals.
+            if (left > 2_000_000) Thread.Sleep(TimeSpan.FromTicks(Math.Min(left - 1_500_000, 100_000_000) / 100));
             else if (left > 200_000) Thread.Sleep(0);
             else Thread.SpinWait(20);
         }
@@ -141,23 +225,33 @@ public sealed class SessionSender : IDisposable
     readonly long[] _txBySend;
     readonly int[] _seqBySend;
     readonly TxTimestamp[] _tx = new TxTimestamp[64];
-    volatile int _sends;
+    int _sends;
     byte _txSource;
+    bool _acceptFailed;
 
-    void ReceiveLoop(Func<long> until, CancellationToken ct)
+    void ReceiveLoop(TestPacketCrypto? crypto, Func<long> until, CancellationToken ct)
     {
         using var batch = new PacketBatch(16, ReflectorEngine.MaxPacket + 112);
-        while (!ct.IsCancellationRequested && RealtimeClock.UnixNanoseconds() < until())
+        while (!ct.IsCancellationRequested && _time.MonotonicNanoseconds < until())
         {
             int n;
             try { n = _socket.Receive(batch, 50); }
-            catch (System.Net.Sockets.SocketException e) { Log.Debug($"sender: receive: {e.Message}"); continue; }
+            catch (SocketException e) { Log.Debug($"sender: receive: {e.Message}"); continue; }
             DrainTransmitTimestamps();
-            for (int i = 0; i < n; i++) Accept(batch, i);
+            for (int i = 0; i < n; i++)
+            {
+                // One odd reply must not end the session (or the process): count it and go on.
+                try { Accept(batch, i, crypto); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Statistics.Invalid++;
+                    if (!_acceptFailed) Log.Debug($"sender: reply dropped: {e.GetType().Name}: {e.Message}");
+                    _acceptFailed = true;
+                }
+            }
         }
         DrainTransmitTimestamps();
     }
-
     /// <summary>Moves kernel/hardware TX timestamps from the error queue into the per-send table.</summary>
     void DrainTransmitTimestamps()
     {
@@ -176,20 +270,20 @@ public sealed class SessionSender : IDisposable
     long TransmitTime(uint seq)
     {
         // Sends only fail rarely, so the send index is normally the sequence number.
-        int sends = Math.Min(_sends, _seqBySend.Length);
+        int sends = Math.Min(Volatile.Read(ref _sends), _seqBySend.Length);
         int guess = (int)Math.Min(seq, (uint)Math.Max(0, sends - 1));
         for (int k = guess; k >= 0 && k >= guess - 8; k--)
             if (_seqBySend[k] == seq) return _txBySend[k];
         return 0;
     }
 
-    void Accept(PacketBatch batch, int slot)
+    void Accept(PacketBatch batch, int slot, TestPacketCrypto? crypto)
     {
         ref var meta = ref batch.Meta(slot);
         var buffer = batch.Buffer(slot)[..meta.Length];
         // Only the reflector's address and port count; anything else, or a malformed reply, is dropped and counted.
-        if (!meta.Peer.Equals(_reflector) || meta.Truncated || meta.Length < _layout.ReflectorHeader
-            || (_crypto is not null && !_crypto.UnprotectReflector(buffer)))
+        if (!meta.Peer.Equals(_reflector) || meta.Truncated || meta.Length < MinimumReplyLength
+            || (crypto is not null && !crypto.UnprotectReflector(buffer)))
         {
             Statistics.Invalid++;
             return;
@@ -201,24 +295,35 @@ public sealed class SessionSender : IDisposable
             Statistics.Invalid++;
             return;
         }
+        // A short reply (non-conforming reflector) has every timestamp but may lack Sender TTL and S-DSCP-ECN.
+        bool hasTtl = meta.Length > _layout.SenderTtl;
+        bool hasDscpEcn = _layout.SenderDscpEcn >= 0 && meta.Length > _layout.SenderDscpEcn;
         var sample = new ReplySample(
             senderSeq, reply.SequenceNumber,
             reply.SenderTimestamp.ToUnixNanoseconds(), reply.ReceiveTimestamp.ToUnixNanoseconds(),
             reply.Timestamp.ToUnixNanoseconds(), meta.UnixNanoseconds,
             reply.SenderErrorEstimate.Synchronized, reply.ErrorEstimate.Synchronized,
             reply.SenderErrorEstimate.ErrorSeconds, reply.ErrorEstimate.ErrorSeconds,
-            reply.SenderTtl, meta.Ttl, meta.TrafficClass, (byte)meta.TimestampSource)
+            hasTtl ? reply.SenderTtl : -1, meta.Ttl, meta.TrafficClass, (byte)meta.TimestampSource)
         {
-            ForwardTrafficClass = reply.SenderDscpEcn,
+            ForwardTrafficClass = hasDscpEcn ? reply.SenderDscpEcn : -1,
             T1Transmit = TransmitTime(senderSeq),
             T1Source = _txSource,
+            Short = meta.Length < _layout.ReflectorHeader,
         };
         if (Statistics.Add(sample)) OnReply?.Invoke(sample);
     }
 
+    void DisposeCrypto()
+    {
+        Interlocked.Exchange(ref _txCrypto, null)?.Dispose();
+        Interlocked.Exchange(ref _rxCrypto, null)?.Dispose();
+    }
+
+    /// <summary>Call after Run has returned (Run's threads dispose their own crypto).</summary>
     public void Dispose()
     {
-        _crypto?.Dispose();
+        DisposeCrypto();
         _socket.Dispose();
     }
 }
