@@ -99,6 +99,8 @@ public static class ConfigFile
             b.Limits = b.Limits with { MaxConnections = Int(a, f, 1, 100000), MaxConnectionsConfigured = true }),
         new("setup-timeout", true, "SECONDS a new control connection has to complete set-up (default 15)", (b, a, f) =>
             b.Limits = b.Limits with { SetupTimeout = TimeSpan.FromSeconds(Int(a, f, 1, 3600)) }),
+        new("max-timeout", true, "SECONDS: the largest session Timeout honoured after Stop-Sessions (default 60)", (b, a, f) =>
+            b.Limits = b.Limits with { MaxTimeout = TimeSpan.FromSeconds(Int(a, f, 1, 3600)) }),
         new("allow-third-party", true, "PREFIX... Sender Addresses other than the control client's that sessions may reflect to (default none, RFC 4656 §6.2)", (b, a, f) =>
             (b.ThirdParty ??= []).AddRange(Prefixes(a, f))),
         new("max-connections-per-prefix", true, "N [V4LEN [V6LEN]]: connections per client prefix (default 32 /32 /64)", (b, a, f) =>

@@ -76,6 +76,9 @@ public sealed record ServerLimits
     /// <summary>Time a new control connection has to complete Set-Up-Response (and its Server-Start);
     /// connections that connect and say nothing are closed then, not after SERVWAIT.</summary>
     public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>Largest session Timeout honoured: how long a stopped session keeps reflecting (and
+    /// holds its socket and its share of max-sessions), even once its client has gone.</summary>
+    public TimeSpan MaxTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>
     /// Sender Addresses other than the control client's that sessions may reflect to (RFC 4656 §6.2:
     /// by default such requests MUST be declined). Empty: only the control client.

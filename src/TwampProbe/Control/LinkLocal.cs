@@ -17,7 +17,10 @@ public static class LinkLocal
     /// </summary>
     public static IPAddress WithScope(IPAddress address, IPAddress controlEndPoint)
     {
-        if (!address.IsIPv6LinkLocal || address.ScopeId != 0 || controlEndPoint.ScopeId == 0) return address;
+        // ScopeId throws on an IPv4 address: a link-local address over an IPv4 control connection
+        // stays without a scope (and is refused with Accept=3 as a family mismatch or unbindable).
+        if (!address.IsIPv6LinkLocal || address.ScopeId != 0 || controlEndPoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6
+            || controlEndPoint.ScopeId == 0) return address;
         return new IPAddress(address.GetAddressBytes(), controlEndPoint.ScopeId);
     }
 }

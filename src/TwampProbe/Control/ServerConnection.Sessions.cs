@@ -22,7 +22,6 @@ public sealed partial class ServerConnection
         while (true)
         {
             await _channel.ReadBlocksAsync(block, ct).ConfigureAwait(false);
-            Touch();
             switch ((CommandNumber)block[0])
             {
                 case CommandNumber.RequestTwSession:
@@ -80,7 +79,9 @@ public sealed partial class ServerConnection
                 answer = Refuse(AcceptCode.InternalError, $"internal error: {e.GetType().Name}: {e.Message}");
             }
         }
-        if (answer.Accept == AcceptCode.Ok) _sessionsAccepted++;
+        // Only progress counts as activity for SERVWAIT: refused requests and unknown commands do not
+        // keep a connection alive.
+        if (answer.Accept == AcceptCode.Ok) { _sessionsAccepted++; Touch(); }
         else Interlocked.Increment(ref _ctx.Counters.SessionsRefused);
         await SendAcceptSessionAsync(answer, ct).ConfigureAwait(false);
     }
@@ -133,7 +134,9 @@ public sealed partial class ServerConnection
                 Crypto = security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(_keys!, sid, security),
                 Sender = UdpPeer.From(new IPEndPoint(senderAddress, request.SenderPort)),
                 Dscp = request.TypeP.Dscp,
-                TimeoutNs = Math.Min(request.Timeout.IntervalNanoseconds, (long)TimeSpan.FromHours(1).TotalNanoseconds),
+                // The Timeout keeps a stopped session (its socket, its share of max-sessions) alive after
+                // Stop-Sessions, even after the client has gone: capped by max-timeout.
+                TimeoutNs = Math.Min(request.Timeout.IntervalNanoseconds, (long)settings.Limits.MaxTimeout.TotalNanoseconds),
                 PaddingLength = request.PaddingLength,
             };
             var (socket, code, why) = Attach(session, receiverAddress, request.ReceiverPort);
@@ -173,9 +176,13 @@ public sealed partial class ServerConnection
         return a.AddressFamily == b.AddressFamily && a.GetAddressBytes().AsSpan().SequenceEqual(b.GetAddressBytes());
     }
 
+    /// <summary>The first refusal on a connection is logged at info, the rest at debug and counted on
+    /// the connection's closing line (refusals=N): a peer cannot flood the log with bad requests.</summary>
     AcceptSession Refuse(AcceptCode code, string reason)
     {
-        Log.Info($"control {_remote}: Request-TW-Session refused with Accept={(int)code} ({code.Describe()}): {reason}");
+        var line = $"control {_remote}: Request-TW-Session refused with Accept={(int)code} ({code.Describe()}): {reason}";
+        if (_refusals++ == 0) _ctx.ConnectionLog.Write(line);
+        else Log.Debug(line);
         return AcceptSession.Reject(code);
     }
 
@@ -240,17 +247,22 @@ public sealed partial class ServerConnection
         {
             // RFC 4656 §3.4: only Stop-Sessions while conducting active measurements.
             Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
-            Log.Info($"control {_remote}: Start-Sessions while sessions are running (RFC 4656 §3.4): Start-Ack Accept=3");
+            var line = $"control {_remote}: Start-Sessions while sessions are running (RFC 4656 §3.4): Start-Ack Accept=3";
+            if (_refusals++ == 0) _ctx.ConnectionLog.Write(line);
+            else Log.Debug(line);
             accept = AcceptCode.NotSupported;
         }
         else
         {
             long now = Now;
             lock (_sessions)
+            {
                 foreach (var e in _sessions)
                     e.Session.Start(now);
-            _active = true;
-            _endedByRefWait = 0;
+                _active = true;
+                _endedByRefWait = 0;
+            }
+            Touch();
         }
         var bytes = new byte[ShortControlMessage.Size];
         ShortControlMessage.WriteStartAck(bytes, accept);
@@ -282,6 +294,7 @@ public sealed partial class ServerConnection
             _active = false;
             _endedByRefWait = 0;
         }
+        Touch();
         if (accept != AcceptCode.Ok) Log.Info($"control {_remote}: client stopped sessions with Accept={(int)accept} (results invalid)");
         return true;
     }

@@ -26,11 +26,13 @@ public sealed partial class ServerConnection
         {
             // RFC 4656 §3.1: Modes 0 means the server will not talk to this client; it MAY close.
             _outcome = "refused: client not allowed in any mode";
+            _saidSomething = true; // a policy decision worth a line, not a scan
             Interlocked.Increment(ref _ctx.Counters.ConnectionsRefused);
             return false;
         }
 
         await _channel.ReadExactAsync(buffer, ct).ConfigureAwait(false);
+        _saidSomething = true;
         Touch();
         var response = SetupResponse.Parse(buffer);
         var mode = response.Mode;
@@ -54,9 +56,16 @@ public sealed partial class ServerConnection
         if (mode.HasSecureControl())
         {
             _identity = Log.Sanitize(response.KeyId); // peer text: logged, so escaped and capped
-            bool known = settings.Keys.TryGetPassphrase(response.KeyId, out var passphrase);
+            byte[] passphrase = [];
+            bool known = response.KeyIdIsUtf8 && settings.Keys.TryGetPassphrase(response.KeyId, out passphrase);
+            if (!known) passphrase = "\0unknown-identity\0"u8.ToArray();
             // Decrypt even for an unknown identity so that timing does not tell which identities exist.
-            var key = SharedSecret.DeriveKey(known ? passphrase : "\0unknown-identity\0"u8, salt, settings.Count);
+            // PBKDF2 is the costliest thing a stranger can make us do: at most one derivation per core
+            // but one runs at a time, so a flood of set-ups cannot take the reflector's CPU.
+            await _ctx.KeyDerivations.WaitAsync(ct).ConfigureAwait(false);
+            byte[] key;
+            try { key = SharedSecret.DeriveKey(passphrase, salt, settings.Count); }
+            finally { _ctx.KeyDerivations.Release(); }
             var keys = Token.Open(key, response.Token, challenge);
             CryptographicOperations.ZeroMemory(key);
             if (!known || keys is null)

@@ -30,9 +30,13 @@ public sealed partial class ServerConnection : IDisposable
     volatile string _outcome = "closed";
     volatile bool _setUp;
     volatile bool _evicted;
+    /// <summary>Set-Up-Response received: the peer is a TWAMP client, not a scan.</summary>
+    bool _saidSomething;
+    /// <summary>Requests refused on this connection: the first is logged, the rest only counted.</summary>
+    int _refusals;
     /// <summary>RFC 4656 §3.4: between Start-Sessions and Stop-Sessions the server "is said to be
     /// conducting active measurements"; the only command then available is Stop-Sessions.</summary>
-    bool _active;
+    volatile bool _active;
     /// <summary>Sessions of the current Start-Sessions that REFWAIT ended: the client still counts
     /// them in Stop-Sessions (it cannot know).</summary>
     int _endedByRefWait;
@@ -58,17 +62,11 @@ public sealed partial class ServerConnection : IDisposable
     public long OpenedNs => _openedNs;
 
     /// <summary>
-    /// May this connection give way to a new one when the connection table is full? Those that have
-    /// not completed set-up (not authenticated) and those that hold no session and measure nothing.
+    /// May this connection give way to a new one when the connection table is full? Every connection
+    /// that is not measuring: not set up, or set up but between Stop-Sessions and the next
+    /// Start-Sessions (sessions requested and never started protect nothing).
     /// </summary>
-    public bool Evictable
-    {
-        get
-        {
-            if (!_setUp) return true;
-            lock (_sessions) return _sessions.Count == 0 && !_active;
-        }
-    }
+    public bool Evictable => !_setUp || !_active;
 
     /// <summary>Closes this connection to make room for another (any thread).</summary>
     public void Evict(string why)
@@ -127,10 +125,13 @@ public sealed partial class ServerConnection : IDisposable
             _cts.Cancel();
             try { await watchdog.ConfigureAwait(false); } catch (OperationCanceledException) { }
             TearDown();
-            Log.Write(_evicted ? LogLevel.Debug : LogLevel.Info,
-                     $"control {_remote}: mode={(_mode == TwampModes.None ? "-" : _mode.Name())}" +
+            // Connections that never sent a Set-Up-Response (port scans, connect floods) or that were
+            // closed to make room log at debug; the rest through a budget, so a stranger cannot flood the log.
+            var line = $"control {_remote}: mode={(_mode == TwampModes.None ? "-" : _mode.Name())}" +
                      $"{(_identity.Length > 0 ? $" key={_identity}" : "")} sessions={_sessionsAccepted}" +
-                     $" reflected={_reflected} {DroppedText()}: {_outcome}");
+                     $" reflected={_reflected} {DroppedText()}{(_refusals > 1 ? $" refusals={_refusals}" : "")}: {_outcome}";
+            if (_evicted || !_saidSomething) Log.Debug(line);
+            else _ctx.ConnectionLog.Write(line);
         }
     }
 

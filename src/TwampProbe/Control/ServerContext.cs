@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Config;
+using TwampProbe.Diagnostics;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Sessions;
 using TwampProbe.Time;
@@ -33,6 +34,11 @@ public sealed class ServerContext
     /// <summary>Start-Time of Server-Start: the start of this server instance, the same for every client (RFC 4656 §3.1).</summary>
     public NtpTimestamp StartTime { get; }
     public ServerCounters Counters { get; } = new();
+    /// <summary>Per-connection log lines (closing lines, first refusals): at most 20 a second
+    /// sustained, bursts of 200, the rest counted and reported.</summary>
+    public LogBudget ConnectionLog { get; } = new(LogLevel.Info, perSecond: 20, burst: 200);
+    /// <summary>Concurrent PBKDF2 derivations at set-up: one core is always left to the reflector.</summary>
+    public SemaphoreSlim KeyDerivations { get; } = new(Math.Max(1, Environment.ProcessorCount - 1));
 
     public int ActiveSessions => Volatile.Read(ref _sessions);
 

@@ -92,13 +92,15 @@ public class ControlMessageTests
             new SetupResponse(TwampModes.Authenticated, new string('k', 81), new byte[64], new byte[16]).Write(new byte[SetupResponse.Size]));
 
     [Fact]
-    public void SetupResponseInvalidUtf8KeyIdIsAProtocolError()
+    public void SetupResponseInvalidUtf8KeyIdIsFlaggedNotThrown()
     {
         byte[] b = new byte[SetupResponse.Size];
         b[3] = 2;
         b[4] = 0xC3; // truncated two-octet sequence
         b[5] = 0x28;
-        Assert.Throws<ControlProtocolException>(() => SetupResponse.Parse(b));
+        var r = SetupResponse.Parse(b);
+        Assert.False(r.KeyIdIsUtf8);
+        Assert.True(SetupResponse.Parse(new byte[SetupResponse.Size]).KeyIdIsUtf8);
     }
 
     [Fact]

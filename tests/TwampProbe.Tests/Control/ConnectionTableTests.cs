@@ -135,6 +135,7 @@ public sealed class ConnectionTableTests
                 await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
                 var request = TestServer.Request(29341 + i) with { SenderAddress = null, ReceiverAddress = null };
                 Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(request, TestServer.Timeout())).Accept);
+                Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
             }
 
             using var third = await ConnectFrom("127.0.3.9", control);
@@ -151,6 +152,101 @@ public sealed class ConnectionTableTests
             engine.Dispose();
             clock.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task SessionsRequestedButNeverStartedDoNotProtectAConnection()
+    {
+        var (server, engine, clock, control) = Start(29305, l => l with { MaxConnections = 2 });
+        var holders = new List<ControlClient>();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var socket = await ConnectFrom($"127.0.7.{i + 1}", control);
+                var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control);
+                holders.Add(client);
+                await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
+                var request = TestServer.Request(29346 + i) with { SenderAddress = null, ReceiverAddress = null };
+                Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(request, TestServer.Timeout())).Accept);
+            }
+
+            await MeasureFrom("127.0.7.9", control, 29348);
+
+            Assert.Equal(1, server.Context.Counters.ConnectionsEvicted);
+        }
+        finally
+        {
+            foreach (var c in holders) c.Dispose();
+            await server.DisposeAsync();
+            engine.Dispose();
+            clock.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task RefusedRequestsAndUnknownCommandsDoNotKeepAConnectionAlive()
+    {
+        var (server, engine, clock, control) = Start(29306, l => l with { ServWait = TimeSpan.FromSeconds(2) });
+        try
+        {
+            var socket = await ConnectFrom("127.0.8.1", control);
+            using var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control);
+            await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var bad = TestServer.Request(29349) with { SenderPort = 0 }; // refused with Accept=3
+            try
+            {
+                while (watch.Elapsed < TimeSpan.FromSeconds(8))
+                {
+                    Assert.Equal(AcceptCode.NotSupported, (await client.RequestSessionAsync(bad, TestServer.Timeout())).Accept);
+                    await Task.Delay(300);
+                }
+                Assert.Fail("a stream of refused requests kept the connection past SERVWAIT");
+            }
+            catch (Exception e) when (e is IOException or ControlConnectionClosedException or SocketException) { }
+            Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 5);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            engine.Dispose();
+            clock.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ALoopOfBadRequestsLogsOneLineNotOnePerRequest()
+    {
+        var writer = new StringWriter();
+        var (previousWriter, previousLevel) = (Log.Writer, Log.Level);
+        Log.Writer = TextWriter.Synchronized(writer);
+        Log.Level = LogLevel.Info;
+        var (server, engine, clock, control) = Start(29307, l => l);
+        try
+        {
+            var socket = await ConnectFrom("127.0.9.1", control);
+            using (var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control))
+            {
+                await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
+                var bad = TestServer.Request(29349) with { SenderPort = 0 };
+                for (int i = 0; i < 200; i++)
+                    Assert.Equal(AcceptCode.NotSupported, (await client.RequestSessionAsync(bad, TestServer.Timeout())).Accept);
+            }
+            await Task.Delay(300);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            engine.Dispose();
+            clock.Dispose();
+            Log.Writer = previousWriter;
+            Log.Level = previousLevel;
+        }
+        var lines = writer.ToString().Split('\n').Where(l => l.Contains("127.0.9.1", StringComparison.Ordinal)).ToList();
+        Assert.Single(lines, l => l.Contains("Request-TW-Session refused", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("refusals=200", StringComparison.Ordinal));
+        Assert.True(lines.Count <= 2, string.Join("\n", lines));
     }
 
     [Fact]
@@ -187,6 +283,7 @@ public sealed class ConnectionTableTests
             await holder.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
             var request = TestServer.Request(29345) with { SenderAddress = null, ReceiverAddress = null };
             Assert.Equal(AcceptCode.Ok, (await holder.RequestSessionAsync(request, TestServer.Timeout())).Accept);
+            Assert.Equal(AcceptCode.Ok, await holder.StartSessionsAsync(TestServer.Timeout()));
 
             for (int i = 0; i < 40; i++)
             {

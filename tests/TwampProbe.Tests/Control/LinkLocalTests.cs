@@ -19,6 +19,7 @@ public sealed class LinkLocalTests
     [InlineData("fe80::b%3", "fe80::a%7", 3)]     // already has a zone: unchanged
     [InlineData("fe80::b", "2001:db8::a", 0)]     // the control connection has no zone to give
     [InlineData("192.0.2.1", "fe80::a%7", -1)]
+    [InlineData("fe80::1", "127.0.0.1", 0)]       // an IPv4 control connection: no zone, and no throw
     public void OtherAddressesAreLeftAlone(string address, string control, long scope)
     {
         var a = IPAddress.Parse(address);

@@ -127,4 +127,39 @@ public sealed class RequestPolicyTests : IDisposable
         await a1.Run.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(AcceptCode.Ok, (await a2.Client.RequestSessionAsync(TestServer.Request(29285), TestServer.Timeout())).Accept);
     }
+
+    [Fact]
+    public async Task AStoppedSessionOutlivesItsClientOnlyForMaxTimeout()
+    {
+        using var server = new TestServer(Low + 45, High, s => s with { Limits = s.Limits with { MaxTimeout = TimeSpan.FromSeconds(1) } });
+        var (client, _, run) = await server.SetUpAsync(TwampModes.Unauthenticated);
+        // Timeout of an hour asked; the client stops and hangs up at once.
+        Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(TestServer.Request(29286, timeoutSeconds: 3600), TestServer.Timeout())).Accept);
+        Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
+        await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());
+        client.Dispose();
+        await run.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, server.Context.ActiveSessions);
+
+        long deadline = Environment.TickCount64 + 4000;
+        while (server.Context.ActiveSessions > 0 && Environment.TickCount64 < deadline) await Task.Delay(50);
+        Assert.Equal(0, server.Context.ActiveSessions);
+    }
+
+    [Fact]
+    public async Task KeyIdThatIsNotUtf8IsAnUnknownIdentityAnsweredWithAccept1()
+    {
+        var (stream, run) = _server.Connect();
+        var greeting = new byte[ServerGreeting.Size];
+        await stream.ReadExactlyAsync(greeting);
+        var response = new byte[SetupResponse.Size];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(response, (uint)TwampModes.Authenticated);
+        response[4] = 0xC3; // a truncated two-octet UTF-8 sequence
+        response[5] = 0x28;
+        await stream.WriteAsync(response);
+        var start = new byte[ServerStart.Size];
+        await stream.ReadExactlyAsync(start);
+        Assert.Equal((byte)AcceptCode.Failure, start[15]);
+        await run.WaitAsync(TimeSpan.FromSeconds(5));
+    }
 }

@@ -17,6 +17,8 @@ public sealed record SetupResponse(TwampModes Mode, string KeyId, byte[] Token, 
 {
     public const int Size = 164;
     public const int KeyIdLength = 80;
+    /// <summary>False when the KeyID octets were not valid UTF-8 (then <see cref="KeyId"/> is a lossy decoding that matches no identity).</summary>
+    public bool KeyIdIsUtf8 { get; init; } = true;
     public const int TokenLength = 64;
     const int KeyIdOffset = 4, TokenOffset = 84, ClientIvOffset = 148;
 
@@ -39,13 +41,16 @@ public sealed record SetupResponse(TwampModes Mode, string KeyId, byte[] Token, 
         var keyId = source.Slice(KeyIdOffset, KeyIdLength);
         int end = keyId.IndexOf((byte)0);
         if (end < 0) end = KeyIdLength;
+        // A KeyID that is not UTF-8 names no identity: it is answered like an unknown one (Accept=1),
+        // and in the unauthenticated mode, where the field is unused, it does not matter at all.
         string id;
+        bool valid = true;
         try { id = new UTF8Encoding(false, true).GetString(keyId[..end]); }
-        catch (DecoderFallbackException) { throw new ControlProtocolException("KeyID is not valid UTF-8"); }
+        catch (DecoderFallbackException) { id = Encoding.UTF8.GetString(keyId[..end]); valid = false; }
         return new SetupResponse(
             (TwampModes)BinaryPrimitives.ReadUInt32BigEndian(source),
             id,
             source.Slice(TokenOffset, TokenLength).ToArray(),
-            source.Slice(ClientIvOffset, 16).ToArray());
+            source.Slice(ClientIvOffset, 16).ToArray()) { KeyIdIsUtf8 = valid };
     }
 }
