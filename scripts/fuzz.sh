@@ -30,6 +30,13 @@ export AFL_SKIP_BIN_CHECK=1 AFL_MAP_SIZE=65536 AFL_FORKSRV_INIT_TMOUT=60000
 # A regression input that crashes again is reported as a crash of the run rather than aborting the dry run.
 export AFL_SKIP_CRASHES=1
 
+# The server target may bind any test port, UDP 862 included: as root, fuzz in a network namespace
+# of its own (loopback only) so that the sockets never collide with servers or tests running beside it.
+isolate=()
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && unshare --net true 2>/dev/null; then
+  isolate=(unshare --net sh -c 'ip link set lo up && exec "$0" "$@"')
+fi
+
 stat() { awk -F' *: *' -v k="$2" '$1 == k { print $2 }' "$1"; }
 
 n=0 total_execs=0 total_crashes=0
@@ -40,7 +47,7 @@ for t in $targets; do
   # Seeds plus every earlier finding kept as a regression input.
   find "$CORPUS/$t" -type f -exec cp {} "$in/" \;
   rc=0
-  afl-fuzz -i "$in" -o "$OUT/$t" -t 20000 -m none -V "$SECONDS_PER_TARGET" -- "$BIN/twampprobe-fuzz" run "$t" >"$OUT/$t.log" 2>&1 || rc=$?
+  "${isolate[@]}" afl-fuzz -i "$in" -o "$OUT/$t" -t 20000 -m none -V "$SECONDS_PER_TARGET" -- "$BIN/twampprobe-fuzz" run "$t" >"$OUT/$t.log" 2>&1 || rc=$?
   stats=$OUT/$t/default/fuzzer_stats
   if [ ! -f "$stats" ]; then
     echo "fuzz: afl-fuzz on $t failed (exit $rc), see $OUT/$t.log:" >&2
