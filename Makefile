@@ -13,8 +13,11 @@ CROSS_DEBS := clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-d
 # arm64 runtime libraries for running the cross-built binary under qemu-user (scripts/arm64-smoke.sh):
 # the binary loads libssl.so.3 at run time (Debian multiarch; needs 'dpkg --add-architecture arm64').
 CROSS_ARM64_DEBS := libssl3:arm64
+# make fuzz: afl++ (SharpFuzz and its command-line tool come from NuGet: tests/TwampProbe.Fuzz, .config/dotnet-tools.json).
+FUZZ_DEBS := afl++
+FUZZ_SECONDS ?= 60
 
-.PHONY: all build publish demo test test-unit test-e2e deps deps-cross bench image clean
+.PHONY: all build publish demo test test-unit test-e2e deps deps-cross deps-fuzz bench fuzz image clean
 
 all: publish
 
@@ -42,6 +45,12 @@ deps-cross:
 	  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64; \
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
+deps-fuzz:
+	@missing=""; for p in $(FUZZ_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
+
 demo: publish
 	scripts/demo.sh $(BIN)
 
@@ -54,6 +63,10 @@ test: deps publish
 
 bench: publish
 	scripts/bench.sh $(BIN)
+
+# make fuzz [FUZZ_SECONDS=N]: every fuzz target under afl-fuzz for N seconds (scripts/fuzz.sh).
+fuzz: deps-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) DOTNET=$(DOTNET) scripts/fuzz.sh
 
 # make image BOARD=<name>: out/<name>/rootfs.tar.gz (see board/README.md).
 image:
