@@ -94,10 +94,33 @@ public sealed class TwampServer : IAsyncDisposable
         }
         if (settings.LightListen is { } light)
         {
-            try { _light = _ctx.Engine.Open(light, new LightReflector(settings.Limits.LightAllow)); }
-            catch (SocketException e) { throw new StartupException($"cannot bind TWAMP Light UDP {light}: {e.Message}"); }
+            // Light on a port the server already serves (UDP 862): one socket for both. A packet from
+            // a negotiated Session-Sender belongs to its session; any other from an allowed source is
+            // reflected as Light.
+            if (_wellKnown.FirstOrDefault(w => Covers(w.LocalEndPoint, light)) is { } shared)
+            {
+                shared.Light = new LightReflector(settings.Limits.LightAllow);
+                _light = shared;
+                Log.Info($"TWAMP Light on UDP {light} shares the TWAMP-Test socket UDP {shared.LocalEndPoint}");
+            }
+            else
+            {
+                try { _light = _ctx.Engine.Open(light, new LightReflector(settings.Limits.LightAllow)); }
+                catch (SocketException e) { throw new StartupException($"cannot bind TWAMP Light UDP {light}: {e.Message}"); }
+            }
         }
         foreach (var l in _listeners) _acceptLoops.Add(AcceptLoopAsync(l, _cts.Token));
+    }
+
+    /// <summary>Does a socket bound to <paramref name="bound"/> receive what is sent to <paramref name="wanted"/>?</summary>
+    static bool Covers(IPEndPoint bound, IPEndPoint wanted)
+    {
+        if (bound.Port != wanted.Port) return false;
+        var b = bound.Address;
+        var w = wanted.Address.IsIPv4MappedToIPv6 ? wanted.Address.MapToIPv4() : wanted.Address;
+        if (b.Equals(w)) return true;
+        if (b.Equals(IPAddress.IPv6Any)) return true; // dual-stack [::] receives IPv4 too
+        return b.Equals(IPAddress.Any) && w.AddressFamily == AddressFamily.InterNetwork;
     }
 
     /// <summary>Applies reloaded limits; the Light allow-list is swapped in place.</summary>

@@ -103,7 +103,7 @@ public sealed partial class ReflectorEngine : IDisposable
         ReflectorSocket? wildcard = null;
         foreach (var s in _sockets.Values)
         {
-            if (s.Closing || s.Light is not null || s.LocalEndPoint.Port != local.Port) continue;
+            if (s.Closing || s.LightOnly || s.LocalEndPoint.Port != local.Port) continue;
             if (s.LocalEndPoint.Address.Equals(local.Address)) return s;
             // A socket bound at start-up to the wildcard address (UDP 862) serves every local address.
             var a = s.LocalEndPoint.Address;
@@ -121,7 +121,7 @@ public sealed partial class ReflectorEngine : IDisposable
     public void Detach(ReflectorSocket socket, ReflectorSession session)
     {
         session.End();
-        bool closeSocket = socket.Remove(session) == 0 && socket.Light is null && !socket.Persistent;
+        bool closeSocket = socket.Remove(session) == 0 && !socket.LightOnly && !socket.Persistent;
         lock (_gate)
         {
             if (closeSocket && _sockets.ContainsKey(socket.Token))
@@ -243,17 +243,23 @@ public sealed partial class ReflectorEngine : IDisposable
     {
         ref var meta = ref _batch.Meta(slot);
         ReflectorSession? session;
-        if (rs.Light is { } light)
+        if (rs.LightOnly)
         {
-            if (!light.Allows(meta.Peer)) { Count(null, DropReason.NotAllowed); return false; }
-            session = light.Session;
+            if (!rs.Light!.Allows(meta.Peer)) { Count(null, DropReason.NotAllowed); return false; }
+            session = rs.Light.Session;
         }
         else
         {
             session = rs.Find(meta.Peer);
-            // RFC 5357 §4.2: only the negotiated Session-Sender is served; anything else is not reflected.
-            if (session is null) { Count(null, DropReason.UnknownSender); return false; }
-            if (session.Admit(_batchMonotonicNs) is { } why) { Count(session, why); return false; }
+            if (session is null)
+            {
+                // RFC 5357 §4.2: only the negotiated Session-Sender is served; on a socket shared with
+                // TWAMP Light, any other allowed source is reflected as Light.
+                if (rs.Light is not { } shared) { Count(null, DropReason.UnknownSender); return false; }
+                if (!shared.Allows(meta.Peer)) { Count(null, DropReason.NotAllowed); return false; }
+                session = shared.Session;
+            }
+            else if (session.Admit(_batchMonotonicNs) is { } why) { Count(session, why); return false; }
         }
         var layout = session.Layout;
         if (meta.Truncated) { Count(session, DropReason.Truncated); return false; }

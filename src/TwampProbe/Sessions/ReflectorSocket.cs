@@ -16,8 +16,12 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
     public UdpTestSocket Socket { get; } = socket;
     public ulong Token { get; } = token;
     public IPEndPoint LocalEndPoint { get; } = socket.LocalEndPoint;
-    /// <summary>TWAMP Light reflector: stateless, one shared session for every allowed source.</summary>
-    public LightReflector? Light { get; init; }
+    /// <summary>TWAMP Light reflector: stateless, one shared session for every allowed source. On a
+    /// <see cref="Persistent"/> socket (UDP 862) it serves whatever no negotiated session claims.</summary>
+    public LightReflector? Light { get => _light; set => _light = value; }
+    volatile LightReflector? _light;
+    /// <summary>A socket of TWAMP Light alone (no negotiated sessions join it).</summary>
+    public bool LightOnly => _light is not null && !Persistent;
     /// <summary>Bound at start-up (UDP 862) and kept open when its last session leaves.</summary>
     public bool Persistent { get; init; }
     /// <summary>Set when the last session left: the reflector thread closes it.</summary>
@@ -49,7 +53,7 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
                 copy.Remove(session.Sender);
                 _sessions = copy;
             }
-            if (_sessions.Count == 0 && Light is null && !Persistent) Closing = true;
+            if (_sessions.Count == 0 && _light is null && !Persistent) Closing = true;
             return _sessions.Count;
         }
     }
