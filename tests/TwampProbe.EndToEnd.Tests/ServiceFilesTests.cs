@@ -116,6 +116,17 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ConfigErrorsStopTheUnitInsteadOfRestartingIt()
+    {
+        var service = Service();
+        // serve exits 3 on a bad file; a failing ExecStartPre would not be covered by RestartPreventExitStatus.
+        Assert.DoesNotContain(service, kv => kv.Key == "ExecStartPre");
+        var prevent = service.Single(kv => kv.Key == "RestartPreventExitStatus").Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("3", prevent);
+        Assert.Contains("2", prevent);
+    }
+
+    [Fact]
     public void SysctlFileLeavesTheDefaultsOfOtherSocketsAlone()
     {
         var lines = File.ReadAllLines(Path.Combine(ImageAndArm64Tests.RepoRoot, "rootfs-overlay", "etc", "sysctl.d", "60-twampprobe.conf"))
