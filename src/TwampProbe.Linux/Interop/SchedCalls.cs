@@ -8,6 +8,7 @@ internal static unsafe partial class SchedCalls
     internal const int SCHED_FIFO = 1;
     internal const int MCL_CURRENT = 1;
     internal const int MCL_FUTURE = 2;
+    internal const int MCL_ONFAULT = 4;
     /// <summary>sizeof(cpu_set_t) in glibc (1024 CPUs).</summary>
     internal const int CpuSetBytes = 128;
 

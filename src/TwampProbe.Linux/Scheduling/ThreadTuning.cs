@@ -41,13 +41,35 @@ public static unsafe class ThreadTuning
         }
     }
 
-    /// <summary>mlockall(MCL_CURRENT | MCL_FUTURE).</summary>
-    public static void LockMemory()
+    /// <summary>
+    /// mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): pages are locked as they are first touched,
+    /// never populated up front. The runtime reserves tens of GB of address space for the GC heap;
+    /// without MCL_ONFAULT every committed page of it would be faulted in and pinned at once, more
+    /// than a small board has. Kernels before 4.4 lack MCL_ONFAULT (EINVAL): then plain locking.
+    /// <para>MCL_FUTURE locks every later allocation too, and once root is dropped that is counted
+    /// against RLIMIT_MEMLOCK (often 8 MiB): the heap could no longer grow (ENOMEM). So when
+    /// <paramref name="dropsPrivileges"/>, the limit is lifted first (root with CAP_SYS_RESOURCE can);
+    /// if it stays finite, only what is mapped now is locked and the result says so.</para>
+    /// </summary>
+    /// <returns>Null when everything, now and later, is locked; else what was left out and why.</returns>
+    public static unsafe string? LockMemory(bool dropsPrivileges = false)
     {
-        if (SchedCalls.mlockall(SchedCalls.MCL_CURRENT | SchedCalls.MCL_FUTURE) != 0)
+        bool future = true;
+        if (dropsPrivileges)
         {
-            Throw("mlockall", "MCL_CURRENT|MCL_FUTURE");
+            var unlimited = new ResourceLimitCalls.RLimit { Current = ResourceLimitCalls.RLIM_INFINITY, Maximum = ResourceLimitCalls.RLIM_INFINITY };
+            if (ResourceLimitCalls.setrlimit(ResourceLimitCalls.RLIMIT_MEMLOCK, &unlimited) != 0) future = false;
         }
+        int flags = SchedCalls.MCL_CURRENT | (future ? SchedCalls.MCL_FUTURE : 0);
+        if (SchedCalls.mlockall(flags | SchedCalls.MCL_ONFAULT) != 0 && SchedCalls.mlockall(flags) != 0)
+        {
+            Throw("mlockall", future ? "MCL_CURRENT|MCL_FUTURE" : "MCL_CURRENT");
+        }
+        if (future) return null;
+        ResourceLimitCalls.RLimit limit;
+        ResourceLimitCalls.getrlimit(ResourceLimitCalls.RLIMIT_MEMLOCK, &limit);
+        return $"memory mapped now is locked, later allocations are not: RLIMIT_MEMLOCK is {limit.Maximum / 1024} KiB and cannot be lifted " +
+               "for the dropped user (raise it: LimitMEMLOCK=infinity, 'ulimit -l unlimited', or run without 'user')";
     }
 
     /// <summary>sched_getcpu(): the CPU the calling thread runs on now.</summary>

@@ -137,7 +137,11 @@ public static class ServeCommand
         // Before the drop: mlockall needs CAP_IPC_LOCK (or a large enough RLIMIT_MEMLOCK), which is not kept.
         if (server.LockMemory)
         {
-            try { ThreadTuning.LockMemory(); }
+            try
+            {
+                if (ThreadTuning.LockMemory(dropsPrivileges: app.User is not null && Privileges.IsRoot) is { } partial)
+                    Log.Warn($"mlock: {partial}");
+            }
             catch (Exception e) { Log.Warn($"mlock: {e.Message}"); }
         }
         if (app.User is { } user && !DropPrivileges(user, privileged))
