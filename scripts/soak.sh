@@ -9,7 +9,8 @@
 #   - every 10 s the server's RSS, descriptors, threads and CPU, and the client-side counts.
 # Prints a table and a verdict, writes out/soak/results.json and out/soak/samples.csv, exits 1 when
 # the verdict fails. Not part of CI.
-# Usage: scripts/soak.sh [BIN]   (environment: SOAK_MINUTES, SOAK_PORT_BASE, see below)
+# Usage: scripts/soak.sh [BIN]   (environment: SOAK_MINUTES, SOAK_PORT_BASE, SOAK_PING_BIN = another
+# binary as the sender, e.g. a branch's build against this server; the limits below)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-out/linux-x64/twampprobe}")
