@@ -17,7 +17,7 @@ CROSS_ARM64_DEBS := libssl3:arm64
 FUZZ_DEBS := afl++
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build publish demo test test-unit test-e2e deps deps-cross deps-fuzz bench fuzz image clean
+.PHONY: all build publish demo test test-unit test-e2e deps deps-cross deps-fuzz bench fuzz soak image clean
 
 all: publish
 
@@ -67,6 +67,11 @@ bench: publish
 # make fuzz [FUZZ_SECONDS=N]: every fuzz target under afl-fuzz for N seconds (scripts/fuzz.sh).
 fuzz: deps-fuzz
 	FUZZ_SECONDS=$(FUZZ_SECONDS) DOTNET=$(DOTNET) scripts/fuzz.sh
+
+# make soak [SOAK_MINUTES=N]: sustained load + session churn on loopback, every mode, N minutes (default 30); not in CI.
+SOAK_MINUTES ?= 30
+soak: publish
+	SOAK_MINUTES=$(SOAK_MINUTES) scripts/soak.sh $(BIN)
 
 # make image BOARD=<name>: out/<name>/rootfs.tar.gz (see board/README.md).
 image:
