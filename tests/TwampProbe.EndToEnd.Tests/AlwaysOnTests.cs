@@ -110,4 +110,23 @@ public sealed class AlwaysOnTests : IDisposable
         Assert.True(acceptLines.Count <= 4, $"{acceptLines.Count} accept log lines:\n{string.Join("\n", acceptLines)}");
         Assert.Equal(0, server.Stop());
     }
+
+    [Fact]
+    public void SessionChurnDoesNotRaiseTheResidentMemory()
+    {
+        var (lo, hi) = Binary.PortRange();
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+        long Rss() => long.Parse(File.ReadAllLines($"/proc/{server.Process.Id}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', '\t').Last(x => x.Length > 0 && char.IsDigit(x[0])));
+        void Churn(int sessions) => Parallel.For(0, sessions, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            _ => Assert.Equal(0, Binary.Run($"ping -c 5 -i 0.001 -L 0.1 {server.Endpoint}").ExitCode));
+        // Warm-up with the same churn: threads, buffers, code pages and the GC's own tables reach their
+        // working set; what must not happen is growth with every further session.
+        Churn(160);
+        Thread.Sleep(6000);
+        long baseline = Rss();
+        Churn(160);
+        Thread.Sleep(6000); // the collection after the last connection closed (at most one per 5 s)
+        long after = Rss();
+        Assert.True(after - baseline < 4 * 1024, $"VmRSS {baseline} kB -> {after} kB after 160 sessions");
+    }
 }

@@ -37,6 +37,8 @@ public sealed class ServerContext
     /// <summary>Per-connection log lines (closing lines, first refusals): at most 20 a second
     /// sustained, bursts of 200, the rest counted and reported.</summary>
     public LogBudget ConnectionLog { get; } = new(LogLevel.Info, perSecond: 20, burst: 200);
+    /// <summary>Returns garbage to the system after connections close (RSS stays flat under churn).</summary>
+    public MemoryTrim MemoryTrim { get; } = new(TimeSpan.FromSeconds(5));
     /// <summary>Concurrent PBKDF2 derivations at set-up: one core is always left to the reflector.</summary>
     public SemaphoreSlim KeyDerivations { get; } = new(Math.Max(1, Environment.ProcessorCount - 1));
 

@@ -285,6 +285,7 @@ public sealed class TwampServer : IAsyncDisposable
         finally
         {
             slot.Connection.Dispose();
+            _ctx.MemoryTrim.Released();
             lock (_table)
             {
                 if (!slot.Released) { slot.Released = true; _table.Remove(slot); }
@@ -301,6 +302,7 @@ public sealed class TwampServer : IAsyncDisposable
         lock (_connections) running = [.. _connections];
         await Task.WhenAny(Task.WhenAll(running), Task.Delay(800)).ConfigureAwait(false);
         _refusals.Dispose();
+        _ctx.MemoryTrim.Dispose();
         _cts.Dispose();
     }
 }
