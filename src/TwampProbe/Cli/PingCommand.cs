@@ -25,9 +25,16 @@ public static class PingCommand
             return ExitCode.Ok;
         }
         using var cts = new CancellationTokenSource();
-        // SIGINT (Ctrl-C) and SIGTERM (kill, systemd, timeout(1)) both end the run with its summary.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
+        // SIGINT (Ctrl-C) and SIGTERM (kill, systemd, timeout(1)) both end the run with its summary;
+        // a second signal is not caught, so it ends the process at once if the first one hangs.
+        void Stop(PosixSignalContext c)
+        {
+            if (cts.IsCancellationRequested) return;
+            c.Cancel = true;
+            cts.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         try
         {
             return RunAsync(options, Console.Out, cts.Token).GetAwaiter().GetResult();

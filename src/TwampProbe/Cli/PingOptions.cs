@@ -83,6 +83,8 @@ public sealed record PingOptions
         if (r.Positional.Count != 1) throw new UsageException("ping needs exactly one HOST[:PORT]");
         if (o.Light && o.Modes is { } m && m.Any(x => x != TwampModes.Unauthenticated))
             throw new UsageException("--light works in unauthenticated mode only (RFC 5357 Appendix I)");
+        if (o.Light && (o.ZeroAddresses || o.Port != 0))
+            throw new UsageException($"{(o.ZeroAddresses ? "-Z" : "--receiver-port")} has no meaning with --light: there is no session request (put the reflector's port in HOST:PORT)");
         if (o.Identity is not null && o.KeyFile is null) throw new UsageException("-u needs -k KEYFILE (pfs format: identity hex-passphrase)");
         // A local mistake, not the server's refusal: every mode asked for needs a key, and none was given.
         if (o.Identity is null && o.Modes is { } wanted && wanted.All(x => x.HasSecureControl()))

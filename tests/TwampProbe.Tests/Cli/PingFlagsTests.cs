@@ -133,6 +133,13 @@ public sealed class PingFlagsTests
         Assert.Contains("-u IDENTITY -k KEYFILE", e.Message);
     }
 
+    [Theory]
+    [InlineData("-Z")]
+    [InlineData("--receiver-port", "862")]
+    [InlineData("-P", "862")]
+    public void SessionRequestFlagsWithLightAreUsageErrors(params string[] flag) =>
+        Assert.Throws<UsageException>(() => PingOptions.Parse([.. flag, "--light", "host"]));
+
     [Fact]
     public void PreferenceListWithUnauthNeedsNoIdentity() =>
         Assert.Equal([TwampModes.Encrypted, TwampModes.Unauthenticated], PingOptions.Parse(["-m", "enc,unauth", "host"]).Modes);
