@@ -87,7 +87,9 @@ public static class Program
           twampprobe ping --help | serve --help
 
         {ServeOptionsText}
+
         {PingOptionsText}
+
         {ExitCodesText}
         """;
 
@@ -97,6 +99,7 @@ public static class Program
         PORT is the TWAMP-Control port (default 862); with --light, the Light reflector's UDP port.
 
         {PingOptionsText}
+
         {ExitCodesText}
         """;
 
@@ -105,6 +108,7 @@ public static class Program
         Usage: twampprobe serve [options]
 
         {ServeOptionsText}
+
         {ExitCodesText}
         """;
 
