@@ -139,7 +139,7 @@ public static class PingCommand
         int exit = report.Print(sender, client.Mode, client.Mode.Name(), reflector, accept.Sid, clock);
         if (lost is not null)
             throw new PingNetworkException($"control connection lost: {ErrorText.Describe(lost)} — the server stopped, restarted or dropped the connection; " +
-                $"the statistics cover the {sender.Statistics.PacketsSent} of {o.Count} packets sent before", lost);
+                $"the statistics above cover the {sender.Statistics.PacketsSent} of {o.Count} packets sent until then", lost);
         return exit;
     }
 
