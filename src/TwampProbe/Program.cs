@@ -14,6 +14,16 @@ public static class Program
             Console.Out.Write(Usage);
             return args.Length == 0 ? ExitCode.Usage : ExitCode.Ok;
         }
+        if (args[0] is "serve" && args.Skip(1).Any(a => a is "-h" or "--help"))
+        {
+            Console.Out.Write(ServeUsage);
+            return ExitCode.Ok;
+        }
+        if (args[0] is "ping" && args.Skip(1).Any(a => a is "-h" or "--help"))
+        {
+            Console.Out.Write(PingUsage);
+            return ExitCode.Ok;
+        }
         if (args[0] is "serve" or "ping" && !OpenSslPresent())
         {
             Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
@@ -65,36 +75,91 @@ public static class Program
         return ExitCode.Ok;
     }
 
-    const string Usage = """
+    static string Usage => $"""
         twampprobe — TWAMP (RFC 5357) server/reflector and client/sender
 
         Usage:
-          twampprobe serve [-c FILE] [--listen ADDR[:PORT]] [--keyfile FILE] [--modes LIST]
-                           [--test-ports LO-HI] [--light-listen ADDR:PORT] [-v|--debug]
+          twampprobe serve [options]
           twampprobe ping [options] HOST[:PORT]
           twampprobe check-config [-c FILE]
           twampprobe led-test [-c FILE]
           twampprobe version
+          twampprobe ping --help | serve --help
 
+        {ServeOptionsText}
+
+        {PingOptionsText}
+
+        {ExitCodesText}
+        """;
+
+    /// <summary><c>ping -h</c>.</summary>
+    public static string PingUsage => $"""
+        Usage: twampprobe ping [options] HOST[:PORT]
+        PORT is the TWAMP-Control port (default 862); with --light, the Light reflector's UDP port.
+
+        {PingOptionsText}
+
+        {ExitCodesText}
+        """;
+
+    /// <summary><c>serve -h</c>.</summary>
+    public static string ServeUsage => $"""
+        Usage: twampprobe serve [options]
+
+        {ServeOptionsText}
+
+        {ExitCodesText}
+        """;
+
+    const string ServeOptionsText = """
+        serve options (override the config file; see README "Configuration file"):
+          -c, --config FILE        config file (default /etc/twampprobe/twampprobe.conf if it exists)
+          --listen ADDR[:PORT]     TWAMP-Control listen address (default TCP 862 on all addresses)
+          -k, --keyfile FILE       key file (pfs format) for auth/enc/mixed
+          -m, --modes LIST         modes offered: unauth,auth,enc,mixed
+          --test-ports LO-HI       UDP port range for test sessions
+          --light-listen ADDR:PORT TWAMP Light reflector address
+          --light-allow PREFIX     who may use the Light reflector (CIDR)
+          --servwait S             close idle control connections after S seconds
+          --refwait S              end a session that receives no packet for S seconds
+          --max-sessions N         sessions at once
+          --reflector-cpu N        pin the reflector thread to CPU N
+          --user NAME              drop privileges to NAME after binding
+          -v, --debug              debug logging            -q, --quiet   warnings and errors only
+        """;
+
+    const string PingOptionsText = """
         ping options (as perfSONAR twping where they overlap):
-          -c COUNT      packets to send (default 100)
-          -i SECONDS    interval between packets, fractional (default 0.1)
-          -s OCTETS     Packet Padding (default: equal size in both directions)
-          -D DSCP       DSCP for the test packets, 0..63 (reflected by the server)
-          -m MODES      unauth|auth|enc|mixed, or a preference list (default: enc,auth,mixed,unauth
-                        with -u, else unauth)
-          -u IDENTITY   key identity (KeyID)       -k FILE   key file (pfs format)
-          -P PORT       requested test receiver port on the server (e.g. 862; default: any)
-          -L SECONDS    wait for late replies after the last packet (default 2)
-          -S ADDR       local address to use
-          --ttl N       IP TTL / hop limit of the test packets (default 255)
-          --light       TWAMP Light: no control connection, send to HOST:PORT (default port 862)
+          -c COUNT        packets to send (default 100)
+          -i SECONDS[f|e] interval between packets, fractional (default 0.1, fixed); 0.1f fixed,
+                          0.1e exponentially distributed gaps with mean 0.1 s (twping's Poisson schedule)
+          -s OCTETS       Packet Padding (default: equal size in both directions)
+          -D DSCP         DSCP of the test packets: 0..63 or BE, CS0..CS7, AF11..AF43, EF, VA, LE
+          -m MODES        unauth|auth|enc|mixed, or a preference list (default: enc,auth,mixed,unauth
+                          with -u, else unauth)
+          -u IDENTITY     key identity (KeyID)         -k FILE   key file (pfs format)
+          -P LOW-HIGH     local UDP port range of the test socket (twping; -P 0 = any, the default)
+          -P PORT         (one port, not twping's form) the same as --receiver-port PORT
+          --receiver-port PORT  receiver port to request on the server (e.g. 862; default: our own port)
+          -L SECONDS      wait for late replies after the last packet; also the session Timeout (default 2)
+          -S ADDR         local address of the control connection and the test packets
+          -4, -6          resolve HOST to IPv4 / IPv6 only
+          -Z              zero Sender/Receiver Address in the session request (behind NAT/port forwarding)
+          --ttl N         IP TTL / hop limit of the test packets (default 255)
+          --ecn N         ECN codepoint 0..3 on the test packets (default 0)
+          --no-dscp-ecn   do not ask for RFC 7750 DSCP/ECN monitoring
+          --light         TWAMP Light: no control connection, send to HOST:PORT (default port 862)
           --zero-padding  all-zero padding instead of pseudo-random
-          --json        print one JSON object          -R  one line per reply
-          --max-count N refuse servers whose PBKDF2 Count is above N (default 32768)
+          --json          print one JSON object (with -R: a "replies" array)
+          -R              one line per reply
+          --max-count N   refuse servers whose PBKDF2 Count is above N (default 32768)
+          --cpu N         pin the sending thread to CPU N
+          -h, --help      this help
+        """;
 
-        Exit codes: 0 measured, 1 all packets lost, 2 usage, 3 config, 4 refused by the server,
-                    5 network failure, 6 internal error.
-
+    const string ExitCodesText = """
+        Exit codes: 0 measured, 1 all packets lost, 2 usage, 3 config or key file, 4 refused by the server,
+                    5 network failure (cannot connect, connection lost, cannot bind), 6 internal error.
         """;
 }

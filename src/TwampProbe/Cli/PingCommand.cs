@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Diagnostics;
@@ -18,38 +19,62 @@ public static class PingCommand
     public static int Run(string[] args)
     {
         var options = PingOptions.Parse(args);
+        if (options.Help)
+        {
+            Console.Out.Write(Program.PingUsage);
+            return ExitCode.Ok;
+        }
         using var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        // SIGINT (Ctrl-C) and SIGTERM (kill, systemd, timeout(1)) both end the run with its summary;
+        // a second signal is not caught, so it ends the process at once if the first one hangs.
+        void Stop(PosixSignalContext c)
+        {
+            if (cts.IsCancellationRequested) return;
+            c.Cancel = true;
+            cts.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         try
         {
             return RunAsync(options, Console.Out, cts.Token).GetAwaiter().GetResult();
         }
-        catch (KeyFileException e) { Console.Error.WriteLine($"twampprobe: key file: {e.Message}"); return ExitCode.Config; }
-        catch (ConfigException e) { Console.Error.WriteLine($"twampprobe: {e.Message}"); return ExitCode.Config; }
-        catch (ServerRefusedException e) { Console.Error.WriteLine($"twampprobe: {e.Message}"); return ExitCode.Refused; }
-        catch (ControlProtocolException e) { Console.Error.WriteLine($"twampprobe: the server broke the TWAMP-Control protocol: {e.Message}"); return ExitCode.Refused; }
-        catch (ControlConnectionClosedException) { Console.Error.WriteLine($"twampprobe: the server closed the control connection (connection limit, or it does not accept this client)"); return ExitCode.Network; }
-        catch (SocketException e) { Console.Error.WriteLine($"twampprobe: {Describe(e, options)}"); return ExitCode.Network; }
-        catch (IOException e) { Console.Error.WriteLine($"twampprobe: control connection lost: {e.Message}"); return ExitCode.Network; }
-        catch (OperationCanceledException) { Console.Error.WriteLine("twampprobe: interrupted"); return ExitCode.Network; }
+        catch (KeyFileException e) { return Fail($"key file: {e.Message}", ExitCode.Config); }
+        catch (ConfigException e) { return Fail(e.Message, ExitCode.Config); }
+        catch (ServerRefusedException e) { return Fail(e.Message, ExitCode.Refused); }
+        catch (ControlProtocolException e) { return Fail($"the server broke the TWAMP-Control protocol: {e.Message}", ExitCode.Refused); }
+        catch (ControlConnectionClosedException) { return Fail("the server closed the control connection (connection limit, or it does not accept this client)", ExitCode.Network); }
+        catch (PingNetworkException e) { return Fail(e.Message, ExitCode.Network); }
+        catch (SocketException e) { return Fail(Describe(e, options), ExitCode.Network); }
+        catch (IOException e) when (e.InnerException is SocketException s) { return Fail($"control connection lost: {Describe(s, options)}", ExitCode.Network); }
+        catch (IOException e) { return Fail($"control connection lost: {ErrorText.Describe(e)}", ExitCode.Network); }
+        catch (OperationCanceledException) { return Fail("interrupted", ExitCode.Network); }
+    }
+
+    static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"twampprobe: {message}");
+        return code;
     }
 
     static string Describe(SocketException e, PingOptions o) => e.SocketErrorCode switch
     {
         SocketError.ConnectionRefused => $"cannot connect to {o.Target}: connection refused — is a TWAMP server listening there (TCP 862)?",
         SocketError.TimedOut => $"cannot connect to {o.Target}: timed out — check the address and firewalls (TCP 862)",
-        SocketError.HostUnreachable or SocketError.NetworkUnreachable => $"cannot reach {o.Target}: {e.Message}",
-        _ => $"network error talking to {o.Target}: {e.Message}",
+        SocketError.HostUnreachable or SocketError.NetworkUnreachable => $"cannot reach {o.Target}: {ErrorText.Describe(e)}",
+        SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted => ErrorText.Describe(e),
+        _ => $"network error talking to {o.Target}: {ErrorText.Describe(e)}",
     };
 
     public static async Task<int> RunAsync(PingOptions o, TextWriter output, CancellationToken ct)
     {
-        if (!EndpointText.TryParse(o.Target, ServerSettings.ControlPort, out var server, out var error))
-            throw new UsageException(error!);
+        var server = PingTarget.Resolve(o.Target, ServerSettings.ControlPort, o.Family);
+        PingTarget.CheckSource(o.Source, server, o.Target);
         using var clock = new ClockState(TimeSpan.FromSeconds(1));
         var senderOptions = new SenderOptions
         {
-            Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), Padding = o.Padding, ZeroPadding = o.ZeroPadding,
+            Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), ExponentialInterval = o.ExponentialInterval,
+            Padding = o.Padding, ZeroPadding = o.ZeroPadding,
             Dscp = o.Dscp, Ecn = o.Ecn, Ttl = o.Ttl, LossTimeout = TimeSpan.FromSeconds(o.LossTimeoutSeconds), PerPacket = o.PerPacket, Cpu = o.Cpu,
         };
         var report = new PingReport(o, output);
@@ -57,16 +82,19 @@ public static class PingCommand
         if (o.Light)
         {
             var local = o.Source is { } source ? LinkLocal.WithScope(source, server.Address) : server.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
-            using var light = new SessionSender(local, senderOptions, clock);
+            using var light = BindSender(local, senderOptions, clock, o);
             light.Target(server, null, default, light: true);
             if (o.PerPacket) light.OnReply = report.PerPacket;
-            await Task.Run(() => light.Run(ct), ct).ConfigureAwait(false);
+            await Task.Run(() => light.Run(ct), CancellationToken.None).ConfigureAwait(false);
             return report.Print(light, TwampModes.Unauthenticated, "light", server, null, clock);
         }
 
-        KeyFile keys = KeyFile.Empty;
-        if (o.KeyFile is not null) keys = KeyFiles.Load(o.KeyFile, requirePrivate: false);
-        using var client = await ControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        // Local mistakes are found before the first packet: they are configuration errors, not refusals.
+        KeyFile keys = o.KeyFile is null ? KeyFile.Empty : LoadKeys(o.KeyFile);
+        if (o.Identity is not null && !keys.TryGetPassphrase(o.Identity, out _))
+            throw new ConfigException($"{o.KeyFile}: no key for identity '{o.Identity}' in this key file: add a line '{o.Identity} HEX-PASSPHRASE' or check -u");
+        var controlSource = o.Source is { } s ? LinkLocal.WithScope(s, server.Address) : null;
+        using var client = await ControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct, controlSource).ConfigureAwait(false);
         client.RequestDscpEcnMonitoring = o.DscpEcnMonitoring;
         using var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         setupTimeout.CancelAfter(TimeSpan.FromSeconds(30));
@@ -76,28 +104,15 @@ public static class PingCommand
         var localAddress = LinkLocal.WithScope(o.Source ?? client.LocalEndPoint.Address, server.Address); // -S fe80::a: the target's zone
         if (localAddress.IsIPv4MappedToIPv6) localAddress = localAddress.MapToIPv4();
         var serverAddress = server.Address.IsIPv4MappedToIPv6 ? server.Address.MapToIPv4() : server.Address;
-        using var sender = new SessionSender(localAddress,
-            senderOptions with { Security = security, DscpEcnMonitoring = client.Mode.HasDscpEcnMonitoring() }, clock);
-        long now = RealtimeClock.UnixNanoseconds();
-        var request = new RequestTwSession
-        {
-            IpVersion = serverAddress.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4,
-            SenderPort = (ushort)sender.LocalEndPoint.Port,
-            // Like twping: ask for our own port number unless told otherwise; the server may answer
-            // with an alternate port (RFC 8545 §5.1), which we then use.
-            ReceiverPort = (ushort)(o.RequestedPort != 0 ? o.RequestedPort : sender.LocalEndPoint.Port),
-            SenderAddress = localAddress,
-            ReceiverAddress = serverAddress,
-            PaddingLength = (uint)sender.PaddingLength,
-            StartTime = NtpTimestamp.FromUnixNanoseconds(now),
-            Timeout = NtpTimestamp.FromInterval((long)(o.LossTimeoutSeconds * 1e9)),
-            TypeP = TypeP.FromDscp(o.Dscp),
-        };
+        using var sender = BindSender(localAddress,
+            senderOptions with { Security = security, DscpEcnMonitoring = client.Mode.HasDscpEcnMonitoring() }, clock, o);
+        var request = BuildRequest(o, localAddress, serverAddress, sender.LocalEndPoint.Port, sender.PaddingLength, RealtimeClock.UnixNanoseconds());
         var accept = await client.RequestSessionAsync(request, setupTimeout.Token).ConfigureAwait(false);
         if (accept.Accept != AcceptCode.Ok)
             throw new ServerRefusedException($"server refused the session: {accept.Accept.Describe()} (Accept={(int)accept.Accept})" +
                 (accept.Accept is AcceptCode.TemporaryResourceLimitation ? " — try again later" :
-                 accept.Accept is AcceptCode.NotSupported ? " — check -s, -D and -P" : ""), accept.Accept);
+                 accept.Accept is AcceptCode.NotSupported ? " — check -s, -D and --receiver-port" : "") +
+                (accept.Accept is AcceptCode.Failure && !o.ZeroAddresses ? " — behind NAT or port forwarding, try -Z" : ""), accept.Accept);
         var reflector = new IPEndPoint(serverAddress, accept.Port);
         sender.Target(reflector, client.Keys, accept.Sid);
         if (o.PerPacket) sender.OnReply = report.PerPacket;
@@ -105,12 +120,75 @@ public static class PingCommand
         var startAck = await client.StartSessionsAsync(setupTimeout.Token).ConfigureAwait(false);
         if (startAck != AcceptCode.Ok)
             throw new ServerRefusedException($"server refused to start the session: {startAck.Describe()} (Accept={(int)startAck})", startAck);
-        await Task.Run(() => sender.Run(ct), CancellationToken.None).ConfigureAwait(false);
+
+        // The server says nothing until Stop-Sessions: a read that ends means the connection is gone
+        // (server killed, restarted, or a reset on the path). Stop sending then; report what was measured.
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watch = client.WatchForLossAsync(run.Token);
+        _ = watch.ContinueWith(_ => run.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        await Task.Run(() => sender.Run(run.Token), CancellationToken.None).ConfigureAwait(false);
+        Exception? lost = watch.IsCompletedSuccessfully ? watch.Result : null;
+        if (lost is null)
+        {
+            try
+            {
+                await client.StopSessionsAsync(ct.IsCancellationRequested ? AcceptCode.Failure : AcceptCode.Ok, 1, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { lost = e; }
+        }
+        int exit = report.Print(sender, client.Mode, client.Mode.Name(), reflector, accept.Sid, clock);
+        if (lost is not null)
+            throw new PingNetworkException($"control connection lost: {ErrorText.Describe(lost)} — the server stopped, restarted or dropped the connection; " +
+                $"the statistics above cover the {sender.Statistics.PacketsSent} of {o.Count} packets sent until then", lost);
+        return exit;
+    }
+
+    /// <summary>Reads the key file, turning what the OS says about it into a sentence that names the file.</summary>
+    static KeyFile LoadKeys(string path)
+    {
+        if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory, not a key file (-k)");
         try
         {
-            await client.StopSessionsAsync(ct.IsCancellationRequested ? AcceptCode.Failure : AcceptCode.Ok, 1, CancellationToken.None).ConfigureAwait(false);
+            using var probe = File.OpenRead(path);
         }
-        catch (IOException e) { Log.Warn($"Stop-Sessions not delivered: {e.Message}"); }
-        return report.Print(sender, client.Mode, client.Mode.Name(), reflector, accept.Sid, clock);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"cannot read the key file (-k): {ErrorText.Describe(e, path)}");
+        }
+        return KeyFiles.Load(path, requirePrivate: false);
     }
+
+    /// <summary>Binds the test socket: any port, or the first free one of -P LOW-HIGH (from a random start, as twping does).</summary>
+    static SessionSender BindSender(IPAddress local, SenderOptions options, ClockState clock, PingOptions o)
+    {
+        if (o.LocalPorts is not { } range) return new SessionSender(local, options, clock);
+        int span = range.High - range.Low + 1;
+        int first = Random.Shared.Next(span);
+        SocketException? last = null;
+        for (int k = 0; k < span; k++)
+        {
+            int port = range.Low + (first + k) % span;
+            try { return new SessionSender(local, options, clock, port); }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied) { last = e; }
+        }
+        throw new PingNetworkException($"no free local UDP port in -P {range.Low}-{range.High} on {local}: {(last is null ? "" : ErrorText.Describe(last))}", last);
+    }
+
+    /// <summary>The Request-TW-Session for this run (RFC 5357 §3.5).</summary>
+    internal static RequestTwSession BuildRequest(PingOptions o, IPAddress localAddress, IPAddress serverAddress, int senderPort, int padding, long nowUnixNs) => new()
+    {
+        IpVersion = serverAddress.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4,
+        SenderPort = (ushort)senderPort,
+        // Like twping: ask for our own port number unless told otherwise; the server may answer
+        // with an alternate port (RFC 8545 §5.1), which we then use.
+        ReceiverPort = (ushort)(o.RequestedPort != 0 ? o.RequestedPort : senderPort),
+        // -Z: zero addresses, which RFC 5357 §3.5 (after RFC 4656 §3.5) allows and the server then takes
+        // from the control connection: what works through NAT and port forwarding.
+        SenderAddress = o.ZeroAddresses ? null : localAddress,
+        ReceiverAddress = o.ZeroAddresses ? null : serverAddress,
+        PaddingLength = (uint)padding,
+        StartTime = NtpTimestamp.FromUnixNanoseconds(nowUnixNs),
+        Timeout = NtpTimestamp.FromInterval((long)(o.LossTimeoutSeconds * 1e9)),
+        TypeP = TypeP.FromDscp(o.Dscp),
+    };
 }

@@ -30,7 +30,9 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         return st.PacketsReceived == 0 && st.PacketsSent > 0 ? ExitCode.AllLost : ExitCode.Ok;
     }
 
-    static string Ms(double us) => double.IsNaN(us) ? "nan" : (us / 1000).ToString("0.000", Inv);
+    /// <summary>Milliseconds with 3 decimals; "-" when there is no data (one packet has no IPDV, no reply has no delay).</summary>
+    static string Ms(double us) => double.IsFinite(us) ? (us / 1000).ToString("0.000", Inv) : "-";
+    static string Us(double us) => double.IsFinite(us) ? us.ToString("0.0", Inv) : "-";
 
     void WriteText(SessionStatistics st, string mode, SessionSender sender, IPEndPoint reflector, byte[]? sid, ClockState clock)
     {
@@ -47,7 +49,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         var rtt = st.RoundTripUs;
         o.WriteLine($"round-trip time min/median/p95/p99/max = {Ms(rtt.Min)}/{Ms(rtt.Median)}/{Ms(rtt.P95)}/{Ms(rtt.P99)}/{Ms(rtt.Max)} ms");
         var ta = st.TurnaroundUs;
-        o.WriteLine(string.Create(Inv, $"reflector turnaround min/median/max = {ta.Min:0.0}/{ta.Median:0.0}/{ta.Max:0.0} us"));
+        o.WriteLine($"reflector turnaround min/median/max = {Us(ta.Min)}/{Us(ta.Median)}/{Us(ta.Max)} us");
         var f = st.ForwardUs;
         var b = st.BackwardUs;
         string flag = st.OneWayReliable ? "" : "   (unreliable: clocks not synchronized)";
@@ -116,13 +118,40 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             Optional(w, "forward_dscp", st.ForwardDscp?.Value);
             Optional(w, "forward_ecn", st.ForwardEcn?.Value);
             w.WriteNumber("tx_timestamp_share", Math.Round(st.TransmitTimestampShare, 3));
-            w.WriteString("timestamp_source", st.Samples.Count > 0 ? TimestampSource(st)
-                : sender.RxTimestampSource switch { Linux.Net.TimestampSource.Hardware => "hardware", Linux.Net.TimestampSource.Kernel => "kernel", _ => "user space" });
+            // Where T4 came from; no reply, no T4: null, as the text says "-".
+            if (st.Samples.Count > 0) w.WriteString("timestamp_source", TimestampSource(st));
+            else w.WriteNull("timestamp_source");
             if (sender.TimestampFallbackReason is { } why) w.WriteString("timestamp_note", why);
             w.WriteBoolean("clock_synchronized", clock.Synchronized);
+            if (options.PerPacket) Replies(w, st);
             w.WriteEndObject();
         }
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>-R with --json: one record per reply, in arrival order (the text form prints them as they come).</summary>
+    static void Replies(Utf8JsonWriter w, SessionStatistics st)
+    {
+        w.WriteStartArray("replies");
+        foreach (var s in st.Samples)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", s.SenderSequence);
+            w.WriteNumber("reflector_seq", s.ReflectorSequence);
+            Number(w, "rtt_us", s.RoundTripNs / 1e3);
+            Number(w, "turnaround_us", s.TurnaroundNs / 1e3);
+            Number(w, "forward_us", s.ForwardNs / 1e3);
+            Number(w, "backward_us", s.BackwardNs / 1e3);
+            Optional(w, "forward_ttl", s.ForwardTtl >= 0 ? s.ForwardTtl : null);
+            Optional(w, "backward_ttl", s.BackwardTtl >= 0 ? s.BackwardTtl : null);
+            Optional(w, "reflected_dscp", s.ReplyTrafficClass >= 0 ? s.ReplyTrafficClass >> 2 : null);
+            Optional(w, "reflected_ecn", s.ReplyTrafficClass >= 0 ? s.ReplyTrafficClass & 3 : null);
+            Optional(w, "forward_dscp", s.ForwardTrafficClass >= 0 ? s.ForwardTrafficClass >> 2 : null);
+            w.WriteNumber("t1_unix_ns", s.T1);
+            w.WriteNumber("t4_unix_ns", s.T4);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     static void Stats(Utf8JsonWriter w, string name, Summary s, bool full)
@@ -138,7 +167,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
 
     static void Number(Utf8JsonWriter w, string name, double v)
     {
-        if (double.IsNaN(v)) w.WriteNull(name);
+        if (!double.IsFinite(v)) w.WriteNull(name);
         else w.WriteNumber(name, Math.Round(v, 3));
     }
 

@@ -37,13 +37,19 @@ public sealed class ControlClient : IDisposable
         RemoteEndPoint = remote;
     }
 
-    public static async Task<ControlClient> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Connects to <paramref name="server"/>; with <paramref name="local"/> (ping -S) the socket is bound
+    /// to it first, so that the control connection leaves from the same address as the test packets
+    /// (the server checks the Sender Address against the control client's, RFC 4656 §6.2).
+    /// </summary>
+    public static async Task<ControlClient> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken ct, IPAddress? local = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
         try
         {
+            if (local is not null) socket.Bind(new IPEndPoint(local, 0));
             await socket.ConnectAsync(server, cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -177,6 +183,24 @@ public sealed class ControlClient : IDisposable
         var bytes = new byte[ShortControlMessage.Size];
         ShortControlMessage.WriteStopSessions(bytes, accept, sessions);
         await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Completes when the control connection ends while a test runs: the server sends nothing between
+    /// Start-Ack and Stop-Sessions (RFC 5357 §3.7-3.8), so a read that returns is the end of the
+    /// connection (EOF, reset) or a protocol violation. Returns what happened; cancelled by <paramref name="ct"/>.
+    /// </summary>
+    public async Task<Exception> WatchForLossAsync(CancellationToken ct)
+    {
+        var one = new byte[1];
+        try
+        {
+            int n = await _channel.Stream.ReadAsync(one, ct).ConfigureAwait(false);
+            return n == 0 ? new ControlConnectionClosedException()
+                : new ControlProtocolException("the server sent data while the session ran (nothing is expected before Stop-Sessions)");
+        }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { return e; }
     }
 
     /// <summary>Sends raw bytes as they are (for tests of the server's handling of bad input).</summary>

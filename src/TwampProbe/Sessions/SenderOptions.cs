@@ -6,6 +6,10 @@ public sealed record SenderOptions
 {
     public int Count { get; init; } = 100;
     public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>Gaps drawn from an exponential distribution of mean <see cref="Interval"/> (twping <c>-i Ne</c>); else fixed.</summary>
+    public bool ExponentialInterval { get; init; }
+    /// <summary>Seed of the exponential schedule; null = a fresh random seed per run.</summary>
+    public int? ScheduleSeed { get; init; }
     /// <summary>Packet Padding octets; null = the size difference so both directions are equal (RFC 5357 §4.2.1).</summary>
     public int? Padding { get; init; }
     public bool ZeroPadding { get; init; }

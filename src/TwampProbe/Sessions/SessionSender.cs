@@ -182,11 +182,11 @@ public sealed class SessionSender : IDisposable
         // RFC 4656 §4.1.2: padding SHOULD be pseudo-random (with an option for zeros).
         if (!_options.ZeroPadding) RandomNumberGenerator.Fill(packet.AsSpan(_layout.SenderHeader));
         int tos = (_options.Dscp << 2) | (_options.Ecn & 3);
-        long interval = (long)_options.Interval.TotalNanoseconds;
+        var schedule = new SendSchedule(_options.Interval, _options.ExponentialInterval, _options.ScheduleSeed);
         long start = _time.MonotonicNanoseconds;
         for (int i = 0; i < _options.Count && !ct.IsCancellationRequested; i++)
         {
-            WaitUntil(start + i * interval, ct);
+            WaitUntil(start + schedule.Next(), ct);
             var view = new SenderPacket(packet, _layout);
             view.ClearHeader();
             view.SequenceNumber = (uint)i;
