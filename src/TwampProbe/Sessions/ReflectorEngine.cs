@@ -38,6 +38,10 @@ public sealed partial class ReflectorEngine : IDisposable
     readonly RateLimitedLog _errorLog = new(LogLevel.Error, TimeSpan.FromSeconds(60));
     volatile bool _stopped;
     long _internalErrors;
+    long _threadAllocated;
+    /// <summary>Bytes the reflector thread has allocated so far (refreshed after every socket it drains):
+    /// the hot path's allocation-free claim, measured on the thread itself.</summary>
+    public long ThreadAllocatedBytes => Volatile.Read(ref _threadAllocated);
     /// <summary>Unexpected exceptions the reflector thread survived (a bug, never a peer's doing).</summary>
     public long InternalErrors => Interlocked.Read(ref _internalErrors);
     ulong _nextToken = 1;
@@ -166,7 +170,7 @@ public sealed partial class ReflectorEngine : IDisposable
             for (int i = 0; i < n; i++)
             {
                 if (!sockets.TryGetValue(ready[i], out var rs)) continue;
-                try { Drain(rs); }
+                try { Drain(rs); Volatile.Write(ref _threadAllocated, GC.GetAllocatedBytesForCurrentThread()); }
                 catch (Exception e)
                 {
                     // A bug, not a peer's doing: the batch is abandoned, every other socket is still served.
