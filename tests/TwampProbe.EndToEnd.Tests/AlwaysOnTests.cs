@@ -129,4 +129,29 @@ public sealed class AlwaysOnTests : IDisposable
         long after = Rss();
         Assert.True(after - baseline < 4 * 1024, $"VmRSS {baseline} kB -> {after} kB after 160 sessions");
     }
+
+    [Fact]
+    public void AnIdleServerIsWokenOnlyAFewTimesASecond()
+    {
+        var (lo, hi) = Binary.PortRange();
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+        // One measurement first, so that the thread pool, timers and sockets have all been used.
+        Assert.Equal(0, Binary.Run($"ping -c 20 -i 0.005 -L 0.2 {server.Endpoint}").ExitCode);
+        Thread.Sleep(3000);
+        long Switches() => Directory.GetDirectories($"/proc/{server.Process.Id}/task").Sum(t =>
+        {
+            try
+            {
+                return File.ReadAllLines(Path.Combine(t, "status")).Where(l => l.Contains("voluntary_ctxt_switches"))
+                    .Sum(l => long.Parse(l.Split(':')[1].Trim()));
+            }
+            catch (IOException) { return 0L; } // a thread that just ended
+        });
+        long before = Switches();
+        Thread.Sleep(5000);
+        double perSecond = (Switches() - before) / 5.0;
+        // The reflector's 1 s epoll timeout and the 5 s clock-state refresh: ~2/s. Spinning thread-pool
+        // workers or a timer without LEDs to drive would be hundreds.
+        Assert.True(perSecond < 10, $"{perSecond:0.0} wake-ups per second while idle");
+    }
 }

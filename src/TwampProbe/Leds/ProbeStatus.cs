@@ -30,7 +30,7 @@ public sealed class ProbeStatus : IDisposable
         {
             _leds?.Dispose();
             _leds = null;
-            if (specs.Count == 0) return;
+            if (specs.Count == 0) { ArmLocked(); return; }
             ILed? Open(LedRole role)
             {
                 var spec = specs.FirstOrDefault(s => s.Role == role);
@@ -47,6 +47,7 @@ public sealed class ProbeStatus : IDisposable
                 State = State,
             };
             _leds.Start();
+            ArmLocked();
         }
     }
 
@@ -55,7 +56,16 @@ public sealed class ProbeStatus : IDisposable
     {
         _ctx = ctx;
         Update();
-        _timer = new Timer(_ => Update(), null, 250, 250);
+        lock (_gate) ArmLocked();
+    }
+
+    /// <summary>The 250 ms poll runs only while there are LEDs to drive: a board without LEDs (or
+    /// with none configured) is not woken for them.</summary>
+    void ArmLocked()
+    {
+        bool want = _ctx is not null && _leds is not null;
+        if (want && _timer is null) _timer = new Timer(_ => Update(), null, 250, 250);
+        else if (!want && _timer is not null) { _timer.Dispose(); _timer = null; }
     }
 
     void Update()
