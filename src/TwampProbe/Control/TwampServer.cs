@@ -41,11 +41,15 @@ public sealed class TwampServer : IAsyncDisposable
     /// <summary>The UDP 862 test sockets bound at start-up.</summary>
     public IReadOnlyList<IPEndPoint> WellKnownTestEndPoints => _wellKnown.Select(s => s.LocalEndPoint).ToList();
 
-    public TwampServer(ServerContext ctx, TimeSpan? refusalSummaryInterval = null)
+    public TwampServer(ServerContext ctx, TimeSpan? refusalSummaryInterval = null, TimeSpan? dropSummaryInterval = null)
     {
         _ctx = ctx;
         _refusals = new RefusalSummary(refusalSummaryInterval ?? TimeSpan.FromSeconds(60));
+        _dropInterval = dropSummaryInterval ?? TimeSpan.FromSeconds(60);
     }
+
+    readonly TimeSpan _dropInterval;
+    DropSummary? _drops;
 
     public IReadOnlyList<IPEndPoint> ListenEndPoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToList();
     public IPEndPoint? LightEndPoint => _light?.LocalEndPoint;
@@ -109,6 +113,7 @@ public sealed class TwampServer : IAsyncDisposable
                 catch (SocketException e) { throw new StartupException($"cannot bind TWAMP Light UDP {light}: {e.Message}"); }
             }
         }
+        _drops = new DropSummary(_ctx.Engine, _dropInterval);
         foreach (var l in _listeners) _acceptLoops.Add(AcceptLoopAsync(l, _cts.Token));
     }
 
@@ -302,6 +307,7 @@ public sealed class TwampServer : IAsyncDisposable
         lock (_connections) running = [.. _connections];
         await Task.WhenAny(Task.WhenAll(running), Task.Delay(800)).ConfigureAwait(false);
         _refusals.Dispose();
+        _drops?.Dispose();
         _ctx.MemoryTrim.Dispose();
         _cts.Dispose();
     }

@@ -27,7 +27,8 @@ public sealed class LogCollection
 [Collection(LogCollection.Name)]
 public sealed class ConnectionTableTests
 {
-    static (TwampServer Server, ReflectorEngine Engine, ClockState Clock, IPEndPoint Control) Start(int port, Func<ServerLimits, ServerLimits> limits, long descriptors = 1 << 20)
+    static (TwampServer Server, ReflectorEngine Engine, ClockState Clock, IPEndPoint Control) Start(int port, Func<ServerLimits, ServerLimits> limits, long descriptors = 1 << 20,
+        Func<ServerSettings, ServerSettings>? tweak = null)
     {
         var settings = new ServerSettings
         {
@@ -39,9 +40,10 @@ public sealed class ConnectionTableTests
             WellKnownTestPort = 0,
         };
         settings = settings with { Limits = limits(settings.Limits) };
+        if (tweak is not null) settings = tweak(settings);
         var clock = new ClockState(TimeSpan.Zero);
         var engine = new ReflectorEngine(clock, new ReflectorOptions { SocketBufferBytes = 1 << 16 });
-        var server = new TwampServer(new ServerContext(settings, engine, clock), TimeSpan.FromSeconds(1)) { DescriptorLimit = () => descriptors };
+        var server = new TwampServer(new ServerContext(settings, engine, clock), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { DescriptorLimit = () => descriptors };
         server.Start();
         return (server, engine, clock, new IPEndPoint(IPAddress.Loopback, port));
     }
@@ -303,6 +305,33 @@ public sealed class ConnectionTableTests
         var refusalLines = writer.ToString().Split('\n').Where(l => l.Contains("refused with Modes = 0", StringComparison.Ordinal) || l.Contains("connection(s) refused or evicted", StringComparison.Ordinal)).ToList();
         Assert.InRange(refusalLines.Count, 2, 3);
         Assert.Contains(refusalLines, l => l.Contains("connection(s) refused or evicted", StringComparison.Ordinal) && l.Contains("connection limit=39", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LightPacketsFromOutsideTheAllowListAreSummarisedPerInterval()
+    {
+        var writer = new StringWriter();
+        var (previousWriter, previousLevel) = (Log.Writer, Log.Level);
+        Log.Writer = TextWriter.Synchronized(writer);
+        Log.Level = LogLevel.Info;
+        var light = new IPEndPoint(IPAddress.Loopback, 29398);
+        var (server, engine, clock, _) = Start(29308, l => l with { LightAllow = [AddressPrefix.Parse("192.0.2.0/24")] },
+            tweak: s => s with { LightListen = light });
+        try
+        {
+            using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            for (int i = 0; i < 7; i++) udp.Send(new byte[41], 41, light);
+            await Task.Delay(1600);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            engine.Dispose();
+            clock.Dispose();
+            Log.Writer = previousWriter;
+            Log.Level = previousLevel;
+        }
+        Assert.Contains(writer.ToString().Split('\n'), l => l.Contains("reflector: 7 test packet(s) dropped in the last 1 s: not-allowed=7", StringComparison.Ordinal));
     }
 
     [Fact]
