@@ -88,6 +88,18 @@ public sealed class ExitCodeTests
         Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
     }
 
+    [Theory]
+    [InlineData("--keyfile")]
+    [InlineData("-c")]
+    public void UnreadableFilesGetPlainMessagesNotResourceKeys(string flag)
+    {
+        using var dir = new TempDir();
+        var r = Binary.Run($"serve {flag} {dir.Path} --listen 127.0.0.1:{Binary.FreeTcpPort()}", timeoutMs: 10_000);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("is a directory", r.Stderr);
+        Assert.DoesNotMatch(@"\b[A-Z][A-Za-z]+_[A-Za-z_]+\b", r.Stderr); // e.g. UnauthorizedAccess_IODenied_Path
+    }
+
     [Fact]
     public void SecondServerOnTheSamePortRefusesToStartWithExitCode5()
     {

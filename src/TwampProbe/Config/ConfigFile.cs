@@ -150,7 +150,7 @@ public static class ConfigFile
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"{path}: cannot read: {e.Message}");
+            throw new ConfigException($"{path}: cannot read: {Cli.ErrorText.Describe(e, path)}");
         }
         return Parse(text, path, overrides);
     }

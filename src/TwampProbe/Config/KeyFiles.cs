@@ -7,6 +7,7 @@ public static class KeyFiles
 {
     public static KeyFile Load(string path, bool requirePrivate)
     {
+        if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory, not a key file");
         if (!File.Exists(path)) throw new ConfigException($"{path}: key file not found");
         if (requirePrivate && !OperatingSystem.IsWindows())
         {
@@ -18,7 +19,7 @@ public static class KeyFiles
         }
         try { return KeyFile.Parse(File.ReadAllText(path), path); }
         catch (KeyFileException e) { throw new ConfigException(e.Message); }
-        catch (IOException e) { throw new ConfigException($"{path}: cannot read: {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new ConfigException($"{path}: cannot read: {e.Message}"); }
+        catch (IOException e) { throw new ConfigException($"{path}: cannot read: {Cli.ErrorText.Describe(e, path)}"); }
+        catch (UnauthorizedAccessException e) { throw new ConfigException($"{path}: cannot read: {Cli.ErrorText.Describe(e, path)}"); }
     }
 }
