@@ -32,6 +32,20 @@ public sealed class ApplianceTests
     }
 
     [Fact]
+    public void ReloadWorksEvenWhenStartedWithSighupIgnored()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(10);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\n");
+        // nohup hands the daemon SIGHUP as ignored, as some supervisors do.
+        using var server = new ServerProcess($"-c {conf}", prefix: "nohup");
+        Binary.Signal(server.Process, Binary.SIGHUP);
+        Assert.True(server.WaitForLog(l => l.Contains("reloaded configuration"), TimeSpan.FromSeconds(3)), server.LogText);
+        Assert.False(server.Process.HasExited);
+    }
+
+    [Fact]
     public void BadFileOnReloadKeepsTheRunningConfiguration()
     {
         using var dir = new TempDir();

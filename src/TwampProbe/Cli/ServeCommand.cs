@@ -107,6 +107,7 @@ public static class ServeCommand
         using var hup = new SemaphoreSlim(0);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
+        Signals.ReclaimHangup(); // inherited SIG_IGN (nohup) would make reload a silent no-op
         using var hupReg = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hup.Release(); });
 
         using var status = new ProbeStatus(app.Leds);
