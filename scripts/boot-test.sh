@@ -129,7 +129,7 @@ cleanup() {
 	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
 		kill -TERM "$qemu_pid" 2>/dev/null
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$qemu_pid" 2>/dev/null
+		kill -KILL $(ps -o pid= --ppid "$qemu_pid") "$qemu_pid" 2>/dev/null
 	fi
 	exec 3>&- 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
@@ -152,16 +152,20 @@ console=$work/console.log
 fifo=$work/console.in
 rm -f "$fifo" "$console"
 mkfifo "$fifo"
-qemu_start=$(date +%s.%N)
-ip netns exec "$ns" timeout "$limit" "$qemu" "${machine[@]}" -smp "$smp" -m "$mem" -nographic -no-reboot \
-	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=$tty rdinit=/init panic=-1 quiet loglevel=4" \
-	-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=52:54:00:99:00:02" \
-	< "$fifo" > "$console" 2>&1 &
-qemu_pid=$!
-exec 3> "$fifo"
-say "qemu: $qemu ${machine[*]} -smp $smp -m $mem (accel $accel), tap $tap in netns $ns, guest $guest_ip"
-
+# start_qemu: qemu in the namespace, console on $console, its input from $fifo (held open on fd 3).
+start_qemu() {
+	qemu_start=$(date +%s.%N)
+	: > "$console"
+	ip netns exec "$ns" timeout "$limit" "$qemu" "${machine[@]}" -smp "$smp" -m "$mem" -nographic -no-reboot \
+		-kernel "$vmlinuz" -initrd "$initrd" \
+		-append "console=$tty rdinit=/init panic=-1 quiet loglevel=4" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=52:54:00:99:00:02" \
+		< "$fifo" > "$console" 2>&1 &
+	qemu_pid=$!
+	exec 3> "$fifo"
+	say "qemu: $qemu ${machine[*]} -smp $smp -m $mem (accel $accel), tap $tap in netns $ns, guest $guest_ip"
+}
+start_qemu
 # wait_for PATTERN SECONDS: until the console shows an (extended) regex; prints the matching line.
 wait_for() {
 	local pat=$1 secs=$2 deadline line
@@ -192,6 +196,16 @@ guest() {
 	echo "${line%% *}"
 }
 
+# KVM inside a VM (nested) may hang before the kernel prints anything: then TCG, once.
+if [ "$accel" = kvm ] && ! wait_for '^BOOT-INIT ' 30 >/dev/null 2>&1; then
+	say "KVM: no BOOT-INIT within 30 s (nested KVM?): retrying with TCG"
+	# TERM: $qemu_pid is timeout(1), which passes it on to qemu (KILL would leave qemu behind).
+	kill -TERM "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null || true
+	exec 3>&-
+	accel=tcg
+	case "$ARCH" in aarch64) machine=(-M virt -cpu cortex-a72 -accel "tcg,thread=multi") ;; x86_64) machine=(-M q35 -accel "tcg,thread=multi") ;; esac
+	start_qemu
+fi
 boot_ok=$(wait_for '^BOOT-OK ' 150) || fail "no BOOT-OK"
 boot_ok_at=$(elapsed "$qemu_start")
 case "$boot_ok" in *"rc=0 "*) ;; *) tail -40 "$console" >&2; fail "S50twampprobe start failed: $boot_ok" ;; esac
