@@ -16,8 +16,12 @@ CROSS_ARM64_DEBS := libssl3:arm64
 # make fuzz: afl++ (SharpFuzz and its command-line tool come from NuGet: tests/TwampProbe.Fuzz, .config/dotnet-tools.json).
 FUZZ_DEBS := afl++
 FUZZ_SECONDS ?= 60
+# make boot-test: qemu-system for the boards' architectures and cpio for the initramfs (host), plus the
+# target's Debian packages (busybox-static, libc6, libssl3, the kernel) fetched with 'apt-get download'
+# into out/boot/debs/<arch> (cached; scripts/boot/fetch-debs.sh; nothing of them is installed).
+BOOT_DEBS := qemu-system-arm qemu-system-x86 cpio
 
-.PHONY: all build publish demo test test-unit test-e2e deps deps-cross deps-fuzz bench fuzz soak image clean
+.PHONY: all build publish demo test test-unit test-e2e deps deps-cross deps-fuzz deps-boot bench fuzz soak image boot-test clean
 
 all: publish
 
@@ -51,6 +55,13 @@ deps-fuzz:
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
+deps-boot:
+	@missing=""; for p in $(BOOT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+	@scripts/boot/fetch-debs.sh
+
 demo: publish
 	scripts/demo.sh $(BIN)
 
@@ -77,6 +88,13 @@ soak: publish
 image:
 	@if [ -z "$(BOARD)" ]; then echo "make image: BOARD is required, e.g. make image BOARD=raspberrypi4; boards:" $$(cd board && for d in */; do [ -f "$$d/board.env" ] && printf '%s ' "$${d%/}"; done) >&2; exit 2; fi
 	scripts/make-image.sh $(BOARD)
+
+# make boot-test BOARD=<name>: boot out/<name>/rootfs.tar.gz (made when missing) in qemu-system with the
+# Debian kernel, measure every mode from a private network namespace over a tap, exercise the init
+# script's reload/restart/stop (scripts/boot-test.sh). Runs in 'make test' through BootTests.cs.
+boot-test: deps-boot publish
+	@if [ -z "$(BOARD)" ]; then echo "make boot-test: BOARD is required, e.g. make boot-test BOARD=raspberrypi4; boards:" $$(cd board && for d in */; do [ -f "$$d/board.env" ] && printf '%s ' "$${d%/}"; done) >&2; exit 2; fi
+	CLIENT=$(abspath $(BIN)) scripts/boot-test.sh $(BOARD)
 
 clean:
 	rm -rf out src/*/bin src/*/obj tests/*/bin tests/*/obj
