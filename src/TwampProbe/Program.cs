@@ -126,6 +126,8 @@ public static class Program
           --max-sessions N         sessions at once
           --reflector-cpu N        pin the reflector thread to CPU N
           --user NAME              drop privileges to NAME after binding
+          --ready-fd N             write "READY" to descriptor N once listening, then close it
+                                   (init scripts; under systemd Type=notify, READY=1 goes to $NOTIFY_SOCKET)
           -v, --debug              debug logging            -q, --quiet   warnings and errors only
         """;
 

@@ -136,7 +136,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     }
 
     /// <summary>The shipped init script with its defaults pointed at this test's files.</summary>
-    static (string Script, string PidFile, string LogFile, int Port) InitScript(TempDir dir, string runDir, string logDir)
+    static (string Script, string PidFile, string LogFile, int Port) InitScript(TempDir dir, string runDir, string logDir, string? daemon = null, string extraDefaults = "")
     {
         var (lo, hi) = Binary.PortRange(10);
         int port = Binary.FreeTcpPort();
@@ -145,7 +145,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         var pidFile = Path.Combine(runDir, "twampprobe.pid");
         var logFile = Path.Combine(logDir, "twampprobe.log");
         var defaults = dir.File("default");
-        File.WriteAllText(defaults, $"DAEMON={Binary.Path}\nCONF={conf}\nPIDFILE={pidFile}\nLOGFILE={logFile}\nSYSCTL=/nonexistent\n");
+        File.WriteAllText(defaults, $"DAEMON={daemon ?? Binary.Path}\nCONF={conf}\nPIDFILE={pidFile}\nLOGFILE={logFile}\nSYSCTL=/nonexistent\n{extraDefaults}");
         var script = dir.File("S50twampprobe");
         File.WriteAllText(script, File.ReadAllText(InitScriptPath).Replace("/etc/default/twampprobe", defaults));
         return (script, pidFile, logFile, port);
@@ -196,6 +196,68 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
             Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
             bystander.Kill();
         }
+    }
+
+    [Fact]
+    public void InitScriptStartReturnsOnlyOnceTheDaemonListens()
+    {
+        using var dir = new TempDir();
+        // A daemon that takes 2 s to come up (a slow board, a key file on slow flash): named
+        // twampprobe, as the script's running check expects, and then the real binary.
+        Directory.CreateDirectory(dir.File("bin"));
+        var slow = dir.File("bin/twampprobe");
+        File.WriteAllText(slow, $"#!/bin/sh\nsleep 2\nexec {Binary.Path} \"$@\"\n");
+        File.SetUnixFileMode(slow, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, daemon: slow);
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 60_000);
+        try
+        {
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            // OK means listening: the first connection attempt succeeds, no retry.
+            using (var tcp = new System.Net.Sockets.TcpClient())
+                tcp.Connect(System.Net.IPAddress.Loopback, port);
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Assert.False(File.Exists(Path.Combine(dir.Path, "twampprobe.ready")), "readiness FIFO left behind");
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+    }
+
+    [Fact]
+    public void InitScriptReportsADaemonThatExitsBeforeListeningAtOnce()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: "READY_TIMEOUT=25\n");
+        // Someone else holds the control port: serve exits 5 before it is ready.
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        squatter.Start();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 60_000);
+        clock.Stop();
+        output.WriteLine($"start: {start.Stdout.Trim()} ({clock.Elapsed.TotalSeconds:F1} s)");
+        Assert.NotEqual(0, start.ExitCode);
+        Assert.Contains("FAIL (see", start.Stdout);
+        // Found dead, not timed out (READY_TIMEOUT is 25 s).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"start took {clock.Elapsed.TotalSeconds:F1} s: it waited for the timeout");
+        Assert.False(File.Exists(pidFile), "pid file of a daemon that never started");
+        Assert.Contains("ddress already in use", Log(logFile));
+    }
+
+    [Fact]
+    public void ReadyFdThatIsNotOpenIsACommandLineError()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        var r = Binary.Run($"serve --listen 127.0.0.1:{Binary.FreeTcpPort()} --test-ports {lo}-{hi} --ready-fd 9", 20_000);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--ready-fd 9: descriptor 9 is not open for writing", r.Stderr);
+    }
+
+    [Fact]
+    public void UnitIsNotifyTypeSoStartedMeansListening()
+    {
+        var service = Service();
+        Assert.Contains(("Type", "notify"), service);
+        Assert.Contains(("NotifyAccess", "main"), service);
+        Assert.Contains(service, kv => kv.Key == "RestrictAddressFamilies" && kv.Value.Split(' ').Contains("AF_UNIX"));
     }
 
     static bool HasCapability(int bit) =>

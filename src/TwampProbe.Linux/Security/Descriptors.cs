@@ -44,6 +44,15 @@ public static unsafe class Descriptors
             throw Error("setrlimit(RLIMIT_NOFILE)");
     }
 
+    /// <summary>Whether descriptor <paramref name="fd"/> is open with write access (fcntl F_GETFL).</summary>
+    public static bool IsOpenForWriting(int fd)
+    {
+        int flags = Tmds.Linux.LibC.fcntl(fd, Tmds.Linux.LibC.F_GETFL);
+        if (flags < 0) return false;
+        int access = flags & Tmds.Linux.LibC.O_ACCMODE;
+        return access == Tmds.Linux.LibC.O_WRONLY || access == Tmds.Linux.LibC.O_RDWR;
+    }
+
     static ResourceLimitCalls.RLimit Read()
     {
         ResourceLimitCalls.RLimit limit;

@@ -15,7 +15,7 @@ namespace TwampProbe.Cli;
 /// <summary><c>twampprobe serve</c>: the always-on Server + Session-Reflector (+ TWAMP Light).</summary>
 public static class ServeCommand
 {
-    public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides);
+    public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides, int? ReadyFd = null);
 
     public const string DefaultKeyFile = "/etc/twampprobe/twampprobe.pfs";
     /// <summary><see cref="DefaultKeyFile"/>; tests point it elsewhere.</summary>
@@ -26,6 +26,7 @@ public static class ServeCommand
         var r = new ArgReader(args);
         string? config = null;
         var overrides = new List<string>();
+        int? readyFd = null;
         while (r.Next(out var flag))
         {
             switch (flag)
@@ -42,6 +43,10 @@ public static class ServeCommand
                 case "--max-sessions": overrides.Add($"max-sessions {r.Value(flag)}"); break;
                 case "--reflector-cpu": overrides.Add($"reflector-cpu {r.Value(flag)}"); break;
                 case "--user": overrides.Add($"user {r.Value(flag)}"); break;
+                case "--ready-fd":
+                    string fd = r.Value(flag);
+                    readyFd = int.TryParse(fd, out int n) && n >= 0 ? n : throw new UsageException($"serve: --ready-fd '{fd}': expected a descriptor number");
+                    break;
                 case "-v" or "--debug": r.NoValue(flag); overrides.Add("log-level debug"); break;
                 case "-q" or "--quiet": r.NoValue(flag); overrides.Add("log-level warn"); break;
                 default: throw new UsageException($"serve: unknown option {flag}");
@@ -50,7 +55,7 @@ public static class ServeCommand
         if (r.Positional.Count > 0) throw new UsageException($"serve: unexpected argument '{r.Positional[0]}'");
         bool explicitPath = config is not null;
         config ??= File.Exists(ConfigFile.DefaultPath) ? ConfigFile.DefaultPath : null;
-        return new Options(config, explicitPath, overrides);
+        return new Options(config, explicitPath, overrides, readyFd);
     }
 
     /// <summary>Reads config + key file: the daemon refuses to start on any error (file:line in the message).</summary>
@@ -99,6 +104,14 @@ public static class ServeCommand
             return ExitCode.Config;
         }
         Log.Level = app.LogLevel;
+        Readiness readiness;
+        try { readiness = Readiness.Create(options.ReadyFd, Environment.GetEnvironmentVariable("NOTIFY_SOCKET"), Log.Warn); }
+        catch (ArgumentException e)
+        {
+            Log.Error($"serve: {e.Message}");
+            return ExitCode.Usage;
+        }
+        using var _ = readiness;
         RaiseDescriptorLimit();
         using var syslog = new SyslogSink();
         SyslogSinkInstance = syslog.Write;
@@ -155,6 +168,7 @@ public static class ServeCommand
                  (twamp.WellKnownTestEndPoints.Count > 0 ? $" + UDP {string.Join(", ", twamp.WellKnownTestEndPoints)}" : "") +
                  (twamp.LightEndPoint is { } l ? $", TWAMP Light on UDP {l}" : "") +
                  $", clock {(clock.Synchronized ? "synchronized" : "UNSYNCHRONIZED (S bit 0)")}");
+        readiness.Ready();
 
         var reloader = new Thread(() =>
         {
@@ -168,6 +182,7 @@ public static class ServeCommand
         reloader.Start();
 
         stop.Wait();
+        readiness.Stopping();
         Log.Info("stopping: closing control connections and sessions");
         twamp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
         Log.Info($"stopped: {engine.Reflected} packets reflected, {engine.Dropped.Sum()} dropped");
