@@ -123,5 +123,10 @@ public sealed class ExitCodeTests
     }
 }
 
+/// <summary>
+/// The end-to-end tests that run the published binary, one at a time; they share one
+/// <see cref="RaspberryPiImage"/> (built on first use), so the image is built once per run.
+/// </summary>
 [CollectionDefinition("binary")]
-public sealed class BinaryCollection;
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class BinaryCollection : ICollectionFixture<RaspberryPiImage>;

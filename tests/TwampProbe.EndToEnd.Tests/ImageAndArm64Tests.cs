@@ -15,7 +15,7 @@ namespace TwampProbe.EndToEnd.Tests;
 /// </summary>
 [Collection("binary")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ImageAndArm64Tests(RaspberryPiImage image, ITestOutputHelper output) : IClassFixture<RaspberryPiImage>
+public sealed class ImageAndArm64Tests(RaspberryPiImage image, ITestOutputHelper output)
 {
     const ushort EmAarch64 = 183;
 
@@ -160,7 +160,7 @@ public sealed class ImageAndArm64Tests(RaspberryPiImage image, ITestOutputHelper
     }
 }
 
-/// <summary>One <c>make image BOARD=raspberrypi4</c> per test run, on first use.</summary>
+/// <summary>One <c>make image BOARD=raspberrypi4</c> per test run, on first use (a collection fixture of "binary": ImageAndArm64Tests and BootTests share it).</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class RaspberryPiImage
 {
