@@ -29,6 +29,7 @@ public static class Program
             Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
             return ExitCode.Config;
         }
+        if (args[0] is "serve" or "ping" or "self-test") NativeCrypto.Enable();
         try
         {
             return args[0] switch

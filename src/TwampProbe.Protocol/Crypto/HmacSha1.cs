@@ -16,11 +16,14 @@ internal sealed class HmacSha1 : IDisposable
     readonly uint[] _inner = new uint[Sha1Compression.StateWords];
     readonly uint[] _outer = new uint[Sha1Compression.StateWords];
     readonly bool _hardware;
+    /// <summary>A native compression handed over by the executable (<see cref="Sha1Acceleration"/>), or null.</summary>
+    readonly Sha1BlockFunction? _native;
     bool _disposed;
 
     public HmacSha1(ReadOnlySpan<byte> key, CryptoImplementation implementation = CryptoImplementation.Auto)
     {
         _hardware = implementation == CryptoImplementation.Auto && Sha1Compression.HardwareSupported;
+        _native = implementation == CryptoImplementation.Auto && !_hardware ? Sha1Acceleration.Native : null;
         Span<byte> k0 = stackalloc byte[Block];
         k0.Clear();
         // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is padded with zeros.
@@ -29,10 +32,10 @@ internal sealed class HmacSha1 : IDisposable
         Span<byte> pad = stackalloc byte[Block];
         for (int i = 0; i < Block; i++) pad[i] = (byte)(k0[i] ^ 0x36);
         Sha1Compression.Initialize(_inner);
-        Sha1Compression.Compress(_inner, pad, _hardware);
+        Compress(_inner, pad);
         for (int i = 0; i < Block; i++) pad[i] = (byte)(k0[i] ^ 0x5c);
         Sha1Compression.Initialize(_outer);
-        Sha1Compression.Compress(_outer, pad, _hardware);
+        Compress(_outer, pad);
         CryptographicOperations.ZeroMemory(k0);
         CryptographicOperations.ZeroMemory(pad);
     }
@@ -49,7 +52,7 @@ internal sealed class HmacSha1 : IDisposable
 
         _inner.CopyTo(h);
         int whole = data.Length - data.Length % Block;
-        for (int off = 0; off < whole; off += Block) Sha1Compression.Compress(h, data.Slice(off, Block), _hardware);
+        for (int off = 0; off < whole; off += Block) Compress(h, data.Slice(off, Block));
         Finish(h, data[whole..], Block + (long)data.Length, block);
 
         // Outer hash: (K ⊕ opad) ‖ inner digest, i.e. one block: digest, 0x80, zeros, length 84 × 8.
@@ -58,11 +61,17 @@ internal sealed class HmacSha1 : IDisposable
         block[HashSize] = 0x80;
         BinaryPrimitives.WriteUInt64BigEndian(block[(Block - 8)..], (Block + HashSize) * 8UL);
         _outer.CopyTo(h);
-        Sha1Compression.Compress(h, block, _hardware);
+        Compress(h, block);
 
         Span<byte> mac = stackalloc byte[HashSize];
         for (int i = 0; i < Sha1Compression.StateWords; i++) BinaryPrimitives.WriteUInt32BigEndian(mac[(4 * i)..], h[i]);
         mac[..Math.Min(HashSize, destination.Length)].CopyTo(destination);
+    }
+
+    void Compress(Span<uint> state, ReadOnlySpan<byte> block)
+    {
+        if (_native is not null) _native(state, block);
+        else Sha1Compression.Compress(state, block, _hardware);
     }
 
     /// <summary>FIPS 180-4 §5.1.1 padding: 0x80, zeros, the message length in bits as 64 bits big-endian.</summary>
@@ -73,11 +82,11 @@ internal sealed class HmacSha1 : IDisposable
         block[tail.Length] = 0x80;
         if (tail.Length >= Block - 8)
         {
-            Sha1Compression.Compress(h, block, _hardware);
+            Compress(h, block);
             block.Clear();
         }
         BinaryPrimitives.WriteUInt64BigEndian(block[(Block - 8)..], (ulong)totalLength * 8);
-        Sha1Compression.Compress(h, block, _hardware);
+        Compress(h, block);
     }
 
     public void Dispose()

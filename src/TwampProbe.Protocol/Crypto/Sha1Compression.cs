@@ -8,7 +8,8 @@ namespace TwampProbe.Protocol.Crypto;
 
 /// <summary>
 /// The SHA-1 compression function (FIPS 180-4 §6.1.2) on one 64-octet block: ARMv8 SHA1 instructions
-/// where present, portable C# elsewhere (x86 has SHA-NI, but .NET exposes no intrinsics for it). Only
+/// where present, portable C# elsewhere (x86 has SHA-NI, but .NET exposes no intrinsics for it: see
+/// <see cref="Sha1Acceleration"/> for how the executable hands over OpenSSL's compression instead). Only
 /// additions, rotations and bitwise operations: no table lookups, no data-dependent branches.
 /// </summary>
 internal static class Sha1Compression
@@ -21,7 +22,9 @@ internal static class Sha1Compression
     public static bool HardwareSupported => ArmSha1.IsSupported;
 
     public static string Describe(CryptoImplementation implementation) =>
-        implementation == CryptoImplementation.Auto && HardwareSupported ? "ARMv8 SHA1" : "portable C#";
+        implementation == CryptoImplementation.Fallback ? "portable C#"
+        : HardwareSupported ? "ARMv8 SHA1"
+        : Sha1Acceleration.NativeName ?? "portable C#";
 
     /// <summary>FIPS 180-4 §5.3.1.</summary>
     public static void Initialize(Span<uint> state)
