@@ -1,6 +1,6 @@
 #!/bin/bash
 # scripts/arm64-smoke.sh [BINARY] — run the cross-built arm64 twampprobe under qemu-user:
-#   1. 'version'
+#   1. 'version', then 'self-test' under -cpu max (the crypto vectors on ARMv8 AES/SHA1 and the fallbacks)
 #   2. 'serve' on 127.0.0.1 (a free control port, a free test-port range)
 #   3. 'ping -c 20 -i 0.01 -L 1 --json' through it, with the arm64 binary as well
 # Prints the JSON and the server's log; exits non-zero on any failure.
@@ -36,6 +36,17 @@ trap cleanup EXIT
 
 echo "== version (qemu: $qemu, sysroot: $sysroot)"
 timeout 60 "${run[@]}" version || fail "version"
+
+# qemu-user's "max" CPU emulates the ARMv8 Cryptography Extension (AES, SHA1): the per-packet crypto
+# then runs on Arm.Aes/Arm.Sha1, and self-test checks that path and the fallbacks against the vectors.
+echo "== self-test (qemu -cpu max)"
+set +e
+timeout 120 "$qemu" -cpu max -L "$sysroot" -E "LD_LIBRARY_PATH=$sysroot/lib:/usr/lib/aarch64-linux-gnu" "$bin" self-test > "$work/self-test.txt" 2>&1
+self_test_rc=$?
+set -e
+cat "$work/self-test.txt"
+[ "$self_test_rc" = 0 ] || fail "self-test exited $self_test_rc"
+grep -q '^per-packet crypto: AES: ARMv8 AES; SHA-1: ARMv8 SHA1$' "$work/self-test.txt" || fail "self-test did not run on the ARMv8 AES/SHA1 instructions"
 
 free_tcp_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -55,6 +55,7 @@ static class Program
                 case "--out": _out = Path.GetFullPath(args[++i]); break;
                 case "--duration": _duration = TimeSpan.FromSeconds(double.Parse(args[++i], Inv)); break;
                 case "--crypto-only": Console.WriteLine(CryptoCost().ToJsonString()); return 0;
+                case "--crypto-bench": Console.WriteLine(CryptoBench.Measure().ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0;
                 case "--scale": _scale = [.. args[++i].Split(',').Select(int.Parse)]; break;
                 default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
             }
@@ -158,12 +159,15 @@ static class Program
         Log("crypto per packet (in-process, JIT)");
         var crypto = CryptoCost();
         results["crypto_ns_per_packet"] = crypto;
+        var cryptoBench = CryptoBench.Measure();
+        results["crypto_per_packet"] = cryptoBench;
 
         var goals = Goals(points, scalePoints, senderPoints, footprint);
+        results["crypto_mode_ratios"] = CryptoBench.Ratios(goals, Loads, (m, r) => Find(points, m, r)?.NsPerPacket ?? double.NaN, cryptoBench);
         results["goals"] = goals;
         var json = results.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(_out, "results.json"), json + "\n");
-        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto);
+        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto) + CryptoBench.Markdown(cryptoBench);
         File.WriteAllText(Path.Combine(_out, "README-performance.md"), md);
         Console.WriteLine(md);
         Console.WriteLine($"written: {Path.Combine(_out, "results.json")}, {Path.Combine(_out, "README-performance.md")}");

@@ -24,11 +24,12 @@ public static class Program
             Console.Out.Write(PingUsage);
             return ExitCode.Ok;
         }
-        if (args[0] is "serve" or "ping" && !OpenSslPresent())
+        if (args[0] is "serve" or "ping" or "self-test" && !OpenSslPresent())
         {
             Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
             return ExitCode.Config;
         }
+        if (args[0] is "serve" or "ping" or "self-test") NativeCrypto.Enable();
         try
         {
             return args[0] switch
@@ -37,6 +38,7 @@ public static class Program
                 "ping" => PingCommand.Run(args[1..]),
                 "check-config" => CheckConfigCommand.Run(args[1..]),
                 "led-test" => LedTestCommand.Run(args[1..]),
+                "self-test" => SelfTestCommand.Run(args[1..]),
                 "version" or "--version" or "-V" => PrintVersion(),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };

@@ -147,6 +147,8 @@ public sealed class ImageAndArm64Tests(RaspberryPiImage image, ITestOutputHelper
         var r = Binary.RunFile(Path.Combine(RepoRoot, "scripts", "arm64-smoke.sh"), "", 300_000, RepoRoot);
         output.WriteLine($"scripts/arm64-smoke.sh: {sw.Elapsed.TotalSeconds:F0} s, exit {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
         Assert.True(r.ExitCode == 0, $"arm64-smoke.sh exited {r.ExitCode}:\n{r.Stdout}\n{r.Stderr}");
+        Assert.Contains("per-packet crypto: AES: ARMv8 AES; SHA-1: ARMv8 SHA1", r.Stdout);
+        Assert.Contains("self-test: all 26 checks passed", r.Stdout);
 
         // The JSON printed between the "-- ping JSON" line and the next "-- " line.
         var lines = r.Stdout.Split('\n');

@@ -17,34 +17,47 @@ namespace TwampProbe.Protocol.Crypto;
 /// octets 0-31 / the reflector's 0-95 are CBC-encrypted with a zero IV restarted for every packet,
 /// the HMAC covers the same plaintext. HMAC over plaintext first, then encrypt; the HMAC field and
 /// the padding are never encrypted. Not thread-safe; allocates nothing per packet.
+/// The per-packet work is the cipher and hash themselves: AES-128 on the CPU's AES instructions with the
+/// key schedule expanded here, once (<see cref="Aes128"/>; BCL fallback), and HMAC-SHA1 from inner and
+/// outer midstates computed here, once (<see cref="HmacSha1"/>). Dispose zeroes all of it.
 /// </summary>
 public sealed class TestPacketCrypto : IDisposable
 {
     const int Block = 16;
-    readonly Aes _aes;
-    readonly ICryptoTransform _encrypt;
-    readonly ICryptoTransform _decrypt;
-    readonly IncrementalHash _hmac;
+    static ReadOnlySpan<byte> ZeroIv => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    readonly Aes128 _aes;
+    readonly HmacSha1 _hmac;
     readonly TestPacketLayout _layout;
-    // The one-shot Aes.EncryptEcb/EncryptCbc allocate per call; cached ECB transforms over a scratch
-    // buffer do not, so the reflector's hot path stays allocation-free in modes 2 and 4.
-    readonly byte[] _in = new byte[96];
-    readonly byte[] _out = new byte[96];
 
     public TestPacketCrypto(SessionKeys controlKeys, ReadOnlySpan<byte> sid, TestSecurity security)
+        : this(controlKeys, sid, security, CryptoImplementation.Auto)
+    {
+    }
+
+    internal TestPacketCrypto(SessionKeys controlKeys, ReadOnlySpan<byte> sid, TestSecurity security, CryptoImplementation implementation)
+    {
+        if (security == TestSecurity.Unauthenticated) throw new ArgumentException("no test crypto in unauthenticated formats", nameof(security));
+        var (aesKey, hmacKey) = DeriveKeys(controlKeys, sid);
+        try
+        {
+            _layout = TestPacketLayout.For(security);
+            _aes = Aes128.Create(aesKey, implementation);
+            _hmac = new HmacSha1(hmacKey, implementation);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(aesKey);
+            CryptographicOperations.ZeroMemory(hmacKey);
+        }
+    }
+
+    /// <summary>From the per-SID test keys themselves (known-answer tests and the self-test).</summary>
+    internal TestPacketCrypto(ReadOnlySpan<byte> testAesKey, ReadOnlySpan<byte> testHmacKey, TestSecurity security, CryptoImplementation implementation)
     {
         if (security == TestSecurity.Unauthenticated) throw new ArgumentException("no test crypto in unauthenticated formats", nameof(security));
         _layout = TestPacketLayout.For(security);
-        var (aesKey, hmacKey) = DeriveKeys(controlKeys, sid);
-        _aes = Aes.Create();
-        _aes.Key = aesKey;
-        _aes.Mode = CipherMode.ECB;
-        _aes.Padding = PaddingMode.None;
-        _encrypt = _aes.CreateEncryptor();
-        _decrypt = _aes.CreateDecryptor();
-        _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA1, hmacKey);
-        CryptographicOperations.ZeroMemory(aesKey);
-        CryptographicOperations.ZeroMemory(hmacKey);
+        _aes = Aes128.Create(testAesKey, implementation);
+        _hmac = new HmacSha1(testHmacKey, implementation);
     }
 
     public TestSecurity Security => _layout.Security;
@@ -74,76 +87,26 @@ public sealed class TestPacketCrypto : IDisposable
     void Protect(Span<byte> packet, int protectedLength, int hmacOffset)
     {
         var region = packet[..protectedLength];
-        ComputeHmac(region, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
-        if (_layout.Security == TestSecurity.Authenticated) Ecb(_encrypt, region[..Block]);
-        else EncryptCbcZeroIv(region);
-    }
-
-    /// <summary>ECB over whole blocks in place (mode 2: the first block only).</summary>
-    void Ecb(ICryptoTransform transform, Span<byte> blocks)
-    {
-        blocks.CopyTo(_in);
-        transform.TransformBlock(_in, 0, blocks.Length, _out, 0);
-        _out.AsSpan(0, blocks.Length).CopyTo(blocks);
-    }
-
-    /// <summary>CBC with a zero IV restarted per packet (mode 4): C_i = E(P_i ⊕ C_i−1), C_−1 = 0.</summary>
-    void EncryptCbcZeroIv(Span<byte> region)
-    {
-        Span<byte> chain = stackalloc byte[Block];
-        chain.Clear();
-        for (int off = 0; off < region.Length; off += Block)
-        {
-            var block = region.Slice(off, Block);
-            for (int i = 0; i < Block; i++) _in[i] = (byte)(block[i] ^ chain[i]);
-            _encrypt.TransformBlock(_in, 0, Block, _out, 0);
-            _out.AsSpan(0, Block).CopyTo(block);
-            block.CopyTo(chain);
-        }
-    }
-
-    /// <summary>P_i = D(C_i) ⊕ C_i−1, C_−1 = 0.</summary>
-    void DecryptCbcZeroIv(Span<byte> region)
-    {
-        Span<byte> previous = stackalloc byte[Block];
-        Span<byte> current = stackalloc byte[Block];
-        previous.Clear();
-        for (int off = 0; off < region.Length; off += Block)
-        {
-            var block = region.Slice(off, Block);
-            block.CopyTo(current);
-            block.CopyTo(_in);
-            _decrypt.TransformBlock(_in, 0, Block, _out, 0);
-            for (int i = 0; i < Block; i++) block[i] = (byte)(_out[i] ^ previous[i]);
-            current.CopyTo(previous);
-        }
+        _hmac.Compute(region, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
+        // Mode 2: ECB of the first block only. Mode 4: CBC with a zero IV restarted for every packet.
+        if (_layout.Security == TestSecurity.Authenticated) _aes.EncryptEcb(region[..Block]);
+        else _aes.EncryptCbc(region, ZeroIv);
     }
 
     bool Unprotect(Span<byte> packet, int protectedLength, int hmacOffset)
     {
         if (packet.Length < hmacOffset + TestPacketLayout.HmacLength) return false;
         var region = packet[..protectedLength];
-        if (_layout.Security == TestSecurity.Authenticated) Ecb(_decrypt, region[..Block]);
-        else DecryptCbcZeroIv(region);
+        if (_layout.Security == TestSecurity.Authenticated) _aes.DecryptEcb(region[..Block]);
+        else _aes.DecryptCbc(region, ZeroIv);
         Span<byte> expected = stackalloc byte[TestPacketLayout.HmacLength];
-        ComputeHmac(region, expected);
+        _hmac.Compute(region, expected);
         return CryptographicOperations.FixedTimeEquals(expected, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
     }
 
-    void ComputeHmac(ReadOnlySpan<byte> data, Span<byte> destination)
-    {
-        Span<byte> full = stackalloc byte[20];
-        _hmac.AppendData(data);
-        _hmac.GetHashAndReset(full);
-        full[..TestPacketLayout.HmacLength].CopyTo(destination);
-    }
-
+    /// <summary>Zeroes the key schedule and the HMAC midstates (the session has ended).</summary>
     public void Dispose()
     {
-        _encrypt.Dispose();
-        _decrypt.Dispose();
-        CryptographicOperations.ZeroMemory(_in);
-        CryptographicOperations.ZeroMemory(_out);
         _aes.Dispose();
         _hmac.Dispose();
     }

@@ -1,0 +1,55 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace TwampProbe.Linux.Crypto;
+
+/// <summary>
+/// OpenSSL's SHA-1 compression of one block (<c>SHA1_Transform</c>, libcrypto): on x86 it runs on the
+/// SHA-NI instructions, which .NET exposes no intrinsics for, and costs a fifth of portable C#. Resolved
+/// at run time, so a libcrypto without it (built with no-deprecated: the function is deprecated in 3.0
+/// but exported) simply leaves <see cref="IsAvailable"/> false. SHA1_Transform reads and writes only
+/// h0-h4 of the SHA_CTX and returns in well under a microsecond without blocking or calling back:
+/// called without a GC transition.
+/// </summary>
+public static unsafe class OpenSslSha1
+{
+    static readonly delegate* unmanaged[SuppressGCTransition]<ShaCtx*, byte*, int> Transform = Resolve();
+
+    /// <summary>OpenSSL's <c>SHA_CTX</c> (openssl/sha.h): h0-h4, Nl, Nh, data[16], num.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    struct ShaCtx
+    {
+        public fixed uint H[5];
+        public uint Nl, Nh;
+        public fixed uint Data[16];
+        public uint Num;
+    }
+
+    public static bool IsAvailable => Transform != null;
+
+    static delegate* unmanaged[SuppressGCTransition]<ShaCtx*, byte*, int> Resolve()
+    {
+        foreach (var name in new[] { "libcrypto.so.3", "libcrypto.so.1.1" })
+            if (NativeLibrary.TryLoad(name, out var lib))
+                return NativeLibrary.TryGetExport(lib, "SHA1_Transform", out var f)
+                    ? (delegate* unmanaged[SuppressGCTransition]<ShaCtx*, byte*, int>)f
+                    : null;
+        return null;
+    }
+
+    /// <summary>Updates the five state words with one 64-octet block (a <c>Sha1BlockFunction</c>).</summary>
+    /// <remarks>
+    /// The context is not zeroed: SHA1_Transform reads only h0-h4, and zeroing 96 octets here takes
+    /// AVX-512 stores whose dirty upper register state then slows OpenSSL's SSE code down fivefold.
+    /// </remarks>
+    [SkipLocalsInit]
+    public static void Compress(Span<uint> state, ReadOnlySpan<byte> block)
+    {
+        if (Transform == null) throw new InvalidOperationException("libcrypto has no SHA1_Transform");
+        if (state.Length < 5 || block.Length < 64) throw new ArgumentException("SHA-1 compresses 64 octets into 5 words");
+        ShaCtx ctx;
+        for (int i = 0; i < 5; i++) ctx.H[i] = state[i];
+        fixed (byte* p = block) Transform(&ctx, p);
+        for (int i = 0; i < 5; i++) state[i] = ctx.H[i];
+    }
+}

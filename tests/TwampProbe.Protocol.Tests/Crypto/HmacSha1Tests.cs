@@ -1,0 +1,83 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using TwampProbe.Protocol.Crypto;
+using Xunit;
+using static TwampProbe.Protocol.Tests.TestHex;
+
+namespace TwampProbe.Protocol.Tests.Crypto;
+
+/// <summary>
+/// HMAC-SHA1 from precomputed midstates (<see cref="HmacSha1"/>): RFC 2202 and randomized cross-checks
+/// against the BCL, through the CPU's SHA-1 instructions (where present) and the portable compression.
+/// </summary>
+public class HmacSha1Tests
+{
+    static CryptoImplementation Impl(bool fallback) => fallback ? CryptoImplementation.Fallback : CryptoImplementation.Auto;
+
+    public static TheoryData<int, bool> Rfc2202Cases()
+    {
+        var data = new TheoryData<int, bool>();
+        for (int i = 1; i <= 7; i++)
+        {
+            data.Add(i, false);
+            data.Add(i, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Rfc2202Cases))]
+    public void MatchesRfc2202(int testCase, bool fallback)
+    {
+        var (_, key, data, mac) = CryptoSelfTest.Rfc2202[testCase - 1];
+        using var hmac = new HmacSha1(key, Impl(fallback));
+        byte[] digest = new byte[20];
+        hmac.Compute(data, digest);
+        Assert.Equal(mac, H(digest));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Rfc2202Case2TruncatedTo128BitsIsItsFirst16Octets(bool fallback)
+    {
+        using var hmac = new HmacSha1("Jefe"u8, Impl(fallback));
+        byte[] digest = new byte[16];
+        hmac.Compute("what do ya want for nothing?"u8, digest);
+        Assert.Equal("effcdf6ae5eb2fa2d27416d5f184df9c", H(digest));
+    }
+
+    /// <summary>Every message length 0-300 (all padding boundaries: 55, 56, 63, 64, 119, 120 …), random keys of 0-100 octets.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RandomizedMessagesAndKeysMatchTheBcl(bool fallback)
+    {
+        var rng = new Random(2202);
+        for (int length = 0; length <= 300; length++)
+        {
+            byte[] key = new byte[rng.Next(0, 101)], data = new byte[length];
+            rng.NextBytes(key);
+            rng.NextBytes(data);
+            using var hmac = new HmacSha1(key, Impl(fallback));
+            byte[] digest = new byte[20];
+            hmac.Compute(data, digest);
+            Assert.Equal(H(HMACSHA1.HashData(key, data)), H(digest));
+            hmac.Compute(data, digest); // the midstates are not consumed by a computation
+            Assert.Equal(H(HMACSHA1.HashData(key, data)), H(digest));
+        }
+    }
+
+    [Fact]
+    public void DisposeZeroesTheMidstatesAndLaterUseThrows()
+    {
+        var hmac = new HmacSha1(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        var states = typeof(HmacSha1).GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
+            .Where(f => f.FieldType == typeof(uint[])).Select(f => (uint[])f.GetValue(hmac)!).ToArray();
+        Assert.Equal(2, states.Length);
+        Assert.All(states, s => Assert.Contains(s, w => w != 0));
+        hmac.Dispose();
+        Assert.All(states, s => Assert.All(s, w => Assert.Equal(0u, w)));
+        Assert.Throws<ObjectDisposedException>(() => hmac.Compute("x"u8, new byte[16]));
+    }
+}
