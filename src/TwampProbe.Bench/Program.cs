@@ -55,6 +55,7 @@ static class Program
                 case "--out": _out = Path.GetFullPath(args[++i]); break;
                 case "--duration": _duration = TimeSpan.FromSeconds(double.Parse(args[++i], Inv)); break;
                 case "--crypto-only": Console.WriteLine(CryptoCost().ToJsonString()); return 0;
+                case "--t3-only": Console.WriteLine(T3LeadBench.Report(T3LeadBench.Run(_duration, ReflectorCpu, GeneratorCpu, FifoPriority))); return 0;
                 case "--scale": _scale = [.. args[++i].Split(',').Select(int.Parse)]; break;
                 default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
             }
@@ -159,11 +160,16 @@ static class Program
         var crypto = CryptoCost();
         results["crypto_ns_per_packet"] = crypto;
 
+        Log("T3 lead per mode (in-process reflector)");
+        var t3Lead = T3LeadBench.Run(_duration / 2, ReflectorCpu, GeneratorCpu, FifoPriority);
+        results["t3_lead"] = T3LeadBench.ToJson(t3Lead);
+
         var goals = Goals(points, scalePoints, senderPoints, footprint);
+        goals.Add(T3LeadBench.Goal(t3Lead));
         results["goals"] = goals;
         var json = results.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(_out, "results.json"), json + "\n");
-        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto);
+        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto).Replace("### Footprint", T3LeadBench.Report(t3Lead) + "### Footprint");
         File.WriteAllText(Path.Combine(_out, "README-performance.md"), md);
         Console.WriteLine(md);
         Console.WriteLine($"written: {Path.Combine(_out, "results.json")}, {Path.Combine(_out, "README-performance.md")}");

@@ -272,17 +272,24 @@ public sealed unsafe class UdpTestSocket : IDisposable
     /// TrafficClass. Retries EINTR. Datagrams the kernel rejects (e.g. EHOSTUNREACH) are skipped and counted
     /// in <see cref="SendFailures"/>. Returns the number of datagrams sent.
     /// </summary>
-    public int Send(PacketBatch batch, int count)
+    public int Send(PacketBatch batch, int count) => Send(batch, 0, count);
+
+    /// <summary>
+    /// sendmmsg of slots [first..first+count), as <see cref="Send(PacketBatch, int)"/>: lets a caller send
+    /// the slots of one batch in several calls (the reflector flushes each reply soon after its T3).
+    /// </summary>
+    public int Send(PacketBatch batch, int first, int count)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity - first);
         bool fdRef = false, memRef = false;
         try
         {
             _fd.DangerousAddRef(ref fdRef);
             batch.Memory.DangerousAddRef(ref memRef);
-            return SendCore(batch, count);
+            return SendCore(batch, first, count);
         }
         finally
         {
@@ -532,11 +539,12 @@ public sealed unsafe class UdpTestSocket : IDisposable
         }
     }
 
-    private int SendCore(PacketBatch batch, int count)
+    private int SendCore(PacketBatch batch, int first, int count)
     {
         MMsgHdr* headers = batch.Headers;
         PacketMeta[] meta = batch.MetaArray;
-        for (int i = 0; i < count; i++)
+        int end = first + count;
+        for (int i = first; i < end; i++)
         {
             ref PacketMeta pm = ref meta[i];
             if ((uint)pm.Length > (uint)batch.SlotBytes)
@@ -582,10 +590,10 @@ public sealed unsafe class UdpTestSocket : IDisposable
         }
 
         int sent = 0;
-        int index = 0;
-        while (index < count)
+        int index = first;
+        while (index < end)
         {
-            int r = SocketCalls.sendmmsg(_rawFd, headers + index, (uint)(count - index), 0);
+            int r = SocketCalls.sendmmsg(_rawFd, headers + index, (uint)(end - index), 0);
             if (r > 0)
             {
                 sent += r;
