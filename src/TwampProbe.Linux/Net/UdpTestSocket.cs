@@ -26,7 +26,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
     private readonly int _rawFd;
     private readonly bool _ipv6;
     private readonly ushort _localPort;
-    private readonly bool _hardware;
+    private readonly bool _hardwareRx;
+    private readonly bool _hardwareTx;
+    private readonly PhcTimescale? _phc;
     private readonly bool _txEnabled;
 
     // TX timestamp staging (error queue drained into this ring so the kernel queue never fills).
@@ -39,7 +41,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
     private long _sendFailures;
     private int _lastSendErrno;
 
-    private UdpTestSocket(SafeFileDescriptor fd, bool ipv6, IPEndPoint local, TimestampSource rxSource, string? reason, bool hardware, bool tx, int txCapacity)
+    private UdpTestSocket(SafeFileDescriptor fd, bool ipv6, IPEndPoint local, TimestampSource rxSource, string? reason, InterfaceTimestamping? hardware, bool tx, int txCapacity)
     {
         _fd = fd;
         _rawFd = fd.Fd;
@@ -48,7 +50,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
         _localPort = (ushort)local.Port;
         RxTimestampSource = rxSource;
         TimestampFallbackReason = reason;
-        _hardware = hardware;
+        _hardwareRx = hardware is { Rx: true };
+        _hardwareTx = hardware is { Tx: true } && tx;
+        _phc = hardware?.Phc;
         _txEnabled = tx;
         _txRing = tx ? new TxTimestamp[Math.Max(16, txCapacity)] : [];
         if (tx)
@@ -183,11 +187,18 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 }
             }
 
-            bool hardware = false;
+            // Hardware timestamps only on the system timescale (converted from the NIC's PHC) and only under
+            // the NIC setting a PTP daemon chose, if one did: see HardwareTimestamping.
+            InterfaceTimestamping? hardware = null;
             string? reason = null;
             if (options.HardwareInterface is { } ifName && (options.ReceiveTimestamps || options.TransmitTimestamps))
             {
-                hardware = TryEnableHardware(fd, ifName, out reason);
+                hardware = HardwareTimestamping.For(fd, ifName);
+                reason = hardware.Reason;
+                if (hardware.Phc is null)
+                {
+                    hardware = null;
+                }
             }
 
             bool kernelTimestamps = options.ReceiveTimestamps || options.TransmitTimestamps;
@@ -198,8 +209,8 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 {
                     int err = Marshal.GetLastPInvokeError();
                     string first = $"{Marshal.GetPInvokeErrorMessage(err)} (errno {err})";
-                    uint software = TimestampingFlags(options, hardware: false);
-                    if (hardware && SocketCalls.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &software, sizeof(uint)) == 0)
+                    uint software = TimestampingFlags(options, null);
+                    if (hardware is not null && SocketCalls.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &software, sizeof(uint)) == 0)
                     {
                         reason = $"SO_TIMESTAMPING with hardware flags failed: {first}";
                     }
@@ -210,7 +221,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
                         reason = $"SO_TIMESTAMPING unavailable: {first}; using user-space timestamps";
                         kernelTimestamps = false;
                     }
-                    hardware = false;
+                    hardware = null;
                 }
             }
 
@@ -229,7 +240,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
 
             IPEndPoint bound = UdpPeer.FromSockAddr(sa, nameLen).ToEndPoint();
             TimestampSource rx = !options.ReceiveTimestamps || !kernelTimestamps ? TimestampSource.User
-                : hardware ? TimestampSource.Hardware : TimestampSource.Kernel;
+                : hardware is { Rx: true } ? TimestampSource.Hardware : TimestampSource.Kernel;
             return new UdpTestSocket(handle, ipv6, bound, rx, reason, hardware, options.TransmitTimestamps && kernelTimestamps, options.TransmitTimestampQueueCapacity);
         }
         catch
@@ -501,15 +512,10 @@ public sealed unsafe class UdpTestSocket : IDisposable
             {
                 case SOL_SOCKET when c->Type == SCM_TIMESTAMPING && dataLen >= sizeof(ScmTimestamping):
                     var ts = (ScmTimestamping*)data;
-                    if (_hardware && !ts->Hardware.IsZero)
+                    if (KernelTimestamp.TryPick(ts->Software.ToNanoseconds(), _hardwareRx ? ts->Hardware.ToNanoseconds() : 0, _phc, out long rxNs, out var rxSource))
                     {
-                        meta.UnixNanoseconds = ts->Hardware.ToNanoseconds();
-                        meta.TimestampSource = TimestampSource.Hardware;
-                    }
-                    else if (!ts->Software.IsZero)
-                    {
-                        meta.UnixNanoseconds = ts->Software.ToNanoseconds();
-                        meta.TimestampSource = TimestampSource.Kernel;
+                        meta.UnixNanoseconds = rxNs;
+                        meta.TimestampSource = rxSource;
                     }
 
                     break;
@@ -785,19 +791,12 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 continue;
             }
 
-            TxTimestamp stamp;
-            if (_hardware && !ts->Hardware.IsZero)
-            {
-                stamp = new TxTimestamp(ee->Data, ts->Hardware.ToNanoseconds(), TimestampSource.Hardware);
-            }
-            else if (!ts->Software.IsZero)
-            {
-                stamp = new TxTimestamp(ee->Data, ts->Software.ToNanoseconds(), TimestampSource.Kernel);
-            }
-            else
+            if (!KernelTimestamp.TryPick(ts->Software.ToNanoseconds(), _hardwareTx ? ts->Hardware.ToNanoseconds() : 0, _phc, out long txNs, out var txSource))
             {
                 continue;
             }
+
+            var stamp = new TxTimestamp(ee->Data, txNs, txSource);
 
             if (_txCount == _txRing.Length)
             {
@@ -818,13 +817,13 @@ public sealed unsafe class UdpTestSocket : IDisposable
         return ts.Seconds * 1000 + ts.Nanoseconds / 1_000_000;
     }
 
-    private static uint TimestampingFlags(UdpSocketOptions o, bool hardware)
+    private static uint TimestampingFlags(UdpSocketOptions o, InterfaceTimestamping? hardware)
     {
         uint flags = 0;
         if (o.ReceiveTimestamps)
         {
             flags |= SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-            if (hardware)
+            if (hardware is { Rx: true })
             {
                 flags |= SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
             }
@@ -833,46 +832,13 @@ public sealed unsafe class UdpTestSocket : IDisposable
         if (o.TransmitTimestamps)
         {
             flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-            if (hardware)
+            if (hardware is { Tx: true })
             {
                 flags |= SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
             }
         }
 
         return flags;
-    }
-
-    private static bool TryEnableHardware(int fd, string ifName, out string? reason)
-    {
-        int byteCount = Encoding.UTF8.GetByteCount(ifName);
-        if (byteCount == 0 || byteCount >= IfReq.NameSize)
-        {
-            reason = $"Invalid interface name '{ifName}'; using software timestamps.";
-            return false;
-        }
-
-        IfReq req = default;
-        Encoding.UTF8.GetBytes(ifName, new Span<byte>(req.Name, IfReq.NameSize));
-        HwTstampConfig config;
-        config.Flags = 0;
-        config.TxType = HWTSTAMP_TX_ON;
-        config.RxFilter = HWTSTAMP_FILTER_ALL;
-        req.Data = &config;
-        if (SocketCalls.ioctl(fd, SIOCSHWTSTAMP, &req) != 0)
-        {
-            int err = Marshal.GetLastPInvokeError();
-            reason = $"SIOCSHWTSTAMP on {ifName} failed: {Marshal.GetPInvokeErrorMessage(err)} (errno {err}); using software timestamps.";
-            return false;
-        }
-
-        if (config.RxFilter == 0)
-        {
-            reason = $"SIOCSHWTSTAMP on {ifName}: driver enabled no RX filter; using software timestamps.";
-            return false;
-        }
-
-        reason = null;
-        return true;
     }
 
     private static bool TrySetInt(int fd, int level, int name, int value)
