@@ -76,6 +76,13 @@ public sealed unsafe class UdpTestSocket : IDisposable
     /// <summary>Why hardware timestamping was not used, when it was requested.</summary>
     public string? TimestampFallbackReason { get; }
 
+    /// <summary>
+    /// The PHC whose hardware timestamps this socket converts to system time, and its offset, e.g.
+    /// "/dev/ptp0, system − PHC = −37.000000 s ± 40 ns" (null without hardware timestamps).
+    /// </summary>
+    public string? HardwareClock => _phc is null || (!_hardwareRx && !_hardwareTx) ? null
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_phc.Name}, system − PHC = {_phc.OffsetNs / 1e9:0.000000} s ± {_phc.UncertaintyNs} ns");
+
     /// <summary>TX timestamps lost because the user-space ring overflowed.</summary>
     public long DroppedTransmitTimestamps => Volatile.Read(ref _txDropped);
 

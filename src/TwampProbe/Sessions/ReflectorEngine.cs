@@ -94,6 +94,11 @@ public sealed partial class ReflectorEngine : IDisposable
             _hardwareFallbackLogged = true;
             Log.Warn($"hardware timestamps on {nic} unavailable ({socket.TimestampFallbackReason ?? "not supported"}): using kernel software timestamps");
         }
+        else if (socket.RxTimestampSource == TimestampSource.Hardware && !_hardwareFallbackLogged)
+        {
+            _hardwareFallbackLogged = true;
+            Log.Info($"hardware timestamps on {_options.HardwareInterface}: {socket.HardwareClock}, converted to system time{(socket.TimestampFallbackReason is { } partly ? $" ({partly})" : "")}");
+        }
         lock (_gate)
         {
             var rs = new ReflectorSocket(socket, _nextToken++) { Light = light, Persistent = persistent };
