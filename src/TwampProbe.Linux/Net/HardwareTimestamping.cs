@@ -17,7 +17,7 @@ internal sealed record InterfaceTimestamping(bool Rx, bool Tx, PhcTimescale? Phc
 /// Sets up hardware timestamping once per interface and process, then every socket on that interface
 /// shares the result: (1) ETHTOOL_GET_TS_INFO names the NIC's PHC, without which hardware timestamps
 /// cannot be put on the system timescale, so the NIC is left alone; (2) the PHC is opened and mapped onto
-/// CLOCK_REALTIME (<see cref="PhcTimescale"/>, refreshed every second); (3) SIOCGHWTSTAMP reads the current
+/// CLOCK_REALTIME (<see cref="PhcTimescale"/>, refreshed every second once started); (3) SIOCGHWTSTAMP reads the current
 /// setting and <see cref="HardwareTimestampPolicy"/> decides whether to send SIOCSHWTSTAMP (never over a
 /// PTP daemon's filter). Runs where the socket is set up (the privileged thread: SIOCSHWTSTAMP needs
 /// CAP_NET_ADMIN, /dev/ptpN is usually root's); the PHC stays open for the life of the process.
@@ -71,7 +71,9 @@ internal static unsafe class HardwareTimestamping
             return Software($"{ifName}: {openReason}; hardware timestamps cannot be put on the system timescale, using software timestamps.");
         }
 
-        var phc = new PhcTimescale(device, TimeSpan.FromSeconds(1));
+        // Refreshed once the socket's owner calls UdpTestSocket.StartHardwareClockRefresh (not from here: this
+        // runs on the privileged thread, which must start no timer).
+        var phc = new PhcTimescale(device, TimeSpan.Zero);
         if (phc.Problem is { } problem)
         {
             phc.Dispose();

@@ -83,6 +83,14 @@ public sealed unsafe class UdpTestSocket : IDisposable
     public string? HardwareClock => _phc is null || (!_hardwareRx && !_hardwareTx) ? null
         : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_phc.Name}, system − PHC = {_phc.OffsetNs / 1e9:0.000000} s ± {_phc.UncertaintyNs} ns");
 
+    /// <summary>
+    /// Starts the once-a-second refresh of the PHC → system time mapping of this socket's interface (shared by
+    /// every socket on it; idempotent; nothing without hardware timestamps). Call it after <see cref="Bind"/>
+    /// from an ordinary thread (not the privileged one, see <see cref="PhcTimescale.StartRefresh"/>); until
+    /// then hardware timestamps are converted with the offset measured at Bind, without drift correction.
+    /// </summary>
+    public void StartHardwareClockRefresh() => _phc?.StartRefresh(TimeSpan.FromSeconds(1));
+
     /// <summary>TX timestamps lost because the user-space ring overflowed.</summary>
     public long DroppedTransmitTimestamps => Volatile.Read(ref _txDropped);
 

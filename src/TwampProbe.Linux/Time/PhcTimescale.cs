@@ -28,16 +28,26 @@ public sealed class PhcTimescale : IDisposable
 
     readonly IPhcClock _clock;
     readonly Lock _refresh = new();
-    readonly Timer? _timer;
+    Timer? _timer;
     volatile Mapping? _map;
     volatile string? _problem;
 
-    /// <summary>Reads the clocks once now, then every <paramref name="refresh"/> (zero: only when <see cref="Refresh"/> is called).</summary>
+    /// <summary>Reads the clocks once now, then every <paramref name="refresh"/> (zero: only when <see cref="Refresh"/> is called or <see cref="StartRefresh"/> starts it).</summary>
     public PhcTimescale(IPhcClock clock, TimeSpan refresh)
     {
         _clock = clock;
         Refresh();
-        if (refresh > TimeSpan.Zero) _timer = new Timer(_ => Refresh(), null, refresh, refresh);
+        if (refresh > TimeSpan.Zero) StartRefresh(refresh);
+    }
+
+    /// <summary>
+    /// Refreshes every <paramref name="every"/> from now on (a timer; idempotent). Call it from an ordinary
+    /// thread, not from <see cref="Security.PrivilegedThread"/>: a thread the timer may start would inherit
+    /// the capabilities of the thread that starts it.
+    /// </summary>
+    public void StartRefresh(TimeSpan every)
+    {
+        lock (_refresh) _timer ??= new Timer(_ => Refresh(), null, every, every);
     }
 
     public string Name => _clock.Name;
@@ -110,5 +120,8 @@ public sealed class PhcTimescale : IDisposable
         return true;
     }
 
-    public void Dispose() => _timer?.Dispose();
+    public void Dispose()
+    {
+        lock (_refresh) _timer?.Dispose();
+    }
 }

@@ -84,6 +84,7 @@ public sealed partial class ReflectorEngine : IDisposable
         };
         // SO_RCVBUFFORCE, SIOCSHWTSTAMP and ports below 1024 need capabilities only the privileged thread keeps.
         var socket = _options.Privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
+        socket.StartHardwareClockRefresh(); // here, not on the privileged thread: it starts a timer
         if (socket.RxTimestampSource == TimestampSource.User && !_hardwareFallbackLogged)
         {
             _hardwareFallbackLogged = true;

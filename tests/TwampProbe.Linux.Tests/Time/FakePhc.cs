@@ -24,8 +24,13 @@ sealed class FakePhc(long systemStart, long offsetNs, double rate) : IPhcClock
     /// <summary>The PHC reading at simulated system time <paramref name="system"/>.</summary>
     public long PhcAt(long system) => _origin + OffsetNs + (long)((system - _origin) * (1 + Rate));
 
+    /// <summary>PHC reads so far.</summary>
+    public int Reads => Volatile.Read(ref _reads);
+    int _reads;
+
     public bool TryReadPhc(out long nanoseconds)
     {
+        Interlocked.Increment(ref _reads);
         nanoseconds = Fails ? 0 : PhcAt(System);
         return !Fails;
     }

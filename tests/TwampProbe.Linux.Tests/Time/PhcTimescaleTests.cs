@@ -89,4 +89,18 @@ public sealed class PhcTimescaleTests
         Assert.True(scale.TryToSystem(fake.PhcAt(t), out long system));
         Assert.InRange(system - t, -50, 50);
     }
+
+    [Fact]
+    public void StartedRefreshRereadsThePhcPeriodically()
+    {
+        var fake = new FakePhc(Start, Tai, 0);
+        using var scale = new PhcTimescale(fake, TimeSpan.Zero);
+        Assert.Equal(PhcTimescale.Samples, fake.Reads); // once, at construction
+
+        scale.StartRefresh(TimeSpan.FromMilliseconds(10));
+        scale.StartRefresh(TimeSpan.FromMilliseconds(10)); // idempotent: still one timer
+        long deadline = Environment.TickCount64 + 5000;
+        while (fake.Reads < 3 * PhcTimescale.Samples && Environment.TickCount64 < deadline) Thread.Sleep(5);
+        Assert.True(fake.Reads >= 3 * PhcTimescale.Samples, $"{fake.Reads} reads");
+    }
 }

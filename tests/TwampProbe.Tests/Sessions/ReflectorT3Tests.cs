@@ -27,7 +27,7 @@ public sealed class ReflectorT3Tests
         {
             get
             {
-                if (Thread.CurrentThread.Name == "reflector" && Interlocked.Exchange(ref _gated, 1) == 0)
+                if (Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true && Interlocked.Exchange(ref _gated, 1) == 0)
                 {
                     Entered.Set();
                     Release.Wait(TimeSpan.FromSeconds(10));
