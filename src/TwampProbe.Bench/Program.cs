@@ -56,6 +56,7 @@ static class Program
                 case "--duration": _duration = TimeSpan.FromSeconds(double.Parse(args[++i], Inv)); break;
                 case "--crypto-only": Console.WriteLine(CryptoCost().ToJsonString()); return 0;
                 case "--crypto-bench": Console.WriteLine(CryptoBench.Measure().ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0;
+                case "--t3-only": Console.WriteLine(T3LeadBench.Report(T3LeadBench.Run(_duration, ReflectorCpu, GeneratorCpu, FifoPriority))); return 0;
                 case "--scale": _scale = [.. args[++i].Split(',').Select(int.Parse)]; break;
                 default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
             }
@@ -162,12 +163,17 @@ static class Program
         var cryptoBench = CryptoBench.Measure();
         results["crypto_per_packet"] = cryptoBench;
 
+        Log("T3 lead per mode (in-process reflector)");
+        var t3Lead = T3LeadBench.Run(_duration / 2, ReflectorCpu, GeneratorCpu, FifoPriority);
+        results["t3_lead"] = T3LeadBench.ToJson(t3Lead);
+
         var goals = Goals(points, scalePoints, senderPoints, footprint);
         results["crypto_mode_ratios"] = CryptoBench.Ratios(goals, Loads, (m, r) => Find(points, m, r)?.NsPerPacket ?? double.NaN, cryptoBench);
+        goals.Add(T3LeadBench.Goal(t3Lead));
         results["goals"] = goals;
         var json = results.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(_out, "results.json"), json + "\n");
-        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto) + CryptoBench.Markdown(cryptoBench);
+        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto).Replace("### Footprint", T3LeadBench.Report(t3Lead) + "### Footprint") + CryptoBench.Markdown(cryptoBench);
         File.WriteAllText(Path.Combine(_out, "README-performance.md"), md);
         Console.WriteLine(md);
         Console.WriteLine($"written: {Path.Combine(_out, "results.json")}, {Path.Combine(_out, "README-performance.md")}");

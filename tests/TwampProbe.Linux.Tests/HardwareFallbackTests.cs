@@ -32,6 +32,15 @@ public sealed class HardwareFallbackTests
     }
 
     [Fact]
+    public void InterfaceWithoutPhcIsLeftAloneWithThatReason()
+    {
+        // lo reports software timestamping only (ethtool phc index -1): hardware timestamps could not be put
+        // on the system timescale, so the NIC setting is neither read nor changed.
+        using var rx = Loopback.Bind(false, new UdpSocketOptions { HardwareInterface = "lo" });
+        Assert.Contains("no PTP hardware clock", rx.TimestampFallbackReason);
+    }
+
+    [Fact]
     public void NoReasonWhenHardwareWasNotRequested()
     {
         using var rx = Loopback.Bind(false);

@@ -24,6 +24,7 @@ public sealed unsafe class StructLayoutTests
         #include <linux/errqueue.h>
         #include <linux/net_tstamp.h>
         #include <linux/sockios.h>
+        #include <linux/ethtool.h>
         #define P(n, v) printf("%s=%lld\n", n, (long long)(v))
         int main(void) {
           P("iovec.size", sizeof(struct iovec)); P("iovec.iov_len", offsetof(struct iovec, iov_len));
@@ -71,6 +72,10 @@ public sealed unsafe class StructLayoutTests
           P("SOF_TIMESTAMPING_OPT_ID", SOF_TIMESTAMPING_OPT_ID); P("SOF_TIMESTAMPING_OPT_TSONLY", SOF_TIMESTAMPING_OPT_TSONLY);
           P("SO_EE_ORIGIN_TIMESTAMPING", SO_EE_ORIGIN_TIMESTAMPING); P("SIOCSHWTSTAMP", SIOCSHWTSTAMP);
           P("HWTSTAMP_TX_ON", HWTSTAMP_TX_ON); P("HWTSTAMP_FILTER_ALL", HWTSTAMP_FILTER_ALL);
+          P("SIOCGHWTSTAMP", SIOCGHWTSTAMP); P("SIOCETHTOOL", SIOCETHTOOL); P("ETHTOOL_GET_TS_INFO", ETHTOOL_GET_TS_INFO);
+          P("HWTSTAMP_TX_OFF", HWTSTAMP_TX_OFF); P("HWTSTAMP_FILTER_NONE", HWTSTAMP_FILTER_NONE); P("HWTSTAMP_FILTER_SOME", HWTSTAMP_FILTER_SOME);
+          P("ethtool_ts_info.size", sizeof(struct ethtool_ts_info)); P("ethtool_ts_info.phc_index", offsetof(struct ethtool_ts_info, phc_index));
+          P("ethtool_ts_info.rx_filters", offsetof(struct ethtool_ts_info, rx_filters));
           P("TIME_ERROR", TIME_ERROR); P("STA_UNSYNC", STA_UNSYNC);
           return 0;
         }
@@ -201,6 +206,16 @@ public sealed unsafe class StructLayoutTests
         actual["SIOCSHWTSTAMP"] = (long)LinuxConstants.SIOCSHWTSTAMP;
         actual["HWTSTAMP_TX_ON"] = LinuxConstants.HWTSTAMP_TX_ON;
         actual["HWTSTAMP_FILTER_ALL"] = LinuxConstants.HWTSTAMP_FILTER_ALL;
+        actual["SIOCGHWTSTAMP"] = (long)LinuxConstants.SIOCGHWTSTAMP;
+        actual["SIOCETHTOOL"] = (long)LinuxConstants.SIOCETHTOOL;
+        actual["ETHTOOL_GET_TS_INFO"] = LinuxConstants.ETHTOOL_GET_TS_INFO;
+        actual["HWTSTAMP_TX_OFF"] = LinuxConstants.HWTSTAMP_TX_OFF;
+        actual["HWTSTAMP_FILTER_NONE"] = LinuxConstants.HWTSTAMP_FILTER_NONE;
+        actual["HWTSTAMP_FILTER_SOME"] = LinuxConstants.HWTSTAMP_FILTER_SOME;
+        EthtoolTsInfo eti;
+        actual["ethtool_ts_info.size"] = sizeof(EthtoolTsInfo);
+        actual["ethtool_ts_info.phc_index"] = Off(&eti, &eti.PhcIndex);
+        actual["ethtool_ts_info.rx_filters"] = Off(&eti, &eti.RxFilters);
         actual["TIME_ERROR"] = ClockCalls.TIME_ERROR;
         actual["STA_UNSYNC"] = ClockCalls.STA_UNSYNC;
 

@@ -60,8 +60,14 @@ internal static class LinuxConstants
     public const uint SCM_TSTAMP_SND = 0;
 
     public const nuint SIOCSHWTSTAMP = 0x89b0;
+    public const nuint SIOCGHWTSTAMP = 0x89b1;
+    public const nuint SIOCETHTOOL = 0x8946;
+    public const uint ETHTOOL_GET_TS_INFO = 0x41;
+    public const int HWTSTAMP_TX_OFF = 0;
     public const int HWTSTAMP_TX_ON = 1;
+    public const int HWTSTAMP_FILTER_NONE = 0;
     public const int HWTSTAMP_FILTER_ALL = 1;
+    public const int HWTSTAMP_FILTER_SOME = 2;
 
     public const short POLLIN = 0x001;
     public const short POLLOUT = 0x004;

@@ -6,7 +6,12 @@ public sealed class UdpSocketOptions
     /// <summary>SO_TIMESTAMPING RX_SOFTWARE|SOFTWARE (+RX_HARDWARE|RAW_HARDWARE when <see cref="HardwareInterface"/> is set).</summary>
     public bool ReceiveTimestamps { get; init; } = true;
 
-    /// <summary>If set: SIOCSHWTSTAMP on it (rx filter ALL, tx ON); on failure falls back to software and exposes the reason.</summary>
+    /// <summary>
+    /// If set: hardware timestamps from this interface's PHC, converted to system time. Set up once per interface
+    /// (SIOCGHWTSTAMP first; SIOCSHWTSTAMP tx ON / rx filter ALL only when nobody set a filter; see
+    /// <see cref="HardwareTimestampPolicy"/>); otherwise software timestamps, with the reason in
+    /// <see cref="UdpTestSocket.TimestampFallbackReason"/>.
+    /// </summary>
     public string? HardwareInterface { get; init; }
 
     /// <summary>SOF_TIMESTAMPING_TX_SOFTWARE (|TX_HARDWARE) | OPT_ID | OPT_TSONLY; read back with <see cref="UdpTestSocket.ReadTransmitTimestamps"/>.</summary>

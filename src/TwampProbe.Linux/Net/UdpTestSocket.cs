@@ -26,7 +26,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
     private readonly int _rawFd;
     private readonly bool _ipv6;
     private readonly ushort _localPort;
-    private readonly bool _hardware;
+    private readonly bool _hardwareRx;
+    private readonly bool _hardwareTx;
+    private readonly PhcTimescale? _phc;
     private readonly bool _txEnabled;
 
     // TX timestamp staging (error queue drained into this ring so the kernel queue never fills).
@@ -39,7 +41,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
     private long _sendFailures;
     private int _lastSendErrno;
 
-    private UdpTestSocket(SafeFileDescriptor fd, bool ipv6, IPEndPoint local, TimestampSource rxSource, string? reason, bool hardware, bool tx, int txCapacity)
+    private UdpTestSocket(SafeFileDescriptor fd, bool ipv6, IPEndPoint local, TimestampSource rxSource, string? reason, InterfaceTimestamping? hardware, bool tx, int txCapacity)
     {
         _fd = fd;
         _rawFd = fd.Fd;
@@ -48,7 +50,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
         _localPort = (ushort)local.Port;
         RxTimestampSource = rxSource;
         TimestampFallbackReason = reason;
-        _hardware = hardware;
+        _hardwareRx = hardware is { Rx: true };
+        _hardwareTx = hardware is { Tx: true } && tx;
+        _phc = hardware?.Phc;
         _txEnabled = tx;
         _txRing = tx ? new TxTimestamp[Math.Max(16, txCapacity)] : [];
         if (tx)
@@ -71,6 +75,21 @@ public sealed unsafe class UdpTestSocket : IDisposable
 
     /// <summary>Why hardware timestamping was not used, when it was requested.</summary>
     public string? TimestampFallbackReason { get; }
+
+    /// <summary>
+    /// The PHC whose hardware timestamps this socket converts to system time, and its offset, e.g.
+    /// "/dev/ptp0, system − PHC = −37.000000 s ± 40 ns" (null without hardware timestamps).
+    /// </summary>
+    public string? HardwareClock => _phc is null || (!_hardwareRx && !_hardwareTx) ? null
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_phc.Name}, system − PHC = {_phc.OffsetNs / 1e9:0.000000} s ± {_phc.UncertaintyNs} ns");
+
+    /// <summary>
+    /// Starts the once-a-second refresh of the PHC → system time mapping of this socket's interface (shared by
+    /// every socket on it; idempotent; nothing without hardware timestamps). Call it after <see cref="Bind"/>
+    /// from an ordinary thread (not the privileged one, see <see cref="PhcTimescale.StartRefresh"/>); until
+    /// then hardware timestamps are converted with the offset measured at Bind, without drift correction.
+    /// </summary>
+    public void StartHardwareClockRefresh() => _phc?.StartRefresh(TimeSpan.FromSeconds(1));
 
     /// <summary>TX timestamps lost because the user-space ring overflowed.</summary>
     public long DroppedTransmitTimestamps => Volatile.Read(ref _txDropped);
@@ -183,11 +202,18 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 }
             }
 
-            bool hardware = false;
+            // Hardware timestamps only on the system timescale (converted from the NIC's PHC) and only under
+            // the NIC setting a PTP daemon chose, if one did: see HardwareTimestamping.
+            InterfaceTimestamping? hardware = null;
             string? reason = null;
             if (options.HardwareInterface is { } ifName && (options.ReceiveTimestamps || options.TransmitTimestamps))
             {
-                hardware = TryEnableHardware(fd, ifName, out reason);
+                hardware = HardwareTimestamping.For(fd, ifName);
+                reason = hardware.Reason;
+                if (hardware.Phc is null)
+                {
+                    hardware = null;
+                }
             }
 
             bool kernelTimestamps = options.ReceiveTimestamps || options.TransmitTimestamps;
@@ -198,8 +224,8 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 {
                     int err = Marshal.GetLastPInvokeError();
                     string first = $"{Marshal.GetPInvokeErrorMessage(err)} (errno {err})";
-                    uint software = TimestampingFlags(options, hardware: false);
-                    if (hardware && SocketCalls.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &software, sizeof(uint)) == 0)
+                    uint software = TimestampingFlags(options, null);
+                    if (hardware is not null && SocketCalls.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &software, sizeof(uint)) == 0)
                     {
                         reason = $"SO_TIMESTAMPING with hardware flags failed: {first}";
                     }
@@ -210,7 +236,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
                         reason = $"SO_TIMESTAMPING unavailable: {first}; using user-space timestamps";
                         kernelTimestamps = false;
                     }
-                    hardware = false;
+                    hardware = null;
                 }
             }
 
@@ -229,7 +255,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
 
             IPEndPoint bound = UdpPeer.FromSockAddr(sa, nameLen).ToEndPoint();
             TimestampSource rx = !options.ReceiveTimestamps || !kernelTimestamps ? TimestampSource.User
-                : hardware ? TimestampSource.Hardware : TimestampSource.Kernel;
+                : hardware is { Rx: true } ? TimestampSource.Hardware : TimestampSource.Kernel;
             return new UdpTestSocket(handle, ipv6, bound, rx, reason, hardware, options.TransmitTimestamps && kernelTimestamps, options.TransmitTimestampQueueCapacity);
         }
         catch
@@ -272,17 +298,24 @@ public sealed unsafe class UdpTestSocket : IDisposable
     /// TrafficClass. Retries EINTR. Datagrams the kernel rejects (e.g. EHOSTUNREACH) are skipped and counted
     /// in <see cref="SendFailures"/>. Returns the number of datagrams sent.
     /// </summary>
-    public int Send(PacketBatch batch, int count)
+    public int Send(PacketBatch batch, int count) => Send(batch, 0, count);
+
+    /// <summary>
+    /// sendmmsg of slots [first..first+count), as <see cref="Send(PacketBatch, int)"/>: lets a caller send
+    /// the slots of one batch in several calls (the reflector flushes each reply soon after its T3).
+    /// </summary>
+    public int Send(PacketBatch batch, int first, int count)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity - first);
         bool fdRef = false, memRef = false;
         try
         {
             _fd.DangerousAddRef(ref fdRef);
             batch.Memory.DangerousAddRef(ref memRef);
-            return SendCore(batch, count);
+            return SendCore(batch, first, count);
         }
         finally
         {
@@ -494,15 +527,10 @@ public sealed unsafe class UdpTestSocket : IDisposable
             {
                 case SOL_SOCKET when c->Type == SCM_TIMESTAMPING && dataLen >= sizeof(ScmTimestamping):
                     var ts = (ScmTimestamping*)data;
-                    if (_hardware && !ts->Hardware.IsZero)
+                    if (KernelTimestamp.TryPick(ts->Software.ToNanoseconds(), _hardwareRx ? ts->Hardware.ToNanoseconds() : 0, _phc, out long rxNs, out var rxSource))
                     {
-                        meta.UnixNanoseconds = ts->Hardware.ToNanoseconds();
-                        meta.TimestampSource = TimestampSource.Hardware;
-                    }
-                    else if (!ts->Software.IsZero)
-                    {
-                        meta.UnixNanoseconds = ts->Software.ToNanoseconds();
-                        meta.TimestampSource = TimestampSource.Kernel;
+                        meta.UnixNanoseconds = rxNs;
+                        meta.TimestampSource = rxSource;
                     }
 
                     break;
@@ -532,11 +560,12 @@ public sealed unsafe class UdpTestSocket : IDisposable
         }
     }
 
-    private int SendCore(PacketBatch batch, int count)
+    private int SendCore(PacketBatch batch, int first, int count)
     {
         MMsgHdr* headers = batch.Headers;
         PacketMeta[] meta = batch.MetaArray;
-        for (int i = 0; i < count; i++)
+        int end = first + count;
+        for (int i = first; i < end; i++)
         {
             ref PacketMeta pm = ref meta[i];
             if ((uint)pm.Length > (uint)batch.SlotBytes)
@@ -582,10 +611,10 @@ public sealed unsafe class UdpTestSocket : IDisposable
         }
 
         int sent = 0;
-        int index = 0;
-        while (index < count)
+        int index = first;
+        while (index < end)
         {
-            int r = SocketCalls.sendmmsg(_rawFd, headers + index, (uint)(count - index), 0);
+            int r = SocketCalls.sendmmsg(_rawFd, headers + index, (uint)(end - index), 0);
             if (r > 0)
             {
                 sent += r;
@@ -777,19 +806,12 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 continue;
             }
 
-            TxTimestamp stamp;
-            if (_hardware && !ts->Hardware.IsZero)
-            {
-                stamp = new TxTimestamp(ee->Data, ts->Hardware.ToNanoseconds(), TimestampSource.Hardware);
-            }
-            else if (!ts->Software.IsZero)
-            {
-                stamp = new TxTimestamp(ee->Data, ts->Software.ToNanoseconds(), TimestampSource.Kernel);
-            }
-            else
+            if (!KernelTimestamp.TryPick(ts->Software.ToNanoseconds(), _hardwareTx ? ts->Hardware.ToNanoseconds() : 0, _phc, out long txNs, out var txSource))
             {
                 continue;
             }
+
+            var stamp = new TxTimestamp(ee->Data, txNs, txSource);
 
             if (_txCount == _txRing.Length)
             {
@@ -810,13 +832,13 @@ public sealed unsafe class UdpTestSocket : IDisposable
         return ts.Seconds * 1000 + ts.Nanoseconds / 1_000_000;
     }
 
-    private static uint TimestampingFlags(UdpSocketOptions o, bool hardware)
+    private static uint TimestampingFlags(UdpSocketOptions o, InterfaceTimestamping? hardware)
     {
         uint flags = 0;
         if (o.ReceiveTimestamps)
         {
             flags |= SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-            if (hardware)
+            if (hardware is { Rx: true })
             {
                 flags |= SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
             }
@@ -825,46 +847,13 @@ public sealed unsafe class UdpTestSocket : IDisposable
         if (o.TransmitTimestamps)
         {
             flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-            if (hardware)
+            if (hardware is { Tx: true })
             {
                 flags |= SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
             }
         }
 
         return flags;
-    }
-
-    private static bool TryEnableHardware(int fd, string ifName, out string? reason)
-    {
-        int byteCount = Encoding.UTF8.GetByteCount(ifName);
-        if (byteCount == 0 || byteCount >= IfReq.NameSize)
-        {
-            reason = $"Invalid interface name '{ifName}'; using software timestamps.";
-            return false;
-        }
-
-        IfReq req = default;
-        Encoding.UTF8.GetBytes(ifName, new Span<byte>(req.Name, IfReq.NameSize));
-        HwTstampConfig config;
-        config.Flags = 0;
-        config.TxType = HWTSTAMP_TX_ON;
-        config.RxFilter = HWTSTAMP_FILTER_ALL;
-        req.Data = &config;
-        if (SocketCalls.ioctl(fd, SIOCSHWTSTAMP, &req) != 0)
-        {
-            int err = Marshal.GetLastPInvokeError();
-            reason = $"SIOCSHWTSTAMP on {ifName} failed: {Marshal.GetPInvokeErrorMessage(err)} (errno {err}); using software timestamps.";
-            return false;
-        }
-
-        if (config.RxFilter == 0)
-        {
-            reason = $"SIOCSHWTSTAMP on {ifName}: driver enabled no RX filter; using software timestamps.";
-            return false;
-        }
-
-        reason = null;
-        return true;
     }
 
     private static bool TrySetInt(int fd, int level, int name, int value)

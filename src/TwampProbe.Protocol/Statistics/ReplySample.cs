@@ -32,12 +32,16 @@ public readonly record struct ReplySample(
     /// </summary>
     public bool Short { get; init; }
 
-    /// <summary>The departure time used locally: the TX timestamp when there is one, else T1.</summary>
+    /// <summary>
+    /// The departure time used locally: the TX timestamp when there is one, else T1. Both are the sender's
+    /// CLOCK_REALTIME (a hardware TX timestamp is converted from the PHC), and the round trip and the
+    /// forward delay use the same one, so that round trip = forward + backward holds for every sample.
+    /// </summary>
     public long Departure => T1Transmit != 0 ? T1Transmit : T1;
 
     /// <summary>Round trip less the reflector's turnaround: (T4 − T1) − (T3 − T2) (RFC 5357 §4.1).</summary>
     public long RoundTripNs => (T4 - Departure) - (T3 - T2);
     public long TurnaroundNs => T3 - T2;
-    public long ForwardNs => T2 - T1;
+    public long ForwardNs => T2 - Departure;
     public long BackwardNs => T4 - T3;
 }

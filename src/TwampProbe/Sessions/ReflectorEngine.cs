@@ -59,6 +59,7 @@ public sealed partial class ReflectorEngine : IDisposable
         _clock = clock;
         _options = options;
         _time = options.Clock ?? SystemClock.Instance;
+        if (options.MeasureT3Lead) T3Lead = new T3LeadProbe();
         _thread = new Thread(Run) { Name = "reflector", IsBackground = true };
         _thread.Start();
     }
@@ -71,6 +72,7 @@ public sealed partial class ReflectorEngine : IDisposable
         var options = new UdpSocketOptions
         {
             ReceiveTimestamps = true,
+            TransmitTimestamps = _options.MeasureT3Lead,
             HardwareInterface = _options.HardwareInterface,
             ReceiveTtl = true,
             ReceiveTrafficClass = true,
@@ -82,6 +84,7 @@ public sealed partial class ReflectorEngine : IDisposable
         };
         // SO_RCVBUFFORCE, SIOCSHWTSTAMP and ports below 1024 need capabilities only the privileged thread keeps.
         var socket = _options.Privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
+        socket.StartHardwareClockRefresh(); // here, not on the privileged thread: it starts a timer
         if (socket.RxTimestampSource == TimestampSource.User && !_hardwareFallbackLogged)
         {
             _hardwareFallbackLogged = true;
@@ -91,6 +94,11 @@ public sealed partial class ReflectorEngine : IDisposable
         {
             _hardwareFallbackLogged = true;
             Log.Warn($"hardware timestamps on {nic} unavailable ({socket.TimestampFallbackReason ?? "not supported"}): using kernel software timestamps");
+        }
+        else if (socket.RxTimestampSource == TimestampSource.Hardware && !_hardwareFallbackLogged)
+        {
+            _hardwareFallbackLogged = true;
+            Log.Info($"hardware timestamps on {_options.HardwareInterface}: {socket.HardwareClock}, converted to system time{(socket.TimestampFallbackReason is { } partly ? $" ({partly})" : "")}");
         }
         lock (_gate)
         {
@@ -321,24 +329,81 @@ public sealed partial class ReflectorEngine : IDisposable
 
     readonly ReflectorSession?[] _pending = new ReflectorSession?[BatchSize];
 
-    /// <summary>T3 as late as possible: stamped, authenticated/encrypted, then sent at once.</summary>
+    /// <summary>T3 of each slot, kept only for <see cref="T3Lead"/>.</summary>
+    readonly long[] _t3 = new long[BatchSize];
+    /// <summary>What one datagram of a sendmmsg costs (moving average, ns): how much later each reply in a batch leaves than the one before.</summary>
+    long _sendNsPerDatagram = long.MaxValue / BatchSize;
+
+    /// <summary>The T3-lead diagnostic (null unless <see cref="ReflectorOptions.MeasureT3Lead"/>).</summary>
+    public T3LeadProbe? T3Lead { get; }
+
+    /// <summary>
+    /// T3 per reply, just before that reply leaves (RFC 5357 §4.2.1: "as close as possible to the actual
+    /// transmission"). Each reply is stamped, protected and appended to the pending sendmmsg run; the run
+    /// is sent before the next reply joins it whenever joining would let a T3 lead its departure by more
+    /// than <see cref="ReflectorOptions.T3BatchBoundNs"/> beyond what a single send costs: the oldest reply
+    /// waits for every later stamp and protection, the newest for the kernel to send every earlier one.
+    /// Where the packet format allows, the protection comes first and T3 last:
+    /// <list type="bullet">
+    /// <item>Unauthenticated (modes 1 and 8, RFC 5618 §4: no test-packet crypto): T3 is the last write.</item>
+    /// <item>Authenticated (mode 2): only octets 0-15 (the Sequence Number block) are encrypted and HMACed
+    /// (RFC 4656 §4.1.2, RFC 5357 §4.2.1, "the sequence number can be encrypted before the timestamp is
+    /// fetched"), so the reply is protected first and T3 (16-23) and its Error Estimate are written after.</item>
+    /// <item>Encrypted (mode 4): T3 lies inside the CBC-encrypted, HMACed octets 0-95 and "the reflector MUST
+    /// fetch the timestamps, generate the HMAC, and encrypt the packet, then send it" (RFC 5357 §4.2.1):
+    /// stamp, protect, send; the protection time is part of the lead.</item>
+    /// </list>
+    /// </summary>
     void Transmit(ReflectorSocket rs, int count)
     {
         var errorEstimate = _clock.ErrorEstimate;
+        long bound = _options.T3BatchBoundNs;
+        int first = 0;
+        long oldest = 0, previous = 0;
         for (int i = 0; i < count; i++)
         {
             var session = _pending[i]!;
-            var buffer = _batch.Buffer(i);
-            var reply = new ReflectorPacket(buffer, session.Layout);
-            reply.ErrorEstimate = errorEstimate;
-            reply.Timestamp = NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds);
-            session.Crypto?.ProtectReflector(buffer[.._batch.Meta(i).Length]);
             _pending[i] = null;
+            var buffer = _batch.Buffer(i)[.._batch.Meta(i).Length];
+            var reply = new ReflectorPacket(buffer, session.Layout);
+            var crypto = session.Crypto;
+            bool protectFirst = TimestampOrder.ProtectsFirst(crypto);
+            if (!protectFirst) reply.ErrorEstimate = errorEstimate;
+            else crypto!.ProtectReflector(buffer);
+            long t3 = _time.UnixNanoseconds;
+            // (t3 − oldest) + (t3 − previous): the oldest reply's wait if this one joins (a wall-clock step only
+            // splits one run); (i − first) × cost: this reply's wait behind the earlier ones in the kernel.
+            if (i > first && (t3 - oldest + (t3 - previous) > bound || (i - first) * _sendNsPerDatagram > bound))
+            {
+                Flush(rs, first, i - first);
+                first = i;
+                t3 = _time.UnixNanoseconds;
+            }
+            if (i == first) oldest = t3;
+            previous = t3;
+            if (protectFirst) reply.ErrorEstimate = errorEstimate;
+            reply.Timestamp = NtpTimestamp.FromUnixNanoseconds(t3);
+            if (!protectFirst) crypto?.ProtectReflector(buffer);
+            if (T3Lead is not null) _t3[i] = t3;
         }
+        Flush(rs, first, count - first);
+    }
+
+    /// <summary>Sends slots [first..first+n) in one sendmmsg and learns what a datagram costs.</summary>
+    void Flush(ReflectorSocket rs, int first, int n)
+    {
+        long before = _time.MonotonicNanoseconds;
         try
         {
-            int sent = rs.Socket.Send(_batch, count);
+            int sent = rs.Socket.Send(_batch, first, n);
             _reflected += sent;
+            if (sent > 0)
+            {
+                // Capped so that one preemption in a send does not keep batches at one reply for long.
+                long perDatagram = Math.Clamp((_time.MonotonicNanoseconds - before) / sent, 0, 100_000);
+                _sendNsPerDatagram = _sendNsPerDatagram > 100_000 ? perDatagram : _sendNsPerDatagram + (perDatagram - _sendNsPerDatagram) / 8;
+            }
+            T3Lead?.Sent(rs.Socket, _t3.AsSpan(first, n), sent);
         }
         catch (SocketException e)
         {
@@ -370,6 +435,13 @@ public sealed partial class ReflectorEngine : IDisposable
 public sealed record ReflectorOptions
 {
     public string? HardwareInterface { get; init; }
+    /// <summary>
+    /// How much later than a lone reply a reply may leave because it shares a sendmmsg with others, in ns
+    /// (see ReflectorEngine.Transmit): 0 sends every reply on its own.
+    /// </summary>
+    public long T3BatchBoundNs { get; init; } = 2_000;
+    /// <summary>Diagnostic: TX timestamps on the test sockets and <see cref="ReflectorEngine.T3Lead"/> (off: nothing is read or kept).</summary>
+    public bool MeasureT3Lead { get; init; }
     public int SocketBufferBytes { get; init; } = 4 << 20;
     public int? Cpu { get; init; }
     public int? FifoPriority { get; init; }

@@ -196,9 +196,8 @@ public sealed class SessionSender : IDisposable
             var view = new SenderPacket(packet, _layout);
             view.ClearHeader();
             view.SequenceNumber = (uint)i;
-            view.ErrorEstimate = _clock.ErrorEstimate;
-            view.Timestamp = NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds);
-            crypto?.ProtectSender(packet);
+            // T1 as late as the format allows: after the protection in mode 2, before it in mode 4 (TimestampOrder).
+            TimestampOrder.StampSender(packet, _layout, crypto, _clock.ErrorEstimate, _time);
             // Counted before it leaves: on loopback the reply can beat the next instruction.
             _sentAt[i] = _time.MonotonicNanoseconds;
             Statistics.PacketsSent = i + 1;

@@ -1,0 +1,119 @@
+using System.Net;
+using TwampProbe.Linux.Net;
+using TwampProbe.Linux.Time;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Test;
+using TwampProbe.Sessions;
+using TwampProbe.Time;
+using Xunit;
+
+namespace TwampProbe.Tests.Sessions;
+
+/// <summary>
+/// T3 per reply, just before that reply leaves: with the reflector's own TX timestamps (the T3-lead
+/// diagnostic) on real loopback UDP. A clock holds the reflector thread at its first batch while a burst
+/// queues up, so the next recvmmsg surely reads many requests at once.
+/// </summary>
+public sealed class ReflectorT3Tests
+{
+    const int Burst = 15;
+
+    sealed class GatedClock : IClock
+    {
+        public readonly ManualResetEventSlim Entered = new(), Release = new();
+        int _gated;
+
+        public long MonotonicNanoseconds
+        {
+            get
+            {
+                if (Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true && Interlocked.Exchange(ref _gated, 1) == 0)
+                {
+                    Entered.Set();
+                    Release.Wait(TimeSpan.FromSeconds(10));
+                }
+                return SystemClock.Instance.MonotonicNanoseconds;
+            }
+        }
+
+        public long UnixNanoseconds => SystemClock.Instance.UnixNanoseconds;
+    }
+
+    /// <summary>Reflects one packet, then a burst of <see cref="Burst"/>; returns (T3 from the replies, TX − T3 from the probe, sendmmsg run lengths).</summary>
+    static (long[] T3, long[] Leads, long[] Runs) Reflect(long boundNs)
+    {
+        var clock = new GatedClock();
+        using var state = new ClockState(TimeSpan.Zero);
+        using var engine = new ReflectorEngine(state, new ReflectorOptions { Clock = clock, MeasureT3Lead = true, T3BatchBoundNs = boundNs, SocketBufferBytes = 1 << 20 });
+        var rs = engine.Open(new IPEndPoint(IPAddress.Loopback, 0));
+        using var sender = UdpTestSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0), new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
+        var layout = TestPacketLayout.Unauthenticated;
+        var session = new ReflectorSession
+        {
+            Sid = new byte[16], Mode = TwampModes.Unauthenticated, Layout = layout, Sender = UdpPeer.From(sender.LocalEndPoint),
+            Dscp = 0, TimeoutNs = 0, PaddingLength = 27,
+        };
+        session.Start(SystemClock.Instance.MonotonicNanoseconds);
+        Assert.True(rs.TryAdd(session));
+
+        using var batch = new PacketBatch(Burst + 1, 256);
+        var reflector = UdpPeer.From(rs.LocalEndPoint);
+        for (int i = 0; i <= Burst; i++)
+        {
+            var p = new SenderPacket(batch.Buffer(i), layout);
+            p.ClearHeader();
+            p.SequenceNumber = (uint)i;
+            p.Timestamp = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+            batch.Meta(i) = new PacketMeta { Length = layout.ReflectorHeader, Peer = reflector, TrafficClass = -1 };
+        }
+        Assert.Equal(1, sender.Send(batch, 0, 1));
+        Assert.True(clock.Entered.Wait(TimeSpan.FromSeconds(5)));
+        Assert.Equal(Burst, sender.Send(batch, 1, Burst)); // queued behind the held thread
+        clock.Release.Set();
+
+        var t3BySeq = new SortedDictionary<uint, long>();
+        using var replies = new PacketBatch(Burst + 1, 256);
+        long deadline = Environment.TickCount64 + 5000;
+        while (t3BySeq.Count <= Burst && Environment.TickCount64 < deadline)
+        {
+            int n = sender.Receive(replies, 200);
+            for (int i = 0; i < n; i++)
+            {
+                var r = new ReflectorPacket(replies.Buffer(i)[..replies.Meta(i).Length], layout);
+                t3BySeq[r.SequenceNumber] = r.Timestamp.ToUnixNanoseconds();
+            }
+        }
+        Assert.Equal(Burst + 1, t3BySeq.Count);
+        long[] leads = [];
+        while (leads.Length <= Burst && Environment.TickCount64 < deadline)
+        {
+            leads = engine.T3Lead!.Leads();
+            if (leads.Length <= Burst) Thread.Sleep(10);
+        }
+        Assert.Equal(Burst + 1, leads.Length);
+        return ([.. t3BySeq.Values], leads, engine.T3Lead!.RunLengths());
+    }
+
+    [Fact]
+    public void WithoutBatchingEveryReplyIsStampedAfterThePreviousOneLeft()
+    {
+        var (t3, leads, runs) = Reflect(0);
+
+        Assert.Equal(Burst + 1, runs[1]); // one sendmmsg per reply
+        for (int k = 0; k + 1 < t3.Length; k++)
+        {
+            long departure = t3[k] + leads[k]; // the kernel's TX timestamp of reply k
+            Assert.True(t3[k + 1] >= departure - 2, $"reply {k + 1} was stamped {departure - t3[k + 1]} ns before reply {k} left");
+        }
+        Assert.All(leads, l => Assert.True(l >= -2, $"T3 after departure: {l} ns"));
+    }
+
+    [Fact]
+    public void WithRoomInTheBoundRepliesShareASendmmsg()
+    {
+        var (_, leads, runs) = Reflect(1_000_000_000);
+
+        Assert.Contains(runs.Skip(2), c => c > 0); // a run of two or more replies
+        Assert.All(leads, l => Assert.True(l >= -2, $"T3 after departure: {l} ns"));
+    }
+}
