@@ -41,6 +41,8 @@ public static class ServeCommand
                 case "--refwait": overrides.Add($"refwait {r.Value(flag)}"); break;
                 case "--max-sessions": overrides.Add($"max-sessions {r.Value(flag)}"); break;
                 case "--reflector-cpu": overrides.Add($"reflector-cpu {r.Value(flag)}"); break;
+                case "--reflector-poll": overrides.Add($"reflector-poll {r.Value(flag)}"); break;
+                case "--reflector-threads": overrides.Add($"reflector-threads {r.Value(flag)}"); break;
                 case "--user": overrides.Add($"user {r.Value(flag)}"); break;
                 case "-v" or "--debug": r.NoValue(flag); overrides.Add("log-level debug"); break;
                 case "-q" or "--quiet": r.NoValue(flag); overrides.Add("log-level warn"); break;
@@ -114,14 +116,15 @@ public static class ServeCommand
         using var clock = new ClockState(TimeSpan.FromSeconds(5));
         // Started before anything else that may need a capability after the drop from root.
         using var privileged = new PrivilegedThread();
-        using var engine = new ReflectorEngine(clock, new ReflectorOptions
+        using var engine = new ReflectorPool(clock, new ReflectorOptions
         {
             HardwareInterface = server.Interface,
             SocketBufferBytes = server.SocketBufferBytes,
             Cpu = server.ReflectorCpu,
             FifoPriority = server.FifoPriority,
             Privileged = privileged,
-        });
+            Poll = server.ReflectorPoll,
+        }, server.ReflectorThreads);
         var ctx = new ServerContext(server, engine, clock);
         var twamp = new TwampServer(ctx);
         try
@@ -170,7 +173,7 @@ public static class ServeCommand
         stop.Wait();
         Log.Info("stopping: closing control connections and sessions");
         twamp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
-        Log.Info($"stopped: {engine.Reflected} packets reflected, {engine.Dropped.Sum()} dropped");
+        Log.Info($"stopped: {engine.Reflected} packets reflected, {engine.DroppedTotal} dropped");
         return ExitCode.Ok;
     }
 
@@ -255,6 +258,8 @@ public static class ServeCommand
         if (!Equals(a.LightListen, b.LightListen)) changed.Add("light-listen");
         if (a.Interface != b.Interface) changed.Add("interface");
         if (a.Count != b.Count) changed.Add("count");
+        if (a.ReflectorPoll != b.ReflectorPoll) changed.Add("reflector-poll");
+        if (a.ReflectorThreads != b.ReflectorThreads) changed.Add("reflector-threads");
         return changed;
     }
 
