@@ -77,6 +77,8 @@ public sealed partial class ReflectorEngine : IDisposable
     }
 
     public int SocketCount => _sockets.Count;
+    /// <summary>Whether the reflector thread still runs (false once <see cref="Dispose"/> has stopped it).</summary>
+    public bool ThreadAlive => _thread.IsAlive;
 
     /// <summary>Binds a test socket. Throws SocketException when the port cannot be bound.</summary>
     public ReflectorSocket Open(IPEndPoint local, LightReflector? light = null, bool persistent = false)
