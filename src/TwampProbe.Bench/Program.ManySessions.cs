@@ -18,9 +18,11 @@ static partial class Program
     const int ManyControlPort = 28640;
     const string ManyTestPorts = "20000-27999";
     const int ManyPerConnection = 1250;
-    static readonly (int Sessions, double Pps)[] ManyLoads = [(1000, 100), (5000, 20)];
+    /// <summary>Sessions, packets/s each, and the generator's tick: at 1000 × 100 the 250 µs tick of the
+    /// single-session points (bursts of ~25 packets), at 5000 × 20 a 1 ms tick (the generator's own CPU).</summary>
+    static readonly (int Sessions, double Pps, long TickNs)[] ManyLoads = [(1000, 100, 250_000), (5000, 20, 1_000_000)];
 
-    sealed record ManyPoint(int Sessions, double PpsPerSession, int Connections, double SetupSeconds, Point Point,
+    sealed record ManyPoint(int Sessions, double PpsPerSession, long TickNs, int Connections, double SetupSeconds, Point Point,
         long RssBeforeKb, long RssSetUpKb, long RssAfterKb)
     {
         public double BytesPerSession => (RssSetUpKb - RssBeforeKb) * 1024.0 / Sessions;
@@ -30,6 +32,7 @@ static partial class Program
             var o = Point.ToJson();
             o["sessions"] = Sessions;
             o["pps_per_session"] = PpsPerSession;
+            o["generator_tick_us"] = TickNs / 1000;
             o["control_connections"] = Connections;
             o["setup_s"] = Math.Round(SetupSeconds, 3);
             o["rss_kb_before"] = RssBeforeKb;
@@ -45,25 +48,27 @@ static partial class Program
     {
         var points = new List<ManyPoint>();
         int most = ManyLoads.Max(l => l.Sessions);
-        var server = StartServer("many", ManyControlPort, ManyTestPorts, $"""
-            max-sessions {most + 100}
-            max-sessions-per-prefix {most + 100}
-            max-sessions-per-connection {ManyPerConnection}
-            max-connections 64
-            """, fifo: true);
-        try
+        foreach (var (sessions, pps, tick) in ManyLoads)
         {
-            foreach (var (sessions, pps) in ManyLoads)
+            Log($"many sessions: {sessions} x {pps} pps");
+            // A fresh server for each point: its RSS before the sessions is that of an idle server.
+            var server = StartServer("many", ManyControlPort, ManyTestPorts, $"""
+                max-sessions {most + 100}
+                max-sessions-per-prefix {most + 100}
+                max-sessions-per-connection {ManyPerConnection}
+                max-connections 64
+                """, fifo: true);
+            try
             {
-                Log($"many sessions: {sessions} x {pps} pps");
-                points.Add(await RunManyAsync(server, sessions, pps));
+                Thread.Sleep(500);
+                points.Add(await RunManyAsync(server, sessions, pps, tick));
             }
+            finally { Stop(server); }
         }
-        finally { Stop(server); }
         return points;
     }
 
-    static async Task<ManyPoint> RunManyAsync(Process server, int sessions, double pps)
+    static async Task<ManyPoint> RunManyAsync(Process server, int sessions, double pps, long tickNs)
     {
         int connections = (sessions + ManyPerConnection - 1) / ManyPerConnection;
         var clients = new List<ControlClient>();
@@ -87,7 +92,7 @@ static partial class Program
             double setup = sw.Elapsed.TotalSeconds;
             Thread.Sleep(500); // let the server settle (garbage of the set-up) before its RSS is read
             long setUp = ProcStat.StatusKb(server.Id, "VmRSS");
-            var gen = new LoadGenerator(targets, pps, _duration, 1_000_000);
+            var gen = new LoadGenerator(targets, pps, _duration, tickNs);
             var point = Measure(server, "reflector", "unauth", pps * sessions, gen);
             long after = ProcStat.StatusKb(server.Id, "VmRSS");
             for (int c = 0; c < clients.Count; c++)
@@ -95,13 +100,13 @@ static partial class Program
                 int mine = sessions / connections + (c < sessions % connections ? 1 : 0);
                 await clients[c].StopSessionsAsync(AcceptCode.Ok, (uint)mine, CancellationToken.None);
             }
-            return new ManyPoint(sessions, pps, connections, setup, point, before, setUp, after);
+            return new ManyPoint(sessions, pps, tickNs, connections, setup, point, before, setUp, after);
         }
         finally
         {
             foreach (var t in targets) t.Dispose();
             foreach (var c in clients) c.Dispose();
-            Thread.Sleep(1000); // let the server close the sessions' sockets
+            Thread.Sleep(300);
         }
     }
 
@@ -127,10 +132,10 @@ static partial class Program
         void L(FormattableString s) => sb.AppendLine(s.ToString(Inv));
         L($"### Many sessions (unauthenticated, one test socket each, one reflector thread, epoll)");
         L($"");
-        L($"| sessions × pps | offered pps | lost | loss % | turnaround p50 / p99 µs | reflector CPU % | CPU ns/pkt | RSS MB before / set up / after | RSS per session | setup s |");
+        L($"| sessions × pps (generator tick) | offered pps | lost | loss % | turnaround p50 / p99 µs | reflector CPU % | CPU ns/pkt | RSS MB before / set up / after | RSS per session | setup s |");
         L($"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var p in points)
-            L($"| {p.Sessions} × {p.PpsPerSession:0} | {p.Point.Load.OfferedPps:0} | {p.Point.Load.Sent - p.Point.Load.Received} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.Point.NsPerPacket:0} | {p.RssBeforeKb / 1024.0:0.0} / {p.RssSetUpKb / 1024.0:0.0} / {p.RssAfterKb / 1024.0:0.0} | {p.BytesPerSession / 1024:0.0} KiB | {p.SetupSeconds:0.00} |");
+            L($"| {p.Sessions} × {p.PpsPerSession:0} ({p.TickNs / 1000} µs) | {p.Point.Load.OfferedPps:0} | {p.Point.Load.Sent - p.Point.Load.Received} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.Point.NsPerPacket:0} | {p.RssBeforeKb / 1024.0:0.0} / {p.RssSetUpKb / 1024.0:0.0} / {p.RssAfterKb / 1024.0:0.0} | {p.BytesPerSession / 1024:0.0} KiB | {p.SetupSeconds:0.00} |");
         L($"");
         L($"RSS per session = (RSS with the sessions set up − RSS before) ÷ sessions: the user-space cost of a session; its socket buffers are kernel memory, not in the RSS.");
         L($"");
