@@ -48,6 +48,10 @@ static partial class Program
     {
         var points = new List<ManyPoint>();
         int most = ManyLoads.Max(l => l.Sessions);
+        // One socket per session here, and one per session in the server (which raises its own limit).
+        var (_, limit) = TwampProbe.Linux.Security.Descriptors.RaiseToHardLimit();
+        if (limit < most + 256)
+            throw new InvalidOperationException($"{most} sessions need {most + 256} descriptors, RLIMIT_NOFILE allows {limit}: raise it (ulimit -n)");
         foreach (var (sessions, pps, tick) in ManyLoads)
         {
             Log($"many sessions: {sessions} x {pps} pps");
