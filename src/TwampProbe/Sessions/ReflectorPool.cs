@@ -40,6 +40,9 @@ public sealed class ReflectorPool : IDisposable
             throw;
         }
         _owned = true;
+        if (threads > 1 || options.Poll == ReflectorPollMode.Busy)
+            Log.Info($"reflector: {threads} thread(s), {(options.Poll == ReflectorPollMode.Busy ? "busy polling" : "epoll")}" +
+                     (options.Cpu is int cpu ? $" on CPU {(threads == 1 ? $"{cpu}" : $"{cpu}-{cpu + threads - 1}")}" : ", not pinned"));
     }
 
     /// <summary>One engine its creator keeps (and disposes): the pool only routes to it.</summary>
