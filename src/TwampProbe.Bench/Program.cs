@@ -23,7 +23,7 @@ namespace TwampProbe.Bench;
 /// footprint, all on loopback. Run pinned to CPU 0 (the script does taskset -c 0); the reflector
 /// thread and the echo run on CPU 1.
 /// </summary>
-static class Program
+static partial class Program
 {
     const int ControlPort = 28620, LightPort = 28862, EchoPort = 28990, EchoTsPort = 28991;
     const string TestPorts = "29000-32700";
@@ -58,12 +58,13 @@ static class Program
                 case "--crypto-bench": Console.WriteLine(CryptoBench.Measure().ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0;
                 case "--t3-only": Console.WriteLine(T3LeadBench.Report(T3LeadBench.Run(_duration, ReflectorCpu, GeneratorCpu, FifoPriority))); return 0;
                 case "--scale": _scale = [.. args[++i].Split(',').Select(int.Parse)]; break;
+                case "--only": _only = args[++i].Split(','); break;
                 default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
             }
         }
         Directory.CreateDirectory(_out);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
-        try { return RunAsync().GetAwaiter().GetResult(); }
+        try { return (_only is null ? RunAsync() : RunOnlyAsync()).GetAwaiter().GetResult(); }
         finally { StopAll(); }
     }
 
@@ -156,6 +157,7 @@ static class Program
         }
         results["sender"] = senders;
         Stop(server);
+        var (poll, many) = await RunWakeupsAndScaleAsync(results);
 
         Log("crypto per packet (in-process, JIT)");
         var crypto = CryptoCost();
@@ -170,10 +172,14 @@ static class Program
         var goals = Goals(points, scalePoints, senderPoints, footprint);
         results["crypto_mode_ratios"] = CryptoBench.Ratios(goals, Loads, (m, r) => Find(points, m, r)?.NsPerPacket ?? double.NaN, cryptoBench);
         goals.Add(T3LeadBench.Goal(t3Lead));
+        PollGoals(goals, poll);
+        ManyGoals(goals, many);
         results["goals"] = goals;
         var json = results.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(_out, "results.json"), json + "\n");
-        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto).Replace("### Footprint", T3LeadBench.Report(t3Lead) + "### Footprint") + CryptoBench.Markdown(cryptoBench);
+        var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto)
+            .Replace("### Footprint", T3LeadBench.Report(t3Lead) + "### Footprint")
+            .Replace("### Goals", PollReport(poll) + ManyReport(many) + "### Goals") + CryptoBench.Markdown(cryptoBench);
         File.WriteAllText(Path.Combine(_out, "README-performance.md"), md);
         Console.WriteLine(md);
         Console.WriteLine($"written: {Path.Combine(_out, "results.json")}, {Path.Combine(_out, "README-performance.md")}");

@@ -127,6 +127,8 @@ public static class Program
           --refwait S              end a session that receives no packet for S seconds
           --max-sessions N         sessions at once
           --reflector-cpu N        pin the reflector thread to CPU N
+          --reflector-poll MODE    epoll (default) or busy: spin on the reflector CPU
+          --reflector-threads N    spread sessions over N reflector threads
           --user NAME              drop privileges to NAME after binding
           --ready-fd N             write "READY" to descriptor N once listening, then close it
                                    (init scripts; under systemd Type=notify, READY=1 goes to $NOTIFY_SOCKET)

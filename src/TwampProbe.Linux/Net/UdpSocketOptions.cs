@@ -44,6 +44,12 @@ public sealed class UdpSocketOptions
     /// <summary>SO_REUSEADDR.</summary>
     public bool ReuseAddress { get; init; }
 
+    /// <summary>
+    /// SOCK_NONBLOCK: sends never wait for buffer space. A datagram the kernel has no room for is not sent
+    /// and counted in <see cref="UdpTestSocket.SendsWouldBlock"/> (receives are non-blocking either way).
+    /// </summary>
+    public bool NonBlocking { get; init; }
+
     /// <summary>For IPv6 sockets: IPV6_V6ONLY=0 so [::] also serves IPv4 (IPv4 peers appear as plain IPv4).</summary>
     public bool DualStack { get; init; } = true;
 }

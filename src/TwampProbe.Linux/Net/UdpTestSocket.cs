@@ -14,7 +14,8 @@ namespace TwampProbe.Linux.Net;
 /// nothing managed per packet.
 /// </summary>
 /// <remarks>
-/// The descriptor is blocking (sends wait for buffer space); all receive paths use MSG_DONTWAIT.
+/// The descriptor is blocking (sends wait for buffer space) unless <see cref="UdpSocketOptions.NonBlocking"/>;
+/// all receive paths use MSG_DONTWAIT.
 /// Receive/Send may be used from different threads; concurrent Receive calls on one socket are not supported.
 /// </remarks>
 public sealed unsafe class UdpTestSocket : IDisposable
@@ -39,6 +40,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
     private int _txCount;
     private long _txDropped;
     private long _sendFailures;
+    private long _sendsWouldBlock;
     private int _lastSendErrno;
 
     private UdpTestSocket(SafeFileDescriptor fd, bool ipv6, IPEndPoint local, TimestampSource rxSource, string? reason, InterfaceTimestamping? hardware, bool tx, int txCapacity)
@@ -97,6 +99,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
     /// <summary>Datagrams skipped by <see cref="Send"/> because the kernel rejected them (e.g. unreachable).</summary>
     public long SendFailures => Volatile.Read(ref _sendFailures);
 
+    /// <summary>Datagrams <see cref="Send"/> did not send because a non-blocking socket's send buffer was full (EAGAIN).</summary>
+    public long SendsWouldBlock => Volatile.Read(ref _sendsWouldBlock);
+
     /// <summary>The errno of the last datagram <see cref="Send"/> skipped (0 if none).</summary>
     public int LastSendErrno => Volatile.Read(ref _lastSendErrno);
 
@@ -116,7 +121,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), ttlCheck, "SendTtl must be 1..255.");
         }
 
-        int fd = SocketCalls.socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+        int fd = SocketCalls.socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | (options.NonBlocking ? SOCK_NONBLOCK : 0), IPPROTO_UDP);
         if (fd < 0)
         {
             throw SocketErrors.Create(Marshal.GetLastPInvokeError(), "socket");
@@ -628,7 +633,14 @@ public sealed unsafe class UdpTestSocket : IDisposable
                 continue;
             }
 
-            if (err == Errno.EAGAIN || err == Errno.EBADF || err == Errno.ENOTSOCK)
+            if (err == Errno.EAGAIN)
+            {
+                // Non-blocking socket, send buffer full: the rest of the batch is not sent.
+                Interlocked.Add(ref _sendsWouldBlock, count - index);
+                break;
+            }
+
+            if (err == Errno.EBADF || err == Errno.ENOTSOCK)
             {
                 break;
             }

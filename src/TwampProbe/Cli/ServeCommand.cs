@@ -42,6 +42,8 @@ public static class ServeCommand
                 case "--refwait": overrides.Add($"refwait {r.Value(flag)}"); break;
                 case "--max-sessions": overrides.Add($"max-sessions {r.Value(flag)}"); break;
                 case "--reflector-cpu": overrides.Add($"reflector-cpu {r.Value(flag)}"); break;
+                case "--reflector-poll": overrides.Add($"reflector-poll {r.Value(flag)}"); break;
+                case "--reflector-threads": overrides.Add($"reflector-threads {r.Value(flag)}"); break;
                 case "--user": overrides.Add($"user {r.Value(flag)}"); break;
                 case "--ready-fd":
                     string fd = r.Value(flag);
@@ -127,14 +129,15 @@ public static class ServeCommand
         using var clock = new ClockState(TimeSpan.FromSeconds(5));
         // Started before anything else that may need a capability after the drop from root.
         using var privileged = new PrivilegedThread();
-        using var engine = new ReflectorEngine(clock, new ReflectorOptions
+        using var engine = new ReflectorPool(clock, new ReflectorOptions
         {
             HardwareInterface = server.Interface,
             SocketBufferBytes = server.SocketBufferBytes,
             Cpu = server.ReflectorCpu,
             FifoPriority = server.FifoPriority,
             Privileged = privileged,
-        });
+            Poll = server.ReflectorPoll,
+        }, server.ReflectorThreads);
         var ctx = new ServerContext(server, engine, clock);
         var twamp = new TwampServer(ctx);
         try
@@ -185,7 +188,7 @@ public static class ServeCommand
         readiness.Stopping();
         Log.Info("stopping: closing control connections and sessions");
         twamp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
-        Log.Info($"stopped: {engine.Reflected} packets reflected, {engine.Dropped.Sum()} dropped");
+        Log.Info($"stopped: {engine.Reflected} packets reflected, {engine.DroppedTotal} dropped");
         return ExitCode.Ok;
     }
 
@@ -270,6 +273,8 @@ public static class ServeCommand
         if (!Equals(a.LightListen, b.LightListen)) changed.Add("light-listen");
         if (a.Interface != b.Interface) changed.Add("interface");
         if (a.Count != b.Count) changed.Add("count");
+        if (a.ReflectorPoll != b.ReflectorPoll) changed.Add("reflector-poll");
+        if (a.ReflectorThreads != b.ReflectorThreads) changed.Add("reflector-threads");
         return changed;
     }
 

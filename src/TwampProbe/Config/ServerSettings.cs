@@ -35,6 +35,13 @@ public sealed record ServerSettings
     public bool LockMemory { get; init; }
     public int SocketBufferBytes { get; init; } = 4 << 20;
 
+    // --- static: reflector threads and how they wait (issue 9 §4) ---
+    /// <summary><c>reflector-poll</c>: epoll (default, no CPU when idle) or busy (a core for microsecond turnaround).</summary>
+    public Sessions.ReflectorPollMode ReflectorPoll { get; init; } = Sessions.ReflectorPollMode.Epoll;
+    /// <summary><c>reflector-threads</c>: sessions are spread over this many reflector threads, thread i pinned to
+    /// <see cref="ReflectorCpu"/> + i when a CPU is configured.</summary>
+    public int ReflectorThreads { get; init; } = 1;
+
     // --- reloadable (SIGHUP) ---
     public ServerLimits Limits { get; init; } = new();
 

@@ -17,6 +17,9 @@ public sealed class ServerContext
     readonly Dictionary<string, int> _sessionsByPrefix = [];
 
     public ServerContext(ServerSettings settings, ReflectorEngine engine, ClockState clock, IClock? time = null)
+        : this(settings, new ReflectorPool(engine), clock, time) { }
+
+    public ServerContext(ServerSettings settings, ReflectorPool engine, ClockState clock, IClock? time = null)
     {
         _settings = settings;
         Engine = engine;
@@ -26,7 +29,8 @@ public sealed class ServerContext
     }
 
     public ServerSettings Settings { get => _settings; set => _settings = value; }
-    public ReflectorEngine Engine { get; }
+    /// <summary>The reflector threads (one engine unless <c>reflector-threads</c> says more).</summary>
+    public ReflectorPool Engine { get; }
     /// <summary>The clock's synchronization state (Error Estimate).</summary>
     public ClockState Clock { get; }
     /// <summary>Monotonic time for every timer and deadline; wall-clock time only for timestamps.</summary>

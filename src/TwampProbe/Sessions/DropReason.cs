@@ -17,6 +17,8 @@ public enum DropReason
     AfterStop,
     /// <summary>TWAMP Light: source not in the allow-list.</summary>
     NotAllowed,
+    /// <summary>The reply found the socket's send buffer full (EAGAIN): dropped, the reflector thread never waits.</summary>
+    SendBufferFull,
 }
 
 public static class DropReasons
@@ -30,6 +32,7 @@ public static class DropReasons
         DropReason.NotStarted => "not-started",
         DropReason.AfterStop => "after-stop",
         DropReason.NotAllowed => "not-allowed",
+        DropReason.SendBufferFull => "send-buffer-full",
         _ => r.ToString(),
     };
 }

@@ -10,16 +10,16 @@ namespace TwampProbe.Sessions;
 /// </summary>
 public sealed class DropSummary : IDisposable
 {
-    readonly ReflectorEngine _engine;
+    readonly ReflectorPool _engine;
     readonly TimeSpan _interval;
     readonly Timer _timer;
     readonly long[] _last;
 
-    public DropSummary(ReflectorEngine engine, TimeSpan interval)
+    public DropSummary(ReflectorPool engine, TimeSpan interval)
     {
         _engine = engine;
         _interval = interval;
-        _last = new long[engine.Dropped.Length];
+        _last = new long[Enum.GetValues<DropReason>().Length];
         _timer = new Timer(_ => Report(), null, interval, interval);
     }
 
@@ -29,7 +29,7 @@ public sealed class DropSummary : IDisposable
         long total = 0;
         for (int i = 0; i < _last.Length; i++)
         {
-            long now = Volatile.Read(ref _engine.Dropped[i]);
+            long now = _engine.Dropped((DropReason)i);
             long delta = now - _last[i];
             _last[i] = now;
             if (delta <= 0) continue;

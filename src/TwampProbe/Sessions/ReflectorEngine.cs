@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Net;
 using TwampProbe.Linux.Scheduling;
@@ -19,10 +21,21 @@ namespace TwampProbe.Sessions;
 /// session or socket over (<see cref="Detach"/> queues it, the thread disposes it at its next
 /// wake-up, when no batch is in flight). The loop survives any exception: counted, logged
 /// rate-limited, and the next socket is served.</para>
+/// <para>Waiting: <see cref="ReflectorPollMode.Epoll"/> sleeps in epoll_wait (no CPU when idle);
+/// <see cref="ReflectorPollMode.Busy"/> never sleeps: it polls with non-blocking recvmmsg (few sockets) or
+/// epoll_wait(0) (many), a pause instruction between idle rounds, for turnaround without a wake-up.
+/// Fairness: one batch per ready socket per round, the level-triggered ready list round-robins, so a
+/// flooded socket cannot starve the others. Sends never block the thread: the sockets are non-blocking
+/// and a full send buffer is a drop (<see cref="DropReason.SendBufferFull"/>), not a stall.</para>
 /// </summary>
 public sealed partial class ReflectorEngine : IDisposable
 {
     public const int BatchSize = 32;
+    /// <summary>Ready sockets taken from one epoll_wait.</summary>
+    const int ReadyMax = 256;
+    /// <summary>Busy polling reads this many sockets directly (one recvmmsg each per round); with more, one
+    /// epoll_wait(0) per round says which are ready.</summary>
+    public const int DirectPollLimit = 4;
     /// <summary>Largest test packet: an IPv4 jumbo frame's UDP payload.</summary>
     public const int MaxPacket = 9000;
 
@@ -60,11 +73,13 @@ public sealed partial class ReflectorEngine : IDisposable
         _options = options;
         _time = options.Clock ?? SystemClock.Instance;
         if (options.MeasureT3Lead) T3Lead = new T3LeadProbe();
-        _thread = new Thread(Run) { Name = "reflector", IsBackground = true };
+        _thread = new Thread(Run) { Name = options.ThreadName, IsBackground = true };
         _thread.Start();
     }
 
     public int SocketCount => _sockets.Count;
+    /// <summary>Whether the reflector thread still runs (false once <see cref="Dispose"/> has stopped it).</summary>
+    public bool ThreadAlive => _thread.IsAlive;
 
     /// <summary>Binds a test socket. Throws SocketException when the port cannot be bound.</summary>
     public ReflectorSocket Open(IPEndPoint local, LightReflector? light = null, bool persistent = false)
@@ -81,6 +96,8 @@ public sealed partial class ReflectorEngine : IDisposable
             ReceiveBufferBytes = _options.SocketBufferBytes,
             SendBufferBytes = _options.SocketBufferBytes,
             DualStack = true,
+            // A full send buffer drops the reply (counted) instead of stalling every other session.
+            NonBlocking = true,
         };
         // SO_RCVBUFFORCE, SIOCSHWTSTAMP and ports below 1024 need capabilities only the privileged thread keeps.
         var socket = _options.Privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
@@ -102,7 +119,7 @@ public sealed partial class ReflectorEngine : IDisposable
         }
         lock (_gate)
         {
-            var rs = new ReflectorSocket(socket, _nextToken++) { Light = light, Persistent = persistent };
+            var rs = new ReflectorSocket(socket, _nextToken++) { Light = light, Persistent = persistent, Owner = this };
             _sockets = new Dictionary<ulong, ReflectorSocket>(_sockets) { [rs.Token] = rs };
             _poller.Add(socket.Handle, rs.Token);
             return rs;
@@ -164,7 +181,14 @@ public sealed partial class ReflectorEngine : IDisposable
             try { if (_options.Privileged is { } p) p.Invoke(() => ThreadTuning.SetFifo(prio, tid)); else ThreadTuning.SetFifo(prio); }
             catch (Exception e) { Log.Warn($"reflector: cannot use SCHED_FIFO {prio}: {e.Message}"); }
         }
-        Span<ulong> ready = stackalloc ulong[64];
+        if (_options.Poll == ReflectorPollMode.Busy) RunBusy(); else RunEpoll();
+        try { CloseDetached(); } catch (Exception e) { Survive("stop", e); }
+    }
+
+    /// <summary>Sleeps in epoll_wait until a socket is readable (or a detach wakes it).</summary>
+    void RunEpoll()
+    {
+        Span<ulong> ready = stackalloc ulong[ReadyMax];
         while (!_stopping)
         {
             int n = 0;
@@ -174,20 +198,70 @@ public sealed partial class ReflectorEngine : IDisposable
                 CloseDetached();
             }
             catch (Exception e) { Survive("wait", e); }
-            var sockets = _sockets;
-            for (int i = 0; i < n; i++)
-            {
-                if (!sockets.TryGetValue(ready[i], out var rs)) continue;
-                try { Drain(rs); Volatile.Write(ref _threadAllocated, GC.GetAllocatedBytesForCurrentThread()); }
-                catch (Exception e)
-                {
-                    // A bug, not a peer's doing: the batch is abandoned, every other socket is still served.
-                    Array.Clear(_pending);
-                    Survive($"socket {rs.LocalEndPoint}", e);
-                }
-            }
+            Serve(ready[..n]);
         }
-        try { CloseDetached(); } catch (Exception e) { Survive("stop", e); }
+    }
+
+    /// <summary>
+    /// Never sleeps. Per idle round: one volatile read for stop, one for retired sessions, one
+    /// non-blocking syscall (recvmmsg on each of up to <see cref="DirectPollLimit"/> sockets, else
+    /// epoll_wait(0)), a pause. Session deadlines need no timer: Admit compares each packet's batch
+    /// time with them.
+    /// </summary>
+    void RunBusy()
+    {
+        Span<ulong> ready = stackalloc ulong[ReadyMax];
+        while (!_stopping)
+        {
+            int n = 0;
+            bool served = false;
+            try
+            {
+                CloseDetached();
+                var sockets = _sockets;
+                if (sockets.Count <= DirectPollLimit)
+                {
+                    foreach (var rs in sockets.Values) served |= TryDrain(rs);
+                }
+                else n = _poller.Wait(ready, 0);
+            }
+            catch (Exception e) { Survive("poll", e); }
+            if (n > 0) { Serve(ready[..n]); served = true; }
+            if (!served) Pause();
+        }
+    }
+
+    static void Pause()
+    {
+        if (X86Base.IsSupported) X86Base.Pause();
+        else if (ArmBase.IsSupported) ArmBase.Yield();
+        else Thread.SpinWait(1);
+    }
+
+    /// <summary>One batch from each ready socket, in the order epoll gave them.</summary>
+    void Serve(ReadOnlySpan<ulong> ready)
+    {
+        var sockets = _sockets;
+        for (int i = 0; i < ready.Length; i++)
+            if (sockets.TryGetValue(ready[i], out var rs)) TryDrain(rs);
+    }
+
+    /// <summary>Drains one batch; true when the socket had packets. Survives anything.</summary>
+    bool TryDrain(ReflectorSocket rs)
+    {
+        try
+        {
+            bool any = Drain(rs);
+            Volatile.Write(ref _threadAllocated, GC.GetAllocatedBytesForCurrentThread());
+            return any;
+        }
+        catch (Exception e)
+        {
+            // A bug, not a peer's doing: the batch is abandoned, every other socket is still served.
+            Array.Clear(_pending);
+            Survive($"socket {rs.LocalEndPoint}", e);
+            return true;
+        }
     }
 
     void Survive(string where, Exception e)
@@ -219,23 +293,30 @@ public sealed partial class ReflectorEngine : IDisposable
         _closePending = false;
     }
 
-    /// <summary>Reads everything queued on the socket, reflecting batch by batch.</summary>
-    void Drain(ReflectorSocket rs)
+    /// <summary>
+    /// Reads one batch (at most <see cref="BatchSize"/> packets) and reflects it; returns whether
+    /// anything came. What is left stays readable (level-triggered) and is served next round, after
+    /// every other ready socket had its turn.
+    /// </summary>
+    bool Drain(ReflectorSocket rs)
     {
-        for (int round = 0; round < 64; round++)
+        int received;
+        try { received = rs.Socket.Receive(_batch, 0); }
+        catch (SocketException e) { Log.Debug($"reflector: receive on {rs.LocalEndPoint}: {e.Message}"); return false; }
+        if (received == 0) return false;
+        // One monotonic read per batch: session deadlines never follow the wall clock.
+        _batchMonotonicNs = _time.MonotonicNanoseconds;
+        int toSend = 0;
+        for (int i = 0; i < received; i++)
+            if (Prepare(rs, i, toSend)) toSend++;
+        if (toSend > 0)
         {
-            int received;
-            try { received = rs.Socket.Receive(_batch, 0); }
-            catch (SocketException e) { Log.Debug($"reflector: receive on {rs.LocalEndPoint}: {e.Message}"); return; }
-            if (received == 0) return;
-            // One monotonic read per batch: session deadlines never follow the wall clock.
-            _batchMonotonicNs = _time.MonotonicNanoseconds;
-            int toSend = 0;
-            for (int i = 0; i < received; i++)
-                if (Prepare(rs, i, toSend)) toSend++;
-            if (toSend > 0) Transmit(rs, toSend);
-            if (received < BatchSize) return;
+            long full = rs.Socket.SendsWouldBlock;
+            Transmit(rs, toSend);
+            long unsent = rs.Socket.SendsWouldBlock - full;
+            if (unsent > 0) Dropped[(int)DropReason.SendBufferFull] += unsent;
         }
+        return true;
     }
 
     long _batchMonotonicNs;
@@ -449,4 +530,7 @@ public sealed record ReflectorOptions
     public IClock? Clock { get; init; }
     /// <summary>Where socket set-up and SCHED_FIFO run after the drop from root (null: on the calling thread).</summary>
     public PrivilegedThread? Privileged { get; init; }
+    public ReflectorPollMode Poll { get; init; } = ReflectorPollMode.Epoll;
+    /// <summary>The thread's name (shown in /proc/PID/task/TID/comm, at most 15 characters).</summary>
+    public string ThreadName { get; init; } = "reflector";
 }

@@ -16,6 +16,8 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
     public UdpTestSocket Socket { get; } = socket;
     public ulong Token { get; } = token;
     public IPEndPoint LocalEndPoint { get; } = socket.LocalEndPoint;
+    /// <summary>The engine whose thread serves (and closes) this socket.</summary>
+    public ReflectorEngine? Owner { get; init; }
     /// <summary>TWAMP Light reflector: stateless, one shared session for every allowed source. On a
     /// <see cref="Persistent"/> socket (UDP 862) it serves whatever no negotiated session claims.</summary>
     public LightReflector? Light { get => _light; set => _light = value; }

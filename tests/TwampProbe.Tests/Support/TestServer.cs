@@ -26,11 +26,14 @@ public sealed class TestServer : IDisposable
     readonly List<Task> _runs = [];
     readonly List<IDisposable> _owned = [];
 
+    /// <summary>The first (with one thread: the only) reflector engine.</summary>
     public ReflectorEngine Engine { get; }
+    public ReflectorPool Pool { get; }
     public ServerContext Context { get; }
     public ClockState Clock { get; }
 
-    public TestServer(int portLow, int portHigh, Func<ServerSettings, ServerSettings>? tweak = null, IClock? time = null)
+    public TestServer(int portLow, int portHigh, Func<ServerSettings, ServerSettings>? tweak = null, IClock? time = null,
+        ReflectorPollMode poll = ReflectorPollMode.Epoll, int threads = 1)
     {
         var settings = new ServerSettings
         {
@@ -41,8 +44,9 @@ public sealed class TestServer : IDisposable
         };
         if (tweak is not null) settings = tweak(settings);
         Clock = new ClockState(TimeSpan.Zero);
-        Engine = new ReflectorEngine(Clock, new ReflectorOptions { SocketBufferBytes = 1 << 20, Clock = time });
-        Context = new ServerContext(settings, Engine, Clock, time);
+        Pool = new ReflectorPool(Clock, new ReflectorOptions { SocketBufferBytes = 1 << 20, Clock = time, Poll = poll }, threads);
+        Engine = Pool.Engines[0];
+        Context = new ServerContext(settings, Pool, Clock, time);
     }
 
     public static KeyFile Keys(string identity, string secret) =>
@@ -125,7 +129,7 @@ public sealed class TestServer : IDisposable
         lock (_runs) runs = [.. _runs];
         try { Task.WaitAll(runs, TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         foreach (var d in _owned) d.Dispose();
-        Engine.Dispose();
+        Pool.Dispose();
         Clock.Dispose();
         _cts.Dispose();
     }

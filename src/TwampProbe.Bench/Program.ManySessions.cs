@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using TwampProbe.Control;
+using TwampProbe.Protocol.Wire;
+
+namespace TwampProbe.Bench;
+
+/// <summary>
+/// Issue 9 §4, many sessions: 1000 sessions × 100 packets/s (turnaround p99) and 5000 × 20 (loss),
+/// each session with its own test socket, on one reflector thread (epoll, SCHED_FIFO like the other
+/// points), and the memory a session costs: the server's RSS after the sessions are set up, less
+/// before, per session. 5000 sessions need 5000 descriptors in the server and as many in this
+/// process: bench.sh raises RLIMIT_NOFILE, and the server's max-sessions is set explicitly.
+/// </summary>
+static partial class Program
+{
+    const int ManyControlPort = 28640;
+    const string ManyTestPorts = "20000-27999";
+    const int ManyPerConnection = 1250;
+    /// <summary>Sessions, packets/s each, and the generator's tick: at 1000 × 100 the 250 µs tick of the
+    /// single-session points (bursts of ~25 packets), at 5000 × 20 a 1 ms tick (the generator's own CPU).</summary>
+    static readonly (int Sessions, double Pps, long TickNs)[] ManyLoads = [(1000, 100, 250_000), (5000, 20, 1_000_000)];
+
+    sealed record ManyPoint(int Sessions, double PpsPerSession, long TickNs, int Connections, double SetupSeconds, Point Point,
+        long RssBeforeKb, long RssSetUpKb, long RssAfterKb)
+    {
+        public double BytesPerSession => (RssSetUpKb - RssBeforeKb) * 1024.0 / Sessions;
+
+        public JsonObject ToJson()
+        {
+            var o = Point.ToJson();
+            o["sessions"] = Sessions;
+            o["pps_per_session"] = PpsPerSession;
+            o["generator_tick_us"] = TickNs / 1000;
+            o["control_connections"] = Connections;
+            o["setup_s"] = Math.Round(SetupSeconds, 3);
+            o["rss_kb_before"] = RssBeforeKb;
+            o["rss_kb_set_up"] = RssSetUpKb;
+            o["rss_kb_after_load"] = RssAfterKb;
+            o["rss_bytes_per_session"] = Math.Round(BytesPerSession);
+            o["lost"] = Point.Load.Sent - Point.Load.Received;
+            return o;
+        }
+    }
+
+    static async Task<List<ManyPoint>> RunManySessionsAsync()
+    {
+        var points = new List<ManyPoint>();
+        int most = ManyLoads.Max(l => l.Sessions);
+        // One socket per session here, and one per session in the server (which raises its own limit).
+        var (_, limit) = TwampProbe.Linux.Security.Descriptors.RaiseToHardLimit();
+        if (limit < most + 256)
+            throw new InvalidOperationException($"{most} sessions need {most + 256} descriptors, RLIMIT_NOFILE allows {limit}: raise it (ulimit -n)");
+        foreach (var (sessions, pps, tick) in ManyLoads)
+        {
+            Log($"many sessions: {sessions} x {pps} pps");
+            // A fresh server for each point: its RSS before the sessions is that of an idle server.
+            var server = StartServer("many", ManyControlPort, ManyTestPorts, $"""
+                max-sessions {most + 100}
+                max-sessions-per-prefix {most + 100}
+                max-sessions-per-connection {ManyPerConnection}
+                max-connections 64
+                """, fifo: true);
+            try
+            {
+                Thread.Sleep(500);
+                points.Add(await RunManyAsync(server, sessions, pps, tick));
+            }
+            finally { Stop(server); }
+        }
+        return points;
+    }
+
+    static async Task<ManyPoint> RunManyAsync(Process server, int sessions, double pps, long tickNs)
+    {
+        int connections = (sessions + ManyPerConnection - 1) / ManyPerConnection;
+        var clients = new List<ControlClient>();
+        var targets = new List<Target>();
+        long before = ProcStat.StatusKb(server.Id, "VmRSS");
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            for (int c = 0; c < connections; c++)
+            {
+                var client = await ConnectAsync(ManyControlPort, TwampModes.Unauthenticated);
+                clients.Add(client);
+                int mine = sessions / connections + (c < sessions % connections ? 1 : 0);
+                for (int i = 0; i < mine; i++) targets.Add(await RequestAsync(client, 256 << 10));
+            }
+            foreach (var client in clients)
+            {
+                var ack = await client.StartSessionsAsync(CancellationToken.None);
+                if (ack != AcceptCode.Ok) throw new InvalidOperationException($"Start-Sessions refused: {ack}");
+            }
+            double setup = sw.Elapsed.TotalSeconds;
+            Thread.Sleep(500); // let the server settle (garbage of the set-up) before its RSS is read
+            long setUp = ProcStat.StatusKb(server.Id, "VmRSS");
+            var gen = new LoadGenerator(targets, pps, _duration, tickNs);
+            var point = Measure(server, "reflector", "unauth", pps * sessions, gen);
+            long after = ProcStat.StatusKb(server.Id, "VmRSS");
+            for (int c = 0; c < clients.Count; c++)
+            {
+                int mine = sessions / connections + (c < sessions % connections ? 1 : 0);
+                await clients[c].StopSessionsAsync(AcceptCode.Ok, (uint)mine, CancellationToken.None);
+            }
+            return new ManyPoint(sessions, pps, tickNs, connections, setup, point, before, setUp, after);
+        }
+        finally
+        {
+            foreach (var t in targets) t.Dispose();
+            foreach (var c in clients) c.Dispose();
+            Thread.Sleep(300);
+        }
+    }
+
+    static void ManyGoals(JsonArray goals, List<ManyPoint> points)
+    {
+        void Goal(string name, bool met, string measured) =>
+            goals.Add(new JsonObject { ["goal"] = name, ["met"] = met, ["measured"] = measured });
+        if (points.FirstOrDefault(p => p.Sessions == 1000) is { } k1)
+        {
+            double p99 = Pct(k1.Point.Load.TurnaroundNs, 99) / 1e3;
+            Goal("1000 sessions x 100 pps: turnaround p99 <= 1 ms", p99 <= 1000, F($"{p99:0} us"));
+        }
+        if (points.FirstOrDefault(p => p.Sessions == 5000) is { } k5)
+        {
+            long lost = k5.Point.Load.Sent - k5.Point.Load.Received;
+            Goal("5000 sessions x 20 pps: zero loss", lost == 0, F($"{lost} of {k5.Point.Load.Sent} lost ({k5.Point.Load.LossPercent:0.###}%)"));
+        }
+    }
+
+    static string ManyReport(List<ManyPoint> points)
+    {
+        var sb = new StringBuilder();
+        void L(FormattableString s) => sb.AppendLine(s.ToString(Inv));
+        L($"### Many sessions (unauthenticated, one test socket each, one reflector thread, epoll)");
+        L($"");
+        L($"| sessions × pps (generator tick) | offered pps | lost | loss % | turnaround p50 / p99 µs | reflector CPU % | CPU ns/pkt | RSS MB before / set up / after | RSS per session | setup s |");
+        L($"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var p in points)
+            L($"| {p.Sessions} × {p.PpsPerSession:0} ({p.TickNs / 1000} µs) | {p.Point.Load.OfferedPps:0} | {p.Point.Load.Sent - p.Point.Load.Received} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.Point.NsPerPacket:0} | {p.RssBeforeKb / 1024.0:0.0} / {p.RssSetUpKb / 1024.0:0.0} / {p.RssAfterKb / 1024.0:0.0} | {p.BytesPerSession / 1024:0.0} KiB | {p.SetupSeconds:0.00} |");
+        L($"");
+        L($"RSS per session = (RSS with the sessions set up − RSS before) ÷ sessions: the user-space cost of a session; its socket buffers are kernel memory, not in the RSS.");
+        L($"");
+        return sb.ToString();
+    }
+}
