@@ -1,4 +1,5 @@
 using System.Net;
+using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
@@ -102,7 +103,7 @@ public class OwampControlCodecTests
         {
             ConfReceiver = 1, Packets = 3, SenderPort = 5000, ReceiverPort = 6000,
             SenderAddress = IPAddress.Loopback, ReceiverAddress = IPAddress.Loopback,
-            Slots = [ScheduleSlot.Exponential(1_000_000), ScheduleSlot.Fixed(0)],
+            Slots = [ScheduleSlot.Exponential(TimeSpan.FromMilliseconds(1)), ScheduleSlot.Fixed(TimeSpan.FromTicks(0))],
         };
         var data = new SessionData(request, [new SkipRange(1, 1)],
         [
@@ -126,7 +127,7 @@ public class OwampControlCodecTests
         { "neither", r => r with { ConfSender = 0, ConfReceiver = 0 } },
         { "both", r => r with { ConfSender = 1, ConfReceiver = 1 } },
         { "no slots", r => r with { Slots = [] } },
-        { "slot type", r => r with { Slots = [new ScheduleSlot((ScheduleSlotType)2, default)] } },
+        { "slot type", r => r with { Slots = [new ScheduleSlot((ScheduleSlotType)2, 0)] } },
         { "Type-P", r => r with { ConfSender = 1, ConfReceiver = 0, TypeP = new TypeP(0x4000_0000) } },
         { "address family", r => r with { SenderAddress = IPAddress.IPv6Loopback } },
     };
@@ -135,7 +136,7 @@ public class OwampControlCodecTests
     [MemberData(nameof(InvalidRequests))]
     public void RequestSessionValidationNamesWhatIsWrong(string what, Func<RequestSession, RequestSession> spoil)
     {
-        var good = new RequestSession { ConfReceiver = 1, Packets = 10, SenderPort = 1, SenderAddress = IPAddress.Loopback, Slots = [ScheduleSlot.Fixed(1)] };
+        var good = new RequestSession { ConfReceiver = 1, Packets = 10, SenderPort = 1, SenderAddress = IPAddress.Loopback, Slots = [ScheduleSlot.Fixed(TimeSpan.FromTicks(1))] };
         Assert.Null(good.Validate());
         Assert.NotNull(spoil(good).Validate());
         _ = what;
@@ -145,7 +146,7 @@ public class OwampControlCodecTests
     public void TypePIsOnlyADeclarationWhenTheServerReceives()
     {
         // RFC 4656 §3.5: without Conf-Sender the server pays no attention to the Type-P Descriptor.
-        var r = new RequestSession { ConfReceiver = 1, Slots = [ScheduleSlot.Fixed(1)], TypeP = new TypeP(0x4000_0000) };
+        var r = new RequestSession { ConfReceiver = 1, Slots = [ScheduleSlot.Fixed(TimeSpan.FromTicks(1))], TypeP = new TypeP(0x4000_0000) };
         Assert.Null(r.Validate());
     }
 
@@ -156,7 +157,7 @@ public class OwampControlCodecTests
         {
             IpVersion = 6, ConfSender = 1, Packets = 1, ReceiverPort = 861,
             SenderAddress = IPAddress.Parse("2001:db8::1"), ReceiverAddress = IPAddress.Parse("2001:db8::2"),
-            Sid = B("20010db8eead0000000000000000cccc"), Slots = [ScheduleSlot.Fixed(5)], TypeP = TypeP.FromDscp(46),
+            Sid = B("20010db8eead0000000000000000cccc"), Slots = [ScheduleSlot.Fixed(TimeSpan.FromTicks(5))], TypeP = TypeP.FromDscp(46),
         };
         var b = new byte[r.Length];
         r.Write(b);
@@ -170,7 +171,7 @@ public class OwampControlCodecTests
     [Fact]
     public void RequestWithFewerSlotOctetsThanAnnouncedIsAProtocolError()
     {
-        var r = new RequestSession { ConfReceiver = 1, Slots = [ScheduleSlot.Fixed(1), ScheduleSlot.Fixed(2)] };
+        var r = new RequestSession { ConfReceiver = 1, Slots = [ScheduleSlot.Fixed(TimeSpan.FromTicks(1)), ScheduleSlot.Fixed(TimeSpan.FromTicks(2))] };
         var b = new byte[r.Length];
         r.Write(b);
         Assert.Throws<ControlProtocolException>(() => RequestSession.Parse(b.AsSpan(0, b.Length - 17)));

@@ -1,6 +1,7 @@
 using System.Net;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Keys;
+using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
@@ -113,7 +114,7 @@ public class OwampGoldenCaptureTests
         {
             var preamble = RequestSession.ParsePreamble(client.Blocks(RequestSession.PreambleBodySize));
             client.Hmac();
-            var slots = ScheduleSlot.ReadAll(client.Blocks(preamble.NumberOfSlots * ScheduleSlot.Size), (int)preamble.NumberOfSlots);
+            var slots = RequestSession.ReadSlots(client.Blocks(preamble.NumberOfSlots * ScheduleSlot.Size), (int)preamble.NumberOfSlots);
             client.Hmac();
             requests[i] = preamble with { Slots = slots };
             accepts[i] = AcceptSession.Parse(server.Blocks(AcceptSession.BodySize));
@@ -133,7 +134,7 @@ public class OwampGoldenCaptureTests
         server.Hmac();
         var reproduced = RequestSession.ParsePreamble(server.Blocks(RequestSession.PreambleBodySize));
         server.Hmac();
-        var reproducedSlots = ScheduleSlot.ReadAll(server.Blocks(reproduced.NumberOfSlots * ScheduleSlot.Size), (int)reproduced.NumberOfSlots);
+        var reproducedSlots = RequestSession.ReadSlots(server.Blocks(reproduced.NumberOfSlots * ScheduleSlot.Size), (int)reproduced.NumberOfSlots);
         server.Hmac();
         var skipBytes = server.Blocks(SkipRange.PaddedLength(fetchAck.SkipRanges));
         server.Hmac();
@@ -193,7 +194,7 @@ public class OwampGoldenCaptureTests
         Assert.Equal((IPAddress.Loopback, IPAddress.Loopback), (r.SenderAddress, r.ReceiverAddress));
         Assert.Equal(new byte[16], r.Sid);
         Assert.Equal((100u, 0u, 0u), (r.Packets, r.PaddingLength, r.TypeP.Value));
-        Assert.Equal([ScheduleSlot.Fixed(10_000_000)], r.Slots);
+        Assert.Equal([ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(10))], r.Slots);
         Assert.InRange(r.Timeout.IntervalNanoseconds, 2_000_000_000, 2_003_000_000);
         Assert.Equal((AcceptCode.Ok, (ushort)receivePort, receiveSid), (x.Accepts[0].Accept, x.Accepts[0].Port, H(x.Accepts[0].Sid)));
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire.Control;
 
 namespace TwampProbe.Protocol.Wire.Owamp.Control;
@@ -10,7 +11,7 @@ namespace TwampProbe.Protocol.Wire.Owamp.Control;
 /// Request-Session, client → server (RFC 4656 §3.5): one logical message in two HMAC-protected parts.
 /// <code>
 /// preamble, 112 octets                  slots, 16 × n + 16 octets
-///   0  1 Command Number (1)               0 16 slot 0 (see ScheduleSlot)
+///   0  1 Command Number (1)               0 16 slot 0 (Owamp.ScheduleSlot)
 ///   1  1 MBZ (4 bits) | IPVN (4 bits)     …
 ///   2  1 Conf-Sender   3  1 Conf-Receiver 16n 16 HMAC over the slot blocks
 ///   4  4 Number of Schedule Slots (n)
@@ -73,7 +74,7 @@ public sealed record RequestSession
         var d = destination[..Length];
         d.Clear();
         WritePreamble(d);
-        ScheduleSlot.WriteAll(Slots, d[PreambleSize..]);
+        WriteSlots(Slots, d[PreambleSize..]);
     }
 
     /// <summary>Writes octets 0-95 (Number of Schedule Slots = <see cref="Slots"/>.Count).</summary>
@@ -148,7 +149,7 @@ public sealed record RequestSession
         var preamble = ParsePreamble(message);
         long length = LengthFor(preamble.NumberOfSlots);
         if (message.Length < length) throw new ControlProtocolException($"Request-Session with {preamble.NumberOfSlots} slot(s) is {length} octets, got {message.Length}");
-        return preamble with { Slots = ScheduleSlot.ReadAll(message[PreambleSize..], (int)preamble.NumberOfSlots) };
+        return preamble with { Slots = ReadSlots(message[PreambleSize..], (int)preamble.NumberOfSlots) };
     }
 
     /// <summary>
@@ -172,6 +173,21 @@ public sealed record RequestSession
         if (SenderAddress is { } s && !MatchesVersion(s)) return "Sender Address does not match IPVN";
         if (ReceiverAddress is { } r && !MatchesVersion(r)) return "Receiver Address does not match IPVN";
         return null;
+    }
+
+    /// <summary>Writes <paramref name="slots"/> back to back (16 octets each).</summary>
+    public static void WriteSlots(IReadOnlyList<ScheduleSlot> slots, Span<byte> destination)
+    {
+        for (int i = 0; i < slots.Count; i++) slots[i].Write(destination.Slice(i * ScheduleSlot.Size, ScheduleSlot.Size));
+    }
+
+    /// <summary>Reads <paramref name="count"/> slots written back to back.</summary>
+    public static ScheduleSlot[] ReadSlots(ReadOnlySpan<byte> source, int count)
+    {
+        if (source.Length < (long)count * ScheduleSlot.Size) throw new ControlProtocolException($"{count} schedule slot(s) are {(long)count * ScheduleSlot.Size} octets, got {source.Length}");
+        var slots = new ScheduleSlot[count];
+        for (int i = 0; i < count; i++) slots[i] = ScheduleSlot.Read(source.Slice(i * ScheduleSlot.Size, ScheduleSlot.Size));
+        return slots;
     }
 
     bool MatchesVersion(IPAddress a) => (a.AddressFamily == AddressFamily.InterNetworkV6) == (IpVersion == 6);
