@@ -28,7 +28,7 @@ namespace TwampProbe.Owamp.Test;
 /// </summary>
 public sealed class OwampTestSender : IDisposable
 {
-    readonly OwampTestSpec _spec;
+    OwampTestSpec? _spec;
     readonly UdpTestSocket _socket;
     readonly ClockState _clock;
     readonly IClock _time;
@@ -46,9 +46,15 @@ public sealed class OwampTestSender : IDisposable
     /// <param name="local">Address and port to send from (port 0: any).</param>
     /// <param name="zeroPadding">All-zero Packet Padding ("implementations MUST provide … a different means of making Packet Padding consist of all zeros", §4.1.2); else pseudo-random.</param>
     public OwampTestSender(OwampTestSpec spec, IPEndPoint local, ClockState clock, bool zeroPadding = false, int ttl = 255, int? cpu = null, IClock? time = null)
+        : this(local, clock, zeroPadding, ttl, cpu, time) => Configure(spec);
+
+    /// <summary>
+    /// A sender whose socket is bound before the session is known: a Control-Client must put its Sender
+    /// Port into Request-Session, and learns the SID (the receiver's choice, RFC 4656 §3.5) from
+    /// Accept-Session. Call <see cref="Configure"/> before <see cref="Run"/>.
+    /// </summary>
+    public OwampTestSender(IPEndPoint local, ClockState clock, bool zeroPadding = false, int ttl = 255, int? cpu = null, IClock? time = null)
     {
-        spec.Check();
-        _spec = spec;
         _clock = clock;
         _time = time ?? SystemClock.Instance;
         _zeroPadding = zeroPadding;
@@ -63,13 +69,21 @@ public sealed class OwampTestSender : IDisposable
             SendTtl = ttl,
             DualStack = local.Address.Equals(IPAddress.IPv6Any),
         });
+    }
+
+    /// <summary>Sets the session (once; the constructor with a spec has done it). Derives the test keys now.</summary>
+    public void Configure(OwampTestSpec spec)
+    {
+        spec.Check();
+        if (_spec is not null) throw new InvalidOperationException("OwampTestSender: the session is already configured");
+        _spec = spec;
         if (spec.Security != TestSecurity.Unauthenticated) _crypto = new TestPacketCrypto(spec.Keys!, spec.Sid, spec.Security);
     }
 
     /// <summary>The bound address and port (the port goes into Request-Session / Accept-Session).</summary>
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
 
-    public OwampTestSpec Spec => _spec;
+    public OwampTestSpec Spec => _spec ?? throw new InvalidOperationException("OwampTestSender: not configured");
 
     /// <summary>Where the receiver listens (its address and the port of Accept-Session or Request-Session).</summary>
     public void Target(IPEndPoint receiver)
@@ -91,6 +105,7 @@ public sealed class OwampTestSender : IDisposable
     /// <summary>Sends the whole schedule (or until <paramref name="ct"/> is cancelled). Once.</summary>
     public void Run(CancellationToken ct)
     {
+        if (_spec is null) throw new InvalidOperationException("OwampTestSender.Run: Configure first");
         if (!_targeted) throw new InvalidOperationException("OwampTestSender.Run: Target first");
         if (Interlocked.Exchange(ref _ran, 1) != 0) throw new InvalidOperationException("OwampTestSender.Run runs once");
         var crypto = Interlocked.Exchange(ref _crypto, null);
@@ -100,25 +115,26 @@ public sealed class OwampTestSender : IDisposable
 
     void SendLoop(TestPacketCrypto? crypto, CancellationToken ct)
     {
+        var spec = _spec!;
         if (_cpu is int cpu)
         {
             try { ThreadTuning.PinCurrentThread(cpu); }
             catch (Exception e) { Log.Warn($"owamp sender: cannot pin to CPU {cpu}: {e.Message}"); }
         }
-        var security = _spec.Security;
-        var packet = new byte[_spec.PacketLength];
+        var security = spec.Security;
+        var packet = new byte[spec.PacketLength];
         // RFC 4656 §4.1.2: padding SHOULD be pseudo-random, generated independently of the schedule's numbers.
         if (!_zeroPadding) RandomNumberGenerator.Fill(packet.AsSpan(OwampTestPacket.HeaderLength(security)));
-        int tos = _spec.Dscp << 2;
-        long timeout = _spec.TimeoutNanoseconds;
-        using var schedule = new Schedule(_spec.Sid, _spec.Slots);
+        int tos = spec.Dscp << 2;
+        long timeout = spec.TimeoutNanoseconds;
+        using var schedule = new Schedule(spec.Sid, spec.Slots);
         // The one place where the wall clock meets the monotonic one: NTP send times → monotonic deadlines.
         long wall0 = _time.UnixNanoseconds, mono0 = _time.MonotonicNanoseconds;
         uint seq = 0;
-        for (; seq < _spec.Packets; seq++)
+        for (; seq < spec.Packets; seq++)
         {
             if (ct.IsCancellationRequested) break;
-            long scheduled = Schedule.SendTime(_spec.StartTime, schedule.NextOffset()).ToUnixNanoseconds();
+            long scheduled = Schedule.SendTime(spec.StartTime, schedule.NextOffset()).ToUnixNanoseconds();
             long deadline = mono0 + (scheduled - wall0);
             if (_time.MonotonicNanoseconds - deadline > timeout)
             {
