@@ -2,73 +2,91 @@ namespace TwampProbe.Protocol.Statistics;
 
 /// <summary>
 /// Results of one TWAMP session computed from the replies (RFC 5357 §4.1; metrics of RFC 7680 loss,
-/// RFC 4737 reordering, RFC 3393/5481 delay variation). Pure: feed it samples, read the results.
+/// RFC 4737 reordering, RFC 5560 duplicates, RFC 3393/5481 delay variation; the directions apart by
+/// <see cref="DirectionalLoss"/>). Pure: feed it samples, read the results. The per-direction
+/// building blocks (<see cref="SequenceAccounting"/>, <see cref="DelayStatistics"/>) are the ones the
+/// OWAMP client uses through <see cref="DirectionStatistics"/>.
 /// Not thread-safe: one thread adds (the sender's receive thread); <see cref="PacketsSent"/> alone is
 /// written by another (the send loop) and so is read and written with Volatile.
 /// </summary>
 public sealed class SessionStatistics
 {
     readonly List<ReplySample> _samples = [];
-    readonly HashSet<uint> _seen = [];
-    uint _nextExpected;
+    readonly List<ReplyArrival> _arrivals = [];
+    readonly SequenceAccounting _roundTrip = new();
 
     int _sent;
     public int PacketsSent { get => Volatile.Read(ref _sent); set => Volatile.Write(ref _sent, value); }
-    /// <summary>Replies received, first copy of each sender sequence number only.</summary>
-    public int PacketsReceived => _seen.Count;
-    /// <summary>Extra copies of a sequence number already received.</summary>
-    public int Duplicates { get; private set; }
+    /// <summary>
+    /// RFC 7680 Tmax for the round trip (ping's <c>-L</c>), in nanoseconds: a reply whose T4 is more than
+    /// this after its departure (T4 − T1, the reflector's time included, as the sender waits) is lost,
+    /// counted in <see cref="Late"/>, and not measured. Default: no threshold.
+    /// </summary>
+    public long LossThresholdNs { get; init; } = long.MaxValue;
+    /// <summary>Replies received within the threshold, first copy of each sender sequence number only.</summary>
+    public int PacketsReceived => (int)_roundTrip.Received;
+    /// <summary>Extra copies, within the threshold, of a sequence number already received.</summary>
+    public int Duplicates => (int)_roundTrip.Duplicates;
     /// <summary>RFC 4737 §3.3: a packet is reordered when its sequence number is below NextExp.</summary>
-    public int Reordered { get; private set; }
+    public int Reordered => (int)_roundTrip.Reordered;
+    /// <summary>RFC 4737 §4.1: reordered / received.</summary>
+    public double ReorderedRatio => _roundTrip.ReorderedRatio;
+    /// <summary>Packets whose replies came only after <see cref="LossThresholdNs"/>: lost (RFC 7680), counted apart.</summary>
+    public int Late => (int)_roundTrip.Late;
     /// <summary>Replies that did not fit the session (wrong size, bad HMAC, unknown sequence number, wrong source).</summary>
     public int Invalid { get; set; }
     /// <summary>Replies (duplicates included) shorter than RFC 5357's reflector format that still held every timestamp.</summary>
     public int ShortReplies { get; private set; }
     /// <summary>False when the reflector sent short replies: it does not follow RFC 5357 §4.2.1.</summary>
     public bool ReflectorConforming => ShortReplies == 0;
+    /// <summary>The measured replies: first copies within the threshold, in arrival order.</summary>
     public IReadOnlyList<ReplySample> Samples => _samples;
+    /// <summary>Every reply that fitted the session (duplicates and late ones too), in arrival order.</summary>
+    public IReadOnlyList<ReplyArrival> Arrivals => _arrivals;
 
-    /// <summary>Records a reply. Returns false if it was a duplicate (not used for delay statistics).</summary>
+    /// <summary>True when the reply came later than the loss threshold after its departure.</summary>
+    public bool IsLate(in ReplySample sample) => sample.T4 - sample.Departure > LossThresholdNs;
+
+    /// <summary>Records a reply. Returns false if it is not measured: a duplicate, or late (lost).</summary>
     public bool Add(in ReplySample sample)
     {
         if (sample.Short) ShortReplies++;
-        if (!_seen.Add(sample.SenderSequence)) { Duplicates++; return false; }
-        if (sample.SenderSequence < _nextExpected) Reordered++;
-        else _nextExpected = sample.SenderSequence + 1;
+        bool late = IsLate(sample);
+        _arrivals.Add(new ReplyArrival(sample.SenderSequence, sample.ReflectorSequence, late));
+        if (_roundTrip.Add(sample.SenderSequence, late) != Arrival.First) return false;
         _samples.Add(sample);
         return true;
     }
 
+    /// <summary>Sent and not received within the threshold (late replies included).</summary>
     public int Lost => Math.Max(0, PacketsSent - PacketsReceived);
     public double LossPercent => PacketsSent == 0 ? 0 : 100.0 * Lost / PacketsSent;
+    /// <summary>Round-trip loss with its bursts (runs of consecutive lost sequence numbers). Walks all sent packets.</summary>
+    public LossSummary Loss() => _roundTrip.Loss(PacketsSent);
+
+    /// <summary>Forward and backward losses, duplicates and reordering, from the reflector's numbering.</summary>
+    public DirectionalLoss Directional(ReflectorNumbering numbering) => DirectionalLoss.From(_arrivals, PacketsSent, numbering);
 
     static double Us(long ns) => ns / 1000.0;
 
-    public Summary RoundTripUs => Summary.Of(_samples.Select(s => Us(s.RoundTripNs)));
-    public Summary TurnaroundUs => Summary.Of(_samples.Select(s => Us(s.TurnaroundNs)));
-    public Summary ForwardUs => Summary.Of(_samples.Select(s => Us(s.ForwardNs)));
-    public Summary BackwardUs => Summary.Of(_samples.Select(s => Us(s.BackwardNs)));
+    DelayStatistics Of(Func<ReplySample, long> delayNs)
+    {
+        var d = new SequencedDelay[_samples.Count];
+        for (int i = 0; i < d.Length; i++) d[i] = new SequencedDelay(_roundTrip.IndexOf(_samples[i].SenderSequence), Us(delayNs(_samples[i])));
+        return DelayStatistics.Of(d);
+    }
+
+    /// <summary>Round trip (T4 − T1) − (T3 − T2) in µs, with its IPDV and PDV.</summary>
+    public DelayStatistics RoundTrip => Of(s => s.RoundTripNs);
+    /// <summary>The reflector's turnaround T3 − T2 in µs.</summary>
+    public DelayStatistics Turnaround => Of(s => s.TurnaroundNs);
+    /// <summary>Forward delay T2 − T1 in µs (the clock offset included when the clocks are not synchronized; IPDV and PDV are free of it).</summary>
+    public DelayStatistics Forward => Of(s => s.ForwardNs);
+    /// <summary>Backward delay T4 − T3 in µs (as <see cref="Forward"/>).</summary>
+    public DelayStatistics Backward => Of(s => s.BackwardNs);
 
     /// <summary>One-way delays mean something only if both clocks say they are synchronized (RFC 4656 §4.1.2 S bit).</summary>
     public bool OneWayReliable => _samples.Count > 0 && _samples.All(s => s.SenderSynchronized && s.ReflectorSynchronized);
-
-    /// <summary>
-    /// IPDV (RFC 3393, RFC 5481 §1.1): the delay difference of packets with consecutive sequence numbers,
-    /// both received. Offsets between the clocks cancel, so one-way IPDV is meaningful even unsynchronized.
-    /// </summary>
-    public Summary Ipdv(Func<ReplySample, long> delay)
-    {
-        var bySeq = _samples.OrderBy(s => s.SenderSequence).ToArray();
-        var diffs = new List<double>();
-        for (int i = 1; i < bySeq.Length; i++)
-            if (bySeq[i].SenderSequence == bySeq[i - 1].SenderSequence + 1)
-                diffs.Add(Math.Abs(Us(delay(bySeq[i]) - delay(bySeq[i - 1]))));
-        return Summary.Of(diffs);
-    }
-
-    public Summary RoundTripIpdvUs => Ipdv(s => s.RoundTripNs);
-    public Summary ForwardIpdvUs => Ipdv(s => s.ForwardNs);
-    public Summary BackwardIpdvUs => Ipdv(s => s.BackwardNs);
 
     /// <summary>The most frequent value and whether all samples agree (null when none known).</summary>
     public static (int Value, bool Consistent)? Mode(IEnumerable<int> values)

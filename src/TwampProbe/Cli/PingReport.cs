@@ -46,16 +46,16 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         if (!st.ReflectorConforming)
             o.WriteLine($"note: non-conforming reflector: sends short replies ({st.ShortReplies} shorter than RFC 5357's {sender.ConformingReplyLength} octets); delays measured, forward TTL unknown");
         if (st.PacketsReceived == 0) { o.WriteLine("no replies received"); return; }
-        var rtt = st.RoundTripUs;
+        var rtt = st.RoundTrip.Delay;
         o.WriteLine($"round-trip time min/median/p95/p99/max = {Ms(rtt.Min)}/{Ms(rtt.Median)}/{Ms(rtt.P95)}/{Ms(rtt.P99)}/{Ms(rtt.Max)} ms");
-        var ta = st.TurnaroundUs;
+        var ta = st.Turnaround.Delay;
         o.WriteLine($"reflector turnaround min/median/max = {Us(ta.Min)}/{Us(ta.Median)}/{Us(ta.Max)} us");
-        var f = st.ForwardUs;
-        var b = st.BackwardUs;
+        var f = st.Forward.Delay;
+        var b = st.Backward.Delay;
         string flag = st.OneWayReliable ? "" : "   (unreliable: clocks not synchronized)";
         o.WriteLine($"forward (send) delay min/median/max = {Ms(f.Min)}/{Ms(f.Median)}/{Ms(f.Max)} ms{flag}");
         o.WriteLine($"backward (reflect) delay min/median/max = {Ms(b.Min)}/{Ms(b.Median)}/{Ms(b.Max)} ms{flag}");
-        o.WriteLine(string.Create(Inv, $"jitter (IPDV, mean |Δ|) round-trip/forward/backward = {Ms(st.RoundTripIpdvUs.Mean)}/{Ms(st.ForwardIpdvUs.Mean)}/{Ms(st.BackwardIpdvUs.Mean)} ms"));
+        o.WriteLine(string.Create(Inv, $"jitter (IPDV, mean |Δ|) round-trip/forward/backward = {Ms(st.RoundTrip.IpdvAbsolute.Mean)}/{Ms(st.Forward.IpdvAbsolute.Mean)}/{Ms(st.Backward.IpdvAbsolute.Mean)} ms"));
         if (st.ForwardTtl is { } fttl)
             o.WriteLine($"forward hops = {options.Ttl - fttl.Value} (sender TTL {options.Ttl}, reflector saw {fttl.Value}{(fttl.Consistent ? "" : ", varying")})");
         else
@@ -97,16 +97,16 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             w.WriteNumber("invalid", st.Invalid);
             w.WriteBoolean("reflector_conforming", st.ReflectorConforming);
             w.WriteNumber("short_replies", st.ShortReplies);
-            Stats(w, "rtt_us", st.RoundTripUs, full: true);
-            Stats(w, "turnaround_us", st.TurnaroundUs, full: false);
-            Stats(w, "forward_delay_us", st.ForwardUs, full: false);
-            Stats(w, "backward_delay_us", st.BackwardUs, full: false);
+            Stats(w, "rtt_us", st.RoundTrip.Delay, full: true);
+            Stats(w, "turnaround_us", st.Turnaround.Delay, full: false);
+            Stats(w, "forward_delay_us", st.Forward.Delay, full: false);
+            Stats(w, "backward_delay_us", st.Backward.Delay, full: false);
             w.WriteBoolean("one_way_reliable", st.OneWayReliable);
             w.WriteStartObject("ipdv_us");
-            Number(w, "rtt_mean", st.RoundTripIpdvUs.Mean);
-            Number(w, "rtt_p95", st.RoundTripIpdvUs.P95);
-            Number(w, "forward_mean", st.ForwardIpdvUs.Mean);
-            Number(w, "backward_mean", st.BackwardIpdvUs.Mean);
+            Number(w, "rtt_mean", st.RoundTrip.IpdvAbsolute.Mean);
+            Number(w, "rtt_p95", st.RoundTrip.IpdvAbsolute.P95);
+            Number(w, "forward_mean", st.Forward.IpdvAbsolute.Mean);
+            Number(w, "backward_mean", st.Backward.IpdvAbsolute.Mean);
             w.WriteEndObject();
             Optional(w, "forward_ttl", st.ForwardTtl?.Value);
             Optional(w, "forward_hops", st.ForwardTtl is { } f ? options.Ttl - f.Value : null);
@@ -154,7 +154,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         w.WriteEndArray();
     }
 
-    static void Stats(Utf8JsonWriter w, string name, Summary s, bool full)
+    static void Stats(Utf8JsonWriter w, string name, DelaySummary s, bool full)
     {
         w.WriteStartObject(name);
         Number(w, "min", s.Min);

@@ -49,7 +49,7 @@ public class SessionStatisticsTests
         Assert.False(s.Add(S(1, forward: 999_999)));
         Assert.Equal((2, 1, 0), (s.PacketsReceived, s.Duplicates, s.Lost));
         Assert.Equal(2, s.Samples.Count);
-        Assert.Equal(100.0, s.ForwardUs.Max);
+        Assert.Equal(100.0, s.Forward.Delay.Max);
     }
 
     [Fact]
@@ -67,50 +67,106 @@ public class SessionStatisticsTests
         Assert.Equal(3, Of(5, S(4), S(0), S(1), S(2)).Reordered);
 
     [Fact]
-    public void PercentilesUseNearestRank()
-    {
-        var sum = Summary.Of(Enumerable.Range(1, 100).Select(i => (double)i));
-        Assert.Equal((100, 1.0, 50.0, 95.0, 99.0, 100.0, 50.5), (sum.Count, sum.Min, sum.Median, sum.P95, sum.P99, sum.Max, sum.Mean));
-    }
-
-    [Fact]
-    public void NearestRankOfFewValuesTakesTheNextHigherValue()
-    {
-        // 5 values: p50 rank ceil(2.5) = 3, p95 rank ceil(4.75) = 5.
-        var sum = Summary.Of([50, 10, 40, 20, 30]);
-        Assert.Equal((30.0, 50.0), (sum.Median, sum.P95));
-    }
-
-    [Fact]
-    public void EmptySummaryIsNaN()
-    {
-        var sum = Summary.Of([]);
-        Assert.Equal(0, sum.Count);
-        Assert.True(double.IsNaN(sum.Median));
-    }
-
-    [Fact]
     public void RoundTripSummaryIsInMicroseconds()
     {
         var s = Of(3, S(0, forward: 100_000, turnaround: 5_000, backward: 100_000), S(1, forward: 200_000, backward: 100_000), S(2, forward: 300_000, backward: 100_000));
-        Assert.Equal((200.0, 300.0, 400.0), (s.RoundTripUs.Min, s.RoundTripUs.Median, s.RoundTripUs.Max));
+        Assert.Equal((200.0, 300.0, 400.0), (s.RoundTrip.Delay.Min, s.RoundTrip.Delay.Median, s.RoundTrip.Delay.Max));
     }
 
     [Fact]
     public void IpdvComparesOnlyConsecutiveSequenceNumbers()
     {
-        // 0 → 1 differ by 30 µs; 3 follows a loss of 2, so 1 → 3 (500 µs apart) is no IPDV pair; 3 → 4 differ by 10 µs.
+        // 0 → 1 differ by +30 µs; 3 follows a loss of 2, so 1 → 3 (500 µs apart) is no IPDV pair; 3 → 4 differ by −10 µs.
         var s = Of(5, S(0, forward: 100_000), S(1, forward: 130_000), S(3, forward: 630_000), S(4, forward: 620_000));
-        var ipdv = s.ForwardIpdvUs;
+        var ipdv = s.Forward.Ipdv;
         Assert.Equal(2, ipdv.Count);
-        Assert.Equal((10.0, 30.0), (ipdv.Min, ipdv.Max));
+        Assert.Equal((-10.0, 30.0), (ipdv.Min, ipdv.Max));
+        Assert.Equal((10.0, 20.0), (s.Forward.IpdvAbsolute.Min, s.Forward.IpdvAbsolute.Mean));
     }
 
     [Fact]
     public void IpdvUsesSequenceOrderNotArrivalOrder()
     {
         var s = Of(3, S(1, forward: 150_000), S(0, forward: 100_000), S(2, forward: 150_000));
-        Assert.Equal((2, 0.0, 50.0), (s.ForwardIpdvUs.Count, s.ForwardIpdvUs.Min, s.ForwardIpdvUs.Max));
+        Assert.Equal((2, 0.0, 50.0), (s.Forward.Ipdv.Count, s.Forward.Ipdv.Min, s.Forward.Ipdv.Max));
+    }
+
+    [Fact]
+    public void EachDirectionHasItsOwnIpdvAndPdv()
+    {
+        // Forward grows by 10 µs per packet, backward shrinks by 5 µs, turnaround constant.
+        var s = Of(3, S(0, forward: 100_000, backward: 50_000), S(1, forward: 110_000, backward: 45_000), S(2, forward: 120_000, backward: 40_000));
+        Assert.Equal((10.0, 10.0), (s.Forward.Ipdv.Min, s.Forward.Ipdv.Max));
+        Assert.Equal((-5.0, -5.0), (s.Backward.Ipdv.Min, s.Backward.Ipdv.Max));
+        Assert.Equal((5.0, 5.0), (s.RoundTrip.Ipdv.Min, s.RoundTrip.Ipdv.Max));
+        Assert.Equal((0.0, 20.0), (s.Forward.Pdv.Min, s.Forward.Pdv.Max));
+        Assert.Equal((0.0, 0.0), (s.Turnaround.Pdv.Max, s.Turnaround.Ipdv.Max));
+        Assert.Equal(10.0, s.Turnaround.Delay.P99);
+    }
+
+    [Fact]
+    public void ReplyLaterThanTheLossThresholdIsLostAndCountedLate()
+    {
+        // -L 1 ms: packet 1's reply comes 1.2 ms after its departure (RFC 7680: lost, not a long delay).
+        var s = new SessionStatistics { PacketsSent = 3, LossThresholdNs = 1_000_000 };
+        Assert.True(s.Add(S(0)));
+        Assert.False(s.Add(S(1, forward: 600_000, backward: 590_000)));
+        Assert.True(s.Add(S(2)));
+        Assert.Equal((2, 1, 1, 0), (s.PacketsReceived, s.Lost, s.Late, s.Duplicates));
+        Assert.Equal(2, s.Samples.Count);
+        Assert.Equal(150.0, s.RoundTrip.Delay.Max); // (T4 − T1) − turnaround
+        Assert.Equal(new LossSummary(3, 1, 1, 1, 1), s.Loss());
+        Assert.Equal(3, s.Arrivals.Count);
+    }
+
+    [Fact]
+    public void ReplyExactlyAtTheLossThresholdIsInTime()
+    {
+        // T4 − T1 = 100 + 10 + 50 µs = 160 µs.
+        var s = new SessionStatistics { PacketsSent = 1, LossThresholdNs = 160_000 };
+        Assert.True(s.Add(S(0)));
+        Assert.Equal(0, s.Late);
+    }
+
+    [Fact]
+    public void LossThresholdMeasuresFromTheTransmitTimestampWhenThereIsOne()
+    {
+        // T1 in the packet is 1 µs before the kernel's TX timestamp; the departure is the TX timestamp.
+        var r = S(0) with { T1Transmit = 1_000_000_000 + 1_000 };
+        var s = new SessionStatistics { PacketsSent = 1, LossThresholdNs = 159_500 };
+        Assert.True(s.Add(r));
+        var t = new SessionStatistics { PacketsSent = 1, LossThresholdNs = 158_500 };
+        Assert.False(t.Add(r));
+    }
+
+    [Fact]
+    public void OneReplyHasDelaysButNoIpdv()
+    {
+        var s = Of(1, S(0));
+        Assert.Equal((1, 150.0, 0.0), (s.RoundTrip.Delay.Count, s.RoundTrip.Delay.P99, s.RoundTrip.Pdv.Max));
+        Assert.Equal(0, s.RoundTrip.Ipdv.Count);
+        Assert.Equal(0.0, s.RoundTrip.TwpingJitter);
+    }
+
+    [Fact]
+    public void NoRepliesIsAllLostWithEmptyDelays()
+    {
+        var s = Of(4);
+        Assert.Equal((0, 4, 100.0), (s.PacketsReceived, s.Lost, s.LossPercent));
+        Assert.Equal(0, s.RoundTrip.Delay.Count);
+        Assert.Equal(new LossSummary(4, 4, 0, 1, 4), s.Loss());
+        var d = s.Directional(ReflectorNumbering.Counter);
+        Assert.Equal((0L, 0L, 4L), (d.ForwardLost, d.BackwardLost, d.DirectionUnknown));
+    }
+
+    [Fact]
+    public void DirectionsComeFromTheReflectorsSequenceNumbers()
+    {
+        // Packet 1 lost forward (the reflector numbers 2 as 1), the reply for 3 (number 2) lost backward.
+        var s = Of(5, S(0), S(2) with { ReflectorSequence = 1 }, S(4) with { ReflectorSequence = 3 });
+        var d = s.Directional(ReflectorNumbering.Counter);
+        Assert.Equal((true, 1L, 1L, 0L), (d.Known, d.ForwardLost, d.BackwardLost, d.DirectionUnknown));
+        Assert.Equal(2, s.Lost);
     }
 
     [Fact]
