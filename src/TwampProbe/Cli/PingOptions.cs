@@ -108,7 +108,7 @@ public sealed record PingOptions
     public static string FamilyName(System.Net.Sockets.AddressFamily f) => f == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     /// <summary><c>-i 0.1</c> and <c>-i 0.1f</c>: fixed; <c>-i 0.1e</c>: exponential with that mean (twping's suffixes).</summary>
-    static (double Seconds, bool Exponential) Interval(string flag, string v)
+    internal static (double Seconds, bool Exponential) Interval(string flag, string v)
     {
         char last = v.Length > 0 ? char.ToLowerInvariant(v[^1]) : ' ';
         bool exponential = last == 'e';

@@ -92,6 +92,22 @@ public sealed class OwampTestSender : IDisposable
         _targeted = true;
     }
 
+    /// <summary>
+    /// When the session is complete: "Timeout after the scheduled time for the last sequence number"
+    /// (RFC 4656 §3.8), Unix ns — when this side SHOULD send its Stop-Sessions at the earliest.
+    /// </summary>
+    public long CompleteUnixNanoseconds
+    {
+        get
+        {
+            var spec = Spec;
+            ulong last = 0;
+            using (var schedule = new Schedule(spec.Sid, spec.Slots))
+                for (uint i = 0; i < spec.Packets; i++) last = schedule.NextOffset();
+            return Schedule.SendTime(spec.StartTime, last).ToUnixNanoseconds() + spec.TimeoutNanoseconds;
+        }
+    }
+
     /// <summary>The next sequence number that would have been sent (= Number of Packets when complete, RFC 4656 §3.8).</summary>
     public uint NextSeqno => Volatile.Read(ref _nextSeqno);
     /// <summary>Ranges of sequence numbers never sent, in order (RFC 4656 §3.8, §4.1.1). Read after <see cref="Run"/>.</summary>
