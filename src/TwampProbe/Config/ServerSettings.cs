@@ -63,10 +63,13 @@ public sealed record ServerSettings
     /// (RFC 8545 §5.2); 0: none (tests).</summary>
     public int OwampWellKnownTestPort { get; init; } = OwampTestPort;
 
+    /// <summary>The port of the default OWAMP-Control listeners (861; tests use another).</summary>
+    public int OwampDefaultPort { get; init; } = OwampControlPort;
+
     /// <summary>Where OWAMP-Control listens and whether each address was configured (a default one may fail quietly).</summary>
     public IReadOnlyList<(IPEndPoint EndPoint, bool Configured)> OwampEndPoints =>
         !Owamp ? [] : OwampListen.Count > 0 ? [.. OwampListen.Select(e => (e, true))]
-        : [.. Listen.Select(e => (new IPEndPoint(e.Address, OwampControlPort), false)).Distinct()];
+        : [.. Listen.Select(e => (new IPEndPoint(e.Address, OwampDefaultPort), false)).Distinct()];
 }
 
 /// <summary>Settings that SIGHUP may change without dropping sessions.</summary>
