@@ -85,7 +85,7 @@ public static class OwpingCommand
         {
             Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), Exponential = o.ExponentialInterval,
             Padding = (uint)o.Padding, Dscp = o.Dscp, Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
-            To = o.To, From = o.From, ZeroPadding = o.ZeroPadding, Source = o.Source,
+            To = o.To, From = o.From, ZeroPadding = o.ZeroPadding, Source = o.Source, ReceiverPort = o.ReceiverPort,
         }, clock);
         var (send, receive) = await measurement.RunAsync(ct).ConfigureAwait(false);
         return new OwpingReport(o, output).Print(client.Mode, server, send, receive, clock);

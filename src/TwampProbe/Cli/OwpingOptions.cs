@@ -32,6 +32,8 @@ public sealed record OwpingOptions
     public IPAddress? Source { get; init; }
     public AddressFamily? Family { get; init; }
     public bool ZeroPadding { get; init; }
+    /// <summary><c>--receiver-port</c>: the UDP port to ask the server to receive on (e.g. 861, RFC 8545); 0 = its choice.</summary>
+    public int ReceiverPort { get; init; }
     public bool Json { get; init; }
     public bool PerPacket { get; init; }
     public uint MaxCount { get; init; } = ServerGreeting.DefaultMaximumCount;
@@ -48,6 +50,7 @@ public sealed record OwpingOptions
         IPAddress? source = null;
         AddressFamily? family = null;
         uint maxCount = ServerGreeting.DefaultMaximumCount;
+        int receiverPort = 0;
         while (r.Next(out var flag))
         {
             switch (flag)
@@ -80,6 +83,7 @@ public sealed record OwpingOptions
                 case "--zero-padding": r.NoValue(flag); zero = true; break;
                 case "--json": r.NoValue(flag); json = true; break;
                 case "-R": r.NoValue(flag); perPacket = true; break;
+                case "--receiver-port": receiverPort = r.Int(flag, 1, 65535); break;
                 case "--max-count": maxCount = (uint)r.Int(flag, 1024, int.MaxValue); break;
                 case "-h" or "--help": return new OwpingOptions { Target = "", Help = true };
                 default: throw new UsageException($"owping: unknown option {flag}");
@@ -103,7 +107,7 @@ public sealed record OwpingOptions
             TimeoutSeconds = timeout,
             // owping: neither -t nor -f means both directions.
             To = to || !from, From = from || !to,
-            Source = source, Family = family, ZeroPadding = zero, Json = json, PerPacket = perPacket, MaxCount = maxCount,
+            Source = source, Family = family, ZeroPadding = zero, ReceiverPort = receiverPort, Json = json, PerPacket = perPacket, MaxCount = maxCount,
         };
     }
 
@@ -124,6 +128,7 @@ public sealed record OwpingOptions
           -u IDENTITY     key identity (KeyID)         -k FILE   key file (pfs format)
           -S ADDR         local address of the control connection and the test packets
           -4, -6          resolve HOST to IPv4 / IPv6 only
+          --receiver-port PORT  UDP port to ask the server to receive on (e.g. 861, RFC 8545; it may pick another)
           -R              one line per packet (both directions, after the run)
           --json          print one JSON object (members "send" and "receive"; with -R a "packets" array each)
           --zero-padding  all-zero padding instead of pseudo-random

@@ -96,6 +96,7 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         var stats = d.Summary.DelayUs;
         o.WriteLine($"jitter (IPDV, mean |Δ|) = {Ms(stats.IpdvAbsolute.Mean)} ms   IPDV p99 |Δ| = {Ms(stats.IpdvAbsolute.P99)} ms   PDV p50/p99 = {Ms(stats.Pdv.P50)}/{Ms(stats.Pdv.P99)} ms");
         if (d.Hops is { } h) o.WriteLine($"hops = {h.Value} (TTL {255 - h.Value} received, sent with 255{(h.Consistent ? "" : "; varying")})");
+        if (r.TrafficClass >= 0) o.WriteLine($"DSCP/ECN received here = {r.TrafficClass >> 2}/{r.TrafficClass & 3}{(r.TrafficClassVaried ? " (varying)" : "")} (requested DSCP {options.Dscp})");
     }
 
     void PerPacket(Direction d)
@@ -179,6 +180,9 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         else w.WriteNull("hops");
         if (d.Hops is { } t) w.WriteNumber("ttl", 255 - t.Value);
         else w.WriteNull("ttl");
+        // Only our own receiver sees the IP header; the server's records carry no DSCP.
+        if (r.TrafficClass >= 0) { w.WriteNumber("dscp", r.TrafficClass >> 2); w.WriteNumber("ecn", r.TrafficClass & 3); }
+        else { w.WriteNull("dscp"); w.WriteNull("ecn"); }
         if (options.PerPacket)
         {
             w.WriteStartArray("packets");

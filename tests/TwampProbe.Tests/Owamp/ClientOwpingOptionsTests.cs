@@ -98,5 +98,13 @@ public sealed class ClientOwpingOptionsTests
         Assert.Throws<UsageException>(() => OwpingOptions.Parse(args));
 
     [Fact]
+    public void ReceiverPortCanAskForTheWellKnownOwampTestPort()
+    {
+        Assert.Equal(861, OwpingOptions.Parse(["--receiver-port", "861", "host"]).ReceiverPort);
+        Assert.Equal(0, OwpingOptions.Parse(["host"]).ReceiverPort);
+        Assert.Throws<UsageException>(() => OwpingOptions.Parse(["--receiver-port", "0", "host"]));
+    }
+
+    [Fact]
     public void HelpNeedsNoHost() => Assert.True(OwpingOptions.Parse(["--help"]).Help);
 }

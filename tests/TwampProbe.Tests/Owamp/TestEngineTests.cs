@@ -263,6 +263,19 @@ public class TestEngineTests
     }
 
     [Fact]
+    public void ReceiverReportsTheTrafficClassThePacketsArrivedWith()
+    {
+        var spec = Spec(5, TimeSpan.FromMilliseconds(2)) with { Dscp = 10 };
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        Assert.Equal(-1, receiver.TrafficClass);
+        RunBoth(sender, receiver);
+        Assert.Equal(10 << 2, receiver.TrafficClass);
+        Assert.False(receiver.TrafficClassVaried);
+    }
+
+    [Fact]
     public void PaddingIsPseudoRandomUnlessZeroPaddingIsAsked()
     {
         byte[] Capture(bool zero)

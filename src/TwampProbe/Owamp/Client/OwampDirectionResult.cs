@@ -23,6 +23,9 @@ public sealed record OwampDirectionResult
     public string? Error { get; init; }
     /// <summary>Test packets our receiver discarded (receive direction; 0 for the fetched one).</summary>
     public long Dropped { get; init; }
+    /// <summary>TOS / traffic class the packets arrived with (receive direction only; −1 unknown).</summary>
+    public int TrafficClass { get; init; } = -1;
+    public bool TrafficClassVaried { get; init; }
 
     /// <summary>Packets actually sent: Next Seqno less the skipped sequence numbers (RFC 4656 §3.8).</summary>
     public long PacketsSent => NextSeqno - SkipRanges.Sum(r => (long)r.Last - r.First + 1);

@@ -24,6 +24,13 @@ namespace TwampProbe.Owamp.Client;
 public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurementOptions options, ClockState clock, IClock? time = null)
 {
     readonly IClock _time = time ?? SystemClock.Instance;
+    /// <summary>
+    /// The "small increment" (RFC 4656 §3.8) after the completion of every session before our Stop-Sessions:
+    /// timers may fire a millisecond early, and a Stop-Sessions inside a receiver's Timeout makes it discard
+    /// the packets sent in that window.
+    /// </summary>
+    public static readonly TimeSpan StopMargin = TimeSpan.FromMilliseconds(50);
+
     /// <summary>How long the control reads after the streams may take before the server counts as gone.</summary>
     static readonly TimeSpan ControlGrace = TimeSpan.FromSeconds(10);
 
@@ -65,7 +72,8 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
             {
                 // Conf-Receiver = 1: the server receives; its Accept-Session names the port and the SID.
                 sender = new OwampTestSender(new IPEndPoint(local, 0), clock, options.ZeroPadding);
-                var accept = await client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, 0, new byte[SessionId.Length]), setup.Token).ConfigureAwait(false);
+                // A Receiver Port may be asked for (UDP 861, RFC 8545 §5.2); the server may answer with another one.
+                var accept = await client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, (ushort)options.ReceiverPort, new byte[SessionId.Length]), setup.Token).ConfigureAwait(false);
                 Refused(accept, "client → server");
                 sendSid = accept.Sid;
                 sender.Configure(Spec(sendSid));
@@ -115,14 +123,18 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
             }
             var serverStop = ReadServerStopAsync();
             var sending = sender is null ? Task.CompletedTask : Task.Factory.StartNew(() => sender.Run(streams.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            var receiving = receiver is null ? Task.CompletedTask : Task.Factory.StartNew(() => receiver.Run(receiverStop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var receiving = receiver is null ? Task.CompletedTask : Task.Factory.StartNew(() => receiver.Run(receiverStop.Token, StopMargin), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await sending.ConfigureAwait(false);
-            // "Each side … SHOULD wait until all sessions are complete before sending the Stop-Sessions message" (§3.8).
-            if (sender is not null && !streams.IsCancellationRequested)
+            // "Each side … SHOULD wait until all sessions are complete before sending the Stop-Sessions message.
+            // The completed time of each session is determined as Timeout after the scheduled time for the last
+            // sequence number. Endpoints MAY add a small increment" (§3.8): both directions, plus StopMargin, so
+            // that neither receiver sees our Stop-Sessions (or the server's answer to it) inside its Timeout.
+            if (!streams.IsCancellationRequested)
             {
-                long wait = sender.CompleteUnixNanoseconds - _time.UnixNanoseconds;
+                long complete = Math.Max(sender?.CompleteUnixNanoseconds ?? 0, receiver?.CompleteUnixNanoseconds ?? 0);
+                long wait = complete + (long)StopMargin.TotalNanoseconds - _time.UnixNanoseconds;
                 if (wait > 0)
-                    try { await Task.Delay(TimeSpan.FromTicks(wait / 100), streams.Token).ConfigureAwait(false); }
+                    try { await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait / 1e6)), streams.Token).ConfigureAwait(false); }
                     catch (OperationCanceledException) { }
             }
             if (ct.IsCancellationRequested) receiverStop.Cancel();
@@ -151,6 +163,7 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                     Name = "receive", Sid = receiveSid!, From = serverSendsFrom!, To = ReceiveAt!,
                     NextSeqno = record?.NextSeqno ?? 0, SkipRanges = record?.SkipRanges ?? [],
                     Records = result?.Records ?? [], Error = error ?? result?.Invalid, Dropped = receiver.DroppedTotal,
+                    TrafficClass = receiver.TrafficClass, TrafficClassVaried = receiver.TrafficClassVaried,
                 };
             }
 

@@ -17,6 +17,8 @@ public sealed record OwampMeasurementOptions
     /// <summary>Server → client (a session the server sends, Conf-Sender = 1).</summary>
     public bool From { get; init; } = true;
     public bool ZeroPadding { get; init; }
+    /// <summary>Receiver Port to ask the server for in the client → server session (0: the server's choice).</summary>
+    public int ReceiverPort { get; init; }
     /// <summary>Local address of the test sockets (default: the control connection's).</summary>
     public IPAddress? Source { get; init; }
     /// <summary>How long after the request the sessions start (RFC 4656 §3.5 Start Time).</summary>

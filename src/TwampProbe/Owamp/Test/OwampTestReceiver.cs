@@ -46,6 +46,8 @@ public sealed class OwampTestReceiver : IDisposable
     bool _anyPort;
     long _accepted, _threadAllocated;
     int _ran;
+    int _trafficClass = -1;
+    bool _trafficClassVaried;
 
     /// <param name="spec">The session as agreed.</param>
     /// <param name="local">Address and port to receive on (port 0: any; the port goes into Accept-Session / Request-Session).</param>
@@ -85,6 +87,10 @@ public sealed class OwampTestReceiver : IDisposable
     public long Dropped(OwampDropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
     public long DroppedTotal { get { long t = 0; for (int i = 0; i < _dropped.Length; i++) t += Volatile.Read(ref _dropped[i]); return t; } }
     public long ThreadAllocatedBytes => Volatile.Read(ref _threadAllocated);
+    /// <summary>TOS / traffic-class octet (DSCP &lt;&lt; 2 | ECN) of the accepted packets, −1 before the first or when unreadable.</summary>
+    public int TrafficClass => Volatile.Read(ref _trafficClass);
+    /// <summary>The accepted packets did not all carry the same traffic class.</summary>
+    public bool TrafficClassVaried => Volatile.Read(ref _trafficClassVaried);
 
     /// <summary>The scheduled send time of packet <paramref name="seq"/>.</summary>
     public NtpTimestamp ScheduledSendTime(uint seq) => Schedule.SendTime(_spec.StartTime, _offsets[seq]);
@@ -171,6 +177,8 @@ public sealed class OwampTestReceiver : IDisposable
         byte ttl = meta.Ttl is >= 0 and <= 255 ? (byte)meta.Ttl : PacketRecord.UnknownTtl;
         var record = new PacketRecord(seq, error, receiveError, sent, NtpTimestamp.FromUnixNanoseconds(receivedNs), ttl);
         if (!Store.TryAdd(record)) return OwampDropReason.StoreFull;
+        if (_accepted == 0) Volatile.Write(ref _trafficClass, meta.TrafficClass);
+        else if (meta.TrafficClass != _trafficClass) Volatile.Write(ref _trafficClassVaried, true);
         Volatile.Write(ref _accepted, _accepted + 1);
         return null;
     }
