@@ -36,6 +36,7 @@ public static class Program
             {
                 "serve" => ServeCommand.Run(args[1..]),
                 "ping" => PingCommand.Run(args[1..]),
+                "owping" => OwpingCommand.Run(args[1..]),
                 "check-config" => CheckConfigCommand.Run(args[1..]),
                 "led-test" => LedTestCommand.Run(args[1..]),
                 "self-test" => SelfTestCommand.Run(args[1..]),

@@ -11,6 +11,8 @@ public sealed class ServerProcess : IDisposable
     readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int ControlPort { get; }
+    /// <summary>The OWAMP-Control port (ephemeral, so tests never take TCP 861); 0 when the test gives its own owamp options.</summary>
+    public int OwampPort { get; }
     public string Address { get; }
     public string Endpoint => Address.Contains(':') ? $"[{Address}]:{ControlPort}" : $"{Address}:{ControlPort}";
     public IEnumerable<string> Log => _log;
@@ -23,6 +25,11 @@ public sealed class ServerProcess : IDisposable
         Address = address;
         ControlPort = controlPort ?? Binary.FreeTcpPort(address.Contains(':') ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork);
         var listen = address.Contains(':') ? $"[{address}]:{ControlPort}" : $"{address}:{ControlPort}";
+        if (!args.Contains("owamp"))
+        {
+            OwampPort = Binary.FreeTcpPort(address.Contains(':') ? System.Net.Sockets.AddressFamily.InterNetworkV6 : System.Net.Sockets.AddressFamily.InterNetwork);
+            listen += address.Contains(':') ? $" --owamp-listen [{address}]:{OwampPort}" : $" --owamp-listen {address}:{OwampPort}";
+        }
         var file = prefix is null ? Binary.Path : prefix.Split(' ')[0];
         var full = prefix is null ? $"serve --listen {listen} {args}" : $"{string.Join(' ', prefix.Split(' ')[1..])} {Binary.Path} serve --listen {listen} {args}";
         var psi = new ProcessStartInfo(file, full) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };

@@ -122,7 +122,7 @@ public sealed record PingOptions
     }
 
     /// <summary><c>-i 0.1</c> and <c>-i 0.1f</c>: fixed; <c>-i 0.1e</c>: exponential with that mean (twping's suffixes).</summary>
-    static (double Seconds, bool Exponential) Interval(string flag, string v)
+    internal static (double Seconds, bool Exponential) Interval(string flag, string v)
     {
         char last = v.Length > 0 ? char.ToLowerInvariant(v[^1]) : ' ';
         bool exponential = last == 'e';

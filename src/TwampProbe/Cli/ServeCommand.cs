@@ -33,6 +33,8 @@ public static class ServeCommand
             {
                 case "-c" or "--config": config = r.Value(flag); break;
                 case "--listen": overrides.Add($"listen {r.Value(flag)}"); break;
+                case "--owamp-listen": overrides.Add($"owamp-listen {r.Value(flag)}"); break;
+                case "--no-owamp": r.NoValue(flag); overrides.Add("owamp no"); break;
                 case "--keyfile" or "-k": overrides.Add($"keyfile {Path.GetFullPath(r.Value(flag))}"); break;
                 case "--modes" or "-m": overrides.Add($"modes {r.Value(flag)}"); break;
                 case "--test-ports": overrides.Add($"test-ports {r.Value(flag)}"); break;
@@ -170,6 +172,7 @@ public static class ServeCommand
                  $"test ports {server.TestPortLow}-{server.TestPortHigh}" +
                  (twamp.WellKnownTestEndPoints.Count > 0 ? $" + UDP {string.Join(", ", twamp.WellKnownTestEndPoints)}" : "") +
                  (twamp.LightEndPoint is { } l ? $", TWAMP Light on UDP {l}" : "") +
+                 (twamp.OwampListenEndPoints.Count > 0 ? $", OWAMP-Control on {string.Join(", ", twamp.OwampListenEndPoints.Select(e => $"TCP {e}"))}" : "") +
                  $", clock {(clock.Synchronized ? "synchronized" : "UNSYNCHRONIZED (S bit 0)")}");
         readiness.Ready();
 
@@ -268,6 +271,8 @@ public static class ServeCommand
     {
         var changed = new List<string>();
         if (!a.Listen.SequenceEqual(b.Listen)) changed.Add("listen");
+        if (a.Owamp != b.Owamp) changed.Add("owamp");
+        if (!a.OwampListen.SequenceEqual(b.OwampListen)) changed.Add("owamp-listen");
         if (a.Modes != b.Modes) changed.Add("modes");
         if (a.TestPortLow != b.TestPortLow || a.TestPortHigh != b.TestPortHigh) changed.Add("test-ports");
         if (!Equals(a.LightListen, b.LightListen)) changed.Add("light-listen");

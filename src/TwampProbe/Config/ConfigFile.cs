@@ -27,6 +27,7 @@ public static class ConfigFile
         public readonly Dictionary<TwampModes, List<AddressPrefix>> Allowed = [];
         public List<AddressPrefix>? LightAllow;
         public List<AddressPrefix>? ThirdParty;
+        public readonly List<IPEndPoint> OwampListen = [];
         public string BaseDirectory = ".";
         /// <summary>"file:line" of the directive being applied.</summary>
         public string Origin = "";
@@ -150,6 +151,24 @@ public static class ConfigFile
             One(a, f);
             b.App = b.App with { User = a[0], UserOrigin = b.Origin };
         }),
+
+        // --- OWAMP (RFC 4656) ---
+        new("owamp", false, "yes|no: serve OWAMP-Control beside TWAMP (default yes)", (b, a, f) =>
+            b.Server = b.Server with { Owamp = Bool(a, f) }),
+        new("owamp-listen", false, "ADDR[:PORT] of OWAMP-Control (repeatable; default port 861 on the listen addresses)", (b, a, f) =>
+        {
+            One(a, f);
+            if (!EndpointText.TryParse(a[0], ServerSettings.OwampControlPort, out var ep, out var e)) throw f(e!);
+            b.OwampListen.Add(ep);
+        }),
+        new("owamp-max-records-per-session", true, "N packet records one OWAMP receive session may store (default 100000; more packets: Accept=4)", (b, a, f) =>
+            b.Limits = b.Limits with { OwampMaxRecordsPerSession = Int(a, f, 1, 100_000_000) }),
+        new("owamp-max-records", true, "N packet records all OWAMP receive sessions may hold (default 1000000; beyond: Accept=5)", (b, a, f) =>
+            b.Limits = b.Limits with { OwampMaxRecords = Int(a, f, 1, 1_000_000_000) }),
+        new("owamp-keep-results", true, "SECONDS the results of a finished OWAMP session stay available for Fetch-Session (default 600)", (b, a, f) =>
+            b.Limits = b.Limits with { OwampKeepResults = TimeSpan.FromSeconds(Int(a, f, 1, 7 * 86400)) }),
+        new("owamp-delete-on-fetch", true, "yes|no: delete an OWAMP session's results once fetched complete (default no)", (b, a, f) =>
+            b.Limits = b.Limits with { OwampDeleteOnFetch = Bool(a, f) }),
     ];
 
     public static IEnumerable<(string Name, bool Reloadable, string Usage)> Describe() =>
@@ -175,7 +194,10 @@ public static class ConfigFile
         // Command-line settings are applied after the file, as lines of their own source.
         if (overrides is not null) lines = lines.Concat(overrides.Select((t, i) => (Source: "command line", Line: i + 1, Text: t)));
         var b = new Builder { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "." };
+        // The daemon serves OWAMP unless 'owamp no' (settings built in code leave it off).
+        b.Server = b.Server with { Owamp = true };
         var seenListen = new HashSet<string>();
+        var seenOwampListen = new HashSet<string>();
         foreach (var (source, lineNumber, raw) in lines)
         {
             var line = raw.TrimEnd('\r');
@@ -186,6 +208,7 @@ public static class ConfigFile
             var name = words[0].ToLowerInvariant();
             // A listen on the command line replaces the file's.
             if (name == "listen" && source != path && seenListen.Add(source)) b.Listen.Clear();
+            if (name == "owamp-listen" && source != path && seenOwampListen.Add(source)) b.OwampListen.Clear();
             Func<string, ConfigException> fail = problem =>
                 ConfigException.At(source, lineNumber, name, $"{problem}; expected: {name} {Usage(name)}");
             b.Origin = $"{source}:{lineNumber}";
@@ -198,6 +221,7 @@ public static class ConfigFile
             }
         }
         if (b.Listen.Count > 0) b.Server = b.Server with { Listen = [.. b.Listen] };
+        if (b.OwampListen.Count > 0) b.Server = b.Server with { OwampListen = [.. b.OwampListen] };
         var limits = b.Limits with
         {
             AllowedClients = b.Allowed.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<AddressPrefix>)kv.Value),

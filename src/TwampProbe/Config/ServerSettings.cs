@@ -53,6 +53,30 @@ public sealed record ServerSettings
         | (DscpEcnMonitoring ? TwampModes.DscpEcnMonitoring : TwampModes.None);
 
     public bool InTestPortRange(int port) => port >= TestPortLow && port <= TestPortHigh;
+
+    // --- OWAMP (RFC 4656) beside TWAMP: TCP 861 for OWAMP-Control, UDP 861 for OWAMP-Test (RFC 8545 §7) ---
+
+    /// <summary>TCP 861, the OWAMP-Control well-known port (RFC 4656 §2, RFC 8545 §7).</summary>
+    public const int OwampControlPort = 861;
+    /// <summary>UDP 861, the OWAMP-Test receiver well-known port (RFC 8545 §5.2).</summary>
+    public const int OwampTestPort = 861;
+    /// <summary><c>owamp no</c> turns OWAMP-Control off. Settings built in code (tests) leave it off;
+    /// the configuration file's default is on.</summary>
+    public bool Owamp { get; init; }
+    /// <summary>OWAMP-Control listen addresses (<c>owamp-listen</c>); empty: port 861 on every
+    /// <see cref="Listen"/> address, and then a port that cannot be had only turns OWAMP off.</summary>
+    public IReadOnlyList<IPEndPoint> OwampListen { get; init; } = [];
+    /// <summary>The UDP port a Request-Session may ask to receive on besides the test-port range
+    /// (RFC 8545 §5.2); 0: none (tests).</summary>
+    public int OwampWellKnownTestPort { get; init; } = OwampTestPort;
+
+    /// <summary>The port of the default OWAMP-Control listeners (861; tests use another).</summary>
+    public int OwampDefaultPort { get; init; } = OwampControlPort;
+
+    /// <summary>Where OWAMP-Control listens and whether each address was configured (a default one may fail quietly).</summary>
+    public IReadOnlyList<(IPEndPoint EndPoint, bool Configured)> OwampEndPoints =>
+        !Owamp ? [] : OwampListen.Count > 0 ? [.. OwampListen.Select(e => (e, true))]
+        : [.. Listen.Select(e => (new IPEndPoint(e.Address, OwampDefaultPort), false)).Distinct()];
 }
 
 /// <summary>Settings that SIGHUP may change without dropping sessions.</summary>
@@ -99,6 +123,18 @@ public sealed record ServerLimits
     public IReadOnlyDictionary<TwampModes, IReadOnlyList<AddressPrefix>> AllowedClients { get; init; } =
         new Dictionary<TwampModes, IReadOnlyList<AddressPrefix>>();
     public IReadOnlyList<AddressPrefix> LightAllow { get; init; } = [AddressPrefix.Parse("127.0.0.0/8"), AddressPrefix.Parse("::1/128")];
+
+    // --- OWAMP results (RFC 4656 §3.9, §6.5: resource use limitations) ---
+
+    /// <summary>Records one receive session may store; a Request-Session for more packets gets Accept = 4.</summary>
+    public int OwampMaxRecordsPerSession { get; init; } = 100_000;
+    /// <summary>Records all receive sessions may hold together (running and kept); a request that would
+    /// exceed it gets Accept = 5 (space frees as results expire or are fetched).</summary>
+    public int OwampMaxRecords { get; init; } = 1_000_000;
+    /// <summary>How long the results of a finished receive session stay available for Fetch-Session.</summary>
+    public TimeSpan OwampKeepResults { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary>Delete a session's results once a Fetch-Session has returned the complete session.</summary>
+    public bool OwampDeleteOnFetch { get; init; }
 }
 
 public static class DescriptorBudget

@@ -90,10 +90,10 @@ public sealed partial class ServerConnection
         return true;
     }
 
-    /// <summary>The modes this client may use (per-mode allow-lists); 0 when none.</summary>
+    /// <summary>The modes this client may use (the command set's modes, per-mode allow-lists); 0 when none.</summary>
     TwampModes OfferedModesFor(Config.ServerSettings settings)
     {
-        var offered = settings.OfferedModes;
+        var offered = settings.OfferedModes & _commands.SupportedModes;
         foreach (var (mode, prefixes) in settings.Limits.AllowedClients)
             if (prefixes.Count > 0 && !prefixes.Any(p => p.Contains(_remote.Address)))
                 offered &= ~mode;

@@ -8,9 +8,9 @@ using TwampProbe.Sessions;
 namespace TwampProbe.Control;
 
 /// <summary>
-/// The Server side of one TWAMP-Control connection (RFC 5357 §3, RFC 4656 §3): greeting and
-/// security set-up (<c>ServerConnection.Setup.cs</c>), then the command loop and sessions
-/// (<c>ServerConnection.Sessions.cs</c>). A violation ends this connection only; every other
+/// The Server side of one control connection (RFC 4656 §3, RFC 5357 §3): greeting and security
+/// set-up (<c>ServerConnection.Setup.cs</c>), shared by TWAMP and OWAMP, then the command set's loop
+/// (<see cref="TwampCommandSet"/> or the OWAMP one). A violation ends this connection only; every other
 /// connection keeps being served.
 /// </summary>
 public sealed partial class ServerConnection : IDisposable
@@ -20,9 +20,9 @@ public sealed partial class ServerConnection : IDisposable
     readonly IPEndPoint _local;
     readonly IPEndPoint _remote;
     readonly string _prefixKey;
-    readonly List<SessionEntry> _sessions = [];
     readonly CancellationTokenSource _cts = new();
     readonly long _openedNs;
+    readonly IControlCommandSet _commands;
     SessionKeys? _keys;
     TwampModes _mode;
     string _identity = "";
@@ -34,16 +34,15 @@ public sealed partial class ServerConnection : IDisposable
     bool _saidSomething;
     /// <summary>Requests refused on this connection: the first is logged, the rest only counted.</summary>
     int _refusals;
-    /// <summary>RFC 4656 §3.4: between Start-Sessions and Stop-Sessions the server "is said to be
-    /// conducting active measurements"; the only command then available is Stop-Sessions.</summary>
-    volatile bool _active;
-    /// <summary>Sessions of the current Start-Sessions that REFWAIT ended: the client still counts
-    /// them in Stop-Sessions (it cannot know).</summary>
-    int _endedByRefWait;
 
-    sealed record SessionEntry(ReflectorSession Session, ReflectorSocket Socket, string PrefixKey);
-
+    /// <summary>A TWAMP-Control connection (RFC 5357).</summary>
     public ServerConnection(Stream stream, ServerContext ctx, IPEndPoint local, IPEndPoint remote)
+        : this(stream, ctx, local, remote, c => new TwampCommandSet(c))
+    {
+    }
+
+    /// <summary>A control connection serving the command set <paramref name="commands"/> makes for it.</summary>
+    public ServerConnection(Stream stream, ServerContext ctx, IPEndPoint local, IPEndPoint remote, Func<ServerConnection, IControlCommandSet> commands)
     {
         _channel = new ControlChannel(stream);
         _ctx = ctx;
@@ -52,21 +51,39 @@ public sealed partial class ServerConnection : IDisposable
         _prefixKey = ctx.PrefixKey(_remote.Address);
         _openedNs = ctx.Time.MonotonicNanoseconds;
         _lastActivityNs = _openedNs;
+        _commands = commands(this);
     }
 
     public TwampModes Mode => _mode;
     public IPEndPoint Remote => _remote;
+    public IPEndPoint Local => _local;
     public string PrefixKey => _prefixKey;
     /// <summary>Monotonic time of the last command (or of the connect).</summary>
     public long LastActivityNs => Volatile.Read(ref _lastActivityNs);
     public long OpenedNs => _openedNs;
+
+    // --- for the command sets ---
+    internal ControlChannel Channel => _channel;
+    internal ServerContext Context => _ctx;
+    /// <summary>The control session keys (modes 2, 4, 8); null in mode 1.</summary>
+    internal SessionKeys? Keys => _keys;
+    /// <summary>What the closing line will say happened.</summary>
+    internal string Outcome { set => _outcome = value; }
+
+    /// <summary>The first refusal on a connection is logged at info, the rest at debug and counted on
+    /// the connection's closing line (refusals=N): a peer cannot flood the log with bad requests.</summary>
+    internal void LogRefusal(string line)
+    {
+        if (_refusals++ == 0) _ctx.ConnectionLog.Write(line);
+        else Log.Debug(line);
+    }
 
     /// <summary>
     /// May this connection give way to a new one when the connection table is full? Every connection
     /// that is not measuring: not set up, or set up but between Stop-Sessions and the next
     /// Start-Sessions (sessions requested and never started protect nothing).
     /// </summary>
-    public bool Evictable => !_setUp || !_active;
+    public bool Evictable => !_setUp || !_commands.Measuring;
 
     /// <summary>Closes this connection to make room for another (any thread).</summary>
     public void Evict(string why)
@@ -91,7 +108,7 @@ public sealed partial class ServerConnection : IDisposable
             if (await SetupAsync(token).ConfigureAwait(false))
             {
                 _setUp = true;
-                await CommandLoopAsync(token).ConfigureAwait(false);
+                await _commands.CommandLoopAsync(token).ConfigureAwait(false);
             }
         }
         catch (ControlConnectionClosedException)
@@ -128,35 +145,17 @@ public sealed partial class ServerConnection : IDisposable
             // Connections that never sent a Set-Up-Response (port scans, connect floods) or that were
             // closed to make room log at debug; the rest through a budget, so a stranger cannot flood the log.
             var line = $"control {_remote}: mode={(_mode == TwampModes.None ? "-" : _mode.Name())}" +
-                     $"{(_identity.Length > 0 ? $" key={_identity}" : "")} sessions={_sessionsAccepted}" +
-                     $" reflected={_reflected} {DroppedText()}{(_refusals > 1 ? $" refusals={_refusals}" : "")}: {_outcome}";
+                     $"{(_identity.Length > 0 ? $" key={_identity}" : "")} {_commands.Summary}" +
+                     $"{(_refusals > 1 ? $" refusals={_refusals}" : "")}: {_outcome}";
             if (_evicted || !_saidSomething) Log.Debug(line);
             else _ctx.ConnectionLog.Write(line);
         }
     }
 
-    int _sessionsAccepted;
-    long _reflected;
-    readonly long[] _dropped = new long[Enum.GetValues<DropReason>().Length];
+    internal long Now => _ctx.Time.MonotonicNanoseconds;
 
-    void Account(ReflectorSession s)
-    {
-        _reflected += Volatile.Read(ref s.Reflected);
-        for (int i = 0; i < _dropped.Length; i++) _dropped[i] += Volatile.Read(ref s.Dropped[i]);
-    }
-
-    /// <summary>"dropped=3 (bad-hmac=2 runt=1)" — only the reasons that occurred.</summary>
-    string DroppedText()
-    {
-        long total = _dropped.Sum();
-        if (total == 0) return "dropped=0";
-        var parts = Enum.GetValues<DropReason>().Where(r => _dropped[(int)r] > 0).Select(r => $"{DropReasons.Name(r)}={_dropped[(int)r]}");
-        return $"dropped={total} ({string.Join(" ", parts)})";
-    }
-
-    long Now => _ctx.Time.MonotonicNanoseconds;
-
-    void Touch() => Volatile.Write(ref _lastActivityNs, Now);
+    /// <summary>Progress: restarts the SERVWAIT idle time.</summary>
+    internal void Touch() => Volatile.Write(ref _lastActivityNs, Now);
 
     /// <summary>How often the watchdog looks; every deadline it checks is in whole seconds.</summary>
     internal static TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(500);
@@ -164,8 +163,8 @@ public sealed partial class ServerConnection : IDisposable
     /// <summary>
     /// On the monotonic clock: the set-up deadline (a connection that has not finished set-up in
     /// setup-timeout is closed); SERVWAIT (RFC 5357 §3.1: close a control connection idle that long,
-    /// suspended while sessions run); REFWAIT (§4.2: end a started session that received nothing
-    /// that long). Sessions that were stopped are released once their Timeout has passed.
+    /// suspended while sessions run). The command set's own deadlines (TWAMP's REFWAIT, session
+    /// Timeouts) run from <see cref="IControlCommandSet.Tick"/>.
     /// </summary>
     async Task WatchdogAsync(CancellationToken ct)
     {
@@ -185,30 +184,7 @@ public sealed partial class ServerConnection : IDisposable
                 }
                 continue;
             }
-            bool anyRunning = false;
-            lock (_sessions)
-            {
-                for (int i = _sessions.Count - 1; i >= 0; i--)
-                {
-                    var s = _sessions[i].Session;
-                    if (s.State == SessionState.Started)
-                    {
-                        if (now - s.LastPacketNs > (long)limits.RefWait.TotalNanoseconds)
-                        {
-                            Log.Info($"control {_remote}: session {SessionId.ToHex(s.Sid)} got no packet for REFWAIT {limits.RefWait.TotalSeconds:0} s; ended");
-                            s.Stop(now - s.TimeoutNs - 1);
-                            _endedByRefWait++;
-                        }
-                        else anyRunning = true;
-                    }
-                    if (s.State == SessionState.Stopping && now > s.StopDeadlineNs)
-                    {
-                        Account(s);
-                        Release(_sessions[i]);
-                        _sessions.RemoveAt(i);
-                    }
-                }
-            }
+            bool anyRunning = _commands.Tick(now);
             if (!anyRunning && now - LastActivityNs > (long)limits.ServWait.TotalNanoseconds)
             {
                 _outcome = $"idle for SERVWAIT {limits.ServWait.TotalSeconds:0} s";
@@ -218,36 +194,10 @@ public sealed partial class ServerConnection : IDisposable
         }
     }
 
-    /// <summary>Hands the session to the reflector engine, which frees it on its own thread.</summary>
-    void Release(SessionEntry e)
-    {
-        _ctx.Engine.Detach(e.Socket, e.Session);
-        _ctx.ReleaseSession(e.PrefixKey);
-    }
-
-    /// <summary>
-    /// Sessions that were not stopped die with the connection; stopped ones keep reflecting until
-    /// their Timeout and are released then.
-    /// </summary>
+    /// <summary>The command set releases its sessions; then the keys and the stream go.</summary>
     void TearDown()
     {
-        List<SessionEntry> lingering = [];
-        long now = Now;
-        lock (_sessions)
-        {
-            foreach (var e in _sessions)
-            {
-                Account(e.Session);
-                if (e.Session.State == SessionState.Stopping && e.Session.StopDeadlineNs > now) lingering.Add(e);
-                else Release(e);
-            }
-            _sessions.Clear();
-        }
-        foreach (var e in lingering)
-        {
-            var delay = TimeSpan.FromTicks(Math.Max(0, (e.Session.StopDeadlineNs - now) / 100));
-            _ = Task.Delay(delay).ContinueWith(_ => Release(e), TaskScheduler.Default);
-        }
+        _commands.TearDown();
         _keys?.Dispose();
         _channel.Dispose();
     }

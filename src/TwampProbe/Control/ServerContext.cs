@@ -46,6 +46,9 @@ public sealed class ServerContext
     /// <summary>Concurrent PBKDF2 derivations at set-up: one core is always left to the reflector.</summary>
     public SemaphoreSlim KeyDerivations { get; } = new(Math.Max(1, Environment.ProcessorCount - 1));
 
+    /// <summary>Results of the OWAMP receive sessions, fetched by SID from any connection (RFC 4656 §3.9).</summary>
+    public Owamp.Server.OwampResults OwampResults { get; } = new();
+
     public int ActiveSessions => Volatile.Read(ref _sessions);
 
     /// <summary>Why a session could not be reserved, or null when it was.</summary>

@@ -20,6 +20,7 @@ public sealed class TwampServer : IAsyncDisposable
 {
     readonly ServerContext _ctx;
     readonly List<Socket> _listeners = [];
+    readonly List<Socket> _owampListeners = [];
     readonly List<Task> _acceptLoops = [];
     readonly CancellationTokenSource _cts = new();
     readonly List<Slot> _table = [];
@@ -52,6 +53,8 @@ public sealed class TwampServer : IAsyncDisposable
     DropSummary? _drops;
 
     public IReadOnlyList<IPEndPoint> ListenEndPoints => _listeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToList();
+    /// <summary>The OWAMP-Control listeners (TCP 861 by default, RFC 8545 §7); empty with <c>owamp no</c>.</summary>
+    public IReadOnlyList<IPEndPoint> OwampListenEndPoints => _owampListeners.Select(l => (IPEndPoint)l.LocalEndPoint!).ToList();
     public IPEndPoint? LightEndPoint => _light?.LocalEndPoint;
     public ServerContext Context => _ctx;
     public int ConnectionCount { get { lock (_table) return _table.Count; } }
@@ -63,26 +66,16 @@ public sealed class TwampServer : IAsyncDisposable
     {
         FitLimits(_ctx.Settings);
         var settings = _ctx.Settings;
-        foreach (var ep in settings.Listen)
+        foreach (var ep in settings.Listen) _listeners.Add(Listen(ep, "TWAMP-Control"));
+        // OWAMP-Control beside TWAMP (RFC 4656 §2, RFC 8545 §7): the same table, limits, keys and log.
+        foreach (var (ep, configured) in settings.OwampEndPoints)
         {
-            var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
+            try { _owampListeners.Add(Listen(ep, "OWAMP-Control")); }
+            catch (StartupException e) when (!configured)
             {
-                if (ep.AddressFamily == AddressFamily.InterNetworkV6 && ep.Address.Equals(IPAddress.IPv6Any)) s.DualMode = true;
-                // SO_REUSEADDR alone (restart while old connections sit in TIME_WAIT). .NET's
-                // ReuseAddress also sets SO_REUSEPORT on Linux, which would let a second daemon bind
-                // the same port and take half of the new connections: that must fail with exit 5.
-                s.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
-                s.Bind(ep);
-                s.Listen(128);
+                // The default (port 861 on the listen addresses) is best effort: TWAMP is served regardless.
+                Log.Warn($"{e.Message}; OWAMP-Control is not served there (set owamp-listen, or 'owamp no')");
             }
-            catch (SocketException e)
-            {
-                s.Dispose();
-                throw new StartupException($"cannot listen on TCP {ep}: {e.Message}" +
-                    (e.SocketErrorCode == SocketError.AccessDenied ? " (port below 1024: run as root or grant CAP_NET_BIND_SERVICE)" : ""));
-            }
-            _listeners.Add(s);
         }
         // RFC 8545 §5: UDP 862 is the TWAMP-Test receiver port. Bound now, while the process may
         // still hold the privilege for it, and shared by every session that asks for it.
@@ -114,7 +107,32 @@ public sealed class TwampServer : IAsyncDisposable
             }
         }
         _drops = new DropSummary(_ctx.Engine, _dropInterval);
-        foreach (var l in _listeners) _acceptLoops.Add(AcceptLoopAsync(l, _cts.Token));
+        foreach (var l in _listeners) _acceptLoops.Add(AcceptLoopAsync(l, c => new TwampCommandSet(c), _cts.Token));
+        foreach (var l in _owampListeners) _acceptLoops.Add(AcceptLoopAsync(l, c => new Owamp.Server.OwampCommandSet(c), _cts.Token));
+    }
+
+    /// <summary>A listening TCP socket on <paramref name="ep"/>; a bind failure stops the start with what to fix.</summary>
+    static Socket Listen(IPEndPoint ep, string what)
+    {
+        var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (ep.AddressFamily == AddressFamily.InterNetworkV6 && ep.Address.Equals(IPAddress.IPv6Any)) s.DualMode = true;
+            // SO_REUSEADDR alone (restart while old connections sit in TIME_WAIT). .NET's
+            // ReuseAddress also sets SO_REUSEPORT on Linux, which would let a second daemon bind
+            // the same port and take half of the new connections: that must fail with exit 5.
+            s.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+            s.Bind(ep);
+            s.Listen(128);
+            return s;
+        }
+        catch (SocketException e)
+        {
+            s.Dispose();
+            throw new StartupException($"cannot listen on TCP {ep}: {e.Message}" +
+                (e.SocketErrorCode == SocketError.AccessDenied ? " (port below 1024: run as root or grant CAP_NET_BIND_SERVICE)" : "") +
+                (what == "TWAMP-Control" ? "" : $" ({what})"));
+        }
     }
 
     /// <summary>Does a socket bound to <paramref name="bound"/> receive what is sent to <paramref name="wanted"/>?</summary>
@@ -150,7 +168,7 @@ public sealed class TwampServer : IAsyncDisposable
         _ctx.Settings = settings with { Limits = fitted };
     }
 
-    async Task AcceptLoopAsync(Socket listener, CancellationToken ct)
+    async Task AcceptLoopAsync(Socket listener, Func<ServerConnection, IControlCommandSet> commands, CancellationToken ct)
     {
         int failures = 0;
         while (!ct.IsCancellationRequested)
@@ -182,7 +200,7 @@ public sealed class TwampServer : IAsyncDisposable
                 _recoveredLog.Write($"accept on {listener.LocalEndPoint}: accepting again after {failures} failed attempt(s)");
                 failures = 0;
             }
-            try { Admit(client, ct); }
+            try { Admit(client, commands, ct); }
             catch (Exception e)
             {
                 Interlocked.Increment(ref _ctx.Counters.InternalErrors);
@@ -193,11 +211,11 @@ public sealed class TwampServer : IAsyncDisposable
     }
 
     /// <summary>Takes a connection into the table (making room if it can) or refuses it.</summary>
-    void Admit(Socket client, CancellationToken ct)
+    void Admit(Socket client, Func<ServerConnection, IControlCommandSet> commands, CancellationToken ct)
     {
         client.NoDelay = true;
         var remote = (IPEndPoint)client.RemoteEndPoint!;
-        var connection = new ServerConnection(new NetworkStream(client, ownsSocket: true), _ctx, (IPEndPoint)client.LocalEndPoint!, remote);
+        var connection = new ServerConnection(new NetworkStream(client, ownsSocket: true), _ctx, (IPEndPoint)client.LocalEndPoint!, remote, commands);
         var key = connection.PrefixKey;
         var limits = _ctx.Settings.Limits;
         string? refusal = null;
@@ -302,6 +320,7 @@ public sealed class TwampServer : IAsyncDisposable
     {
         _cts.Cancel();
         foreach (var l in _listeners) l.Dispose();
+        foreach (var l in _owampListeners) l.Dispose();
         try { await Task.WhenAll(_acceptLoops).ConfigureAwait(false); } catch (OperationCanceledException) { }
         Task[] running;
         lock (_connections) running = [.. _connections];

@@ -10,36 +10,142 @@ using TwampProbe.Sessions;
 
 namespace TwampProbe.Control;
 
-public sealed partial class ServerConnection
+/// <summary>
+/// The TWAMP-Control command set (RFC 5357 §3.4-3.8) over the shared set-up: Request-TW-Session,
+/// Start-Sessions, Stop-Sessions; the sessions are reflected by the <see cref="ReflectorEngine"/>.
+/// </summary>
+public sealed class TwampCommandSet(ServerConnection connection) : IControlCommandSet
 {
+    readonly ServerConnection _c = connection;
+    readonly ServerContext _ctx = connection.Context;
+    readonly List<SessionEntry> _sessions = [];
+    /// <summary>RFC 4656 §3.4: between Start-Sessions and Stop-Sessions the server "is said to be
+    /// conducting active measurements"; the only command then available is Stop-Sessions.</summary>
+    volatile bool _active;
+    /// <summary>Sessions of the current Start-Sessions that REFWAIT ended: the client still counts
+    /// them in Stop-Sessions (it cannot know).</summary>
+    int _endedByRefWait;
+    int _sessionsAccepted;
+    long _reflected;
+    readonly long[] _dropped = new long[Enum.GetValues<DropReason>().Length];
+
+    sealed record SessionEntry(ReflectorSession Session, ReflectorSocket Socket, string PrefixKey);
+
+    public TwampModes SupportedModes => TwampModes.SecurityModes | TwampModes.DscpEcnMonitoring;
+
+    public bool Measuring => _active;
+
+    public string Summary => $"sessions={_sessionsAccepted} reflected={_reflected} {DroppedText()}";
+
+    void Account(ReflectorSession s)
+    {
+        _reflected += Volatile.Read(ref s.Reflected);
+        for (int i = 0; i < _dropped.Length; i++) _dropped[i] += Volatile.Read(ref s.Dropped[i]);
+    }
+
+    /// <summary>"dropped=3 (bad-hmac=2 runt=1)" — only the reasons that occurred.</summary>
+    string DroppedText()
+    {
+        long total = _dropped.Sum();
+        if (total == 0) return "dropped=0";
+        var parts = Enum.GetValues<DropReason>().Where(r => _dropped[(int)r] > 0).Select(r => $"{DropReasons.Name(r)}={_dropped[(int)r]}");
+        return $"dropped={total} ({string.Join(" ", parts)})";
+    }
+
+    /// <summary>
+    /// REFWAIT (RFC 5357 §4.2: end a started session that received nothing that long); sessions that
+    /// were stopped are released once their Timeout has passed.
+    /// </summary>
+    public bool Tick(long now)
+    {
+        var limits = _ctx.Settings.Limits;
+        bool anyRunning = false;
+        lock (_sessions)
+        {
+            for (int i = _sessions.Count - 1; i >= 0; i--)
+            {
+                var s = _sessions[i].Session;
+                if (s.State == SessionState.Started)
+                {
+                    if (now - s.LastPacketNs > (long)limits.RefWait.TotalNanoseconds)
+                    {
+                        Log.Info($"control {_c.Remote}: session {SessionId.ToHex(s.Sid)} got no packet for REFWAIT {limits.RefWait.TotalSeconds:0} s; ended");
+                        s.Stop(now - s.TimeoutNs - 1);
+                        _endedByRefWait++;
+                    }
+                    else anyRunning = true;
+                }
+                if (s.State == SessionState.Stopping && now > s.StopDeadlineNs)
+                {
+                    Account(s);
+                    Release(_sessions[i]);
+                    _sessions.RemoveAt(i);
+                }
+            }
+        }
+        return anyRunning;
+    }
+
+    /// <summary>Hands the session to the reflector engine, which frees it on its own thread.</summary>
+    void Release(SessionEntry e)
+    {
+        _ctx.Engine.Detach(e.Socket, e.Session);
+        _ctx.ReleaseSession(e.PrefixKey);
+    }
+
+    /// <summary>
+    /// Sessions that were not stopped die with the connection; stopped ones keep reflecting until
+    /// their Timeout and are released then.
+    /// </summary>
+    public void TearDown()
+    {
+        List<SessionEntry> lingering = [];
+        long now = _c.Now;
+        lock (_sessions)
+        {
+            foreach (var e in _sessions)
+            {
+                Account(e.Session);
+                if (e.Session.State == SessionState.Stopping && e.Session.StopDeadlineNs > now) lingering.Add(e);
+                else Release(e);
+            }
+            _sessions.Clear();
+        }
+        foreach (var e in lingering)
+        {
+            var delay = TimeSpan.FromTicks(Math.Max(0, (e.Session.StopDeadlineNs - now) / 100));
+            _ = Task.Delay(delay).ContinueWith(_ => Release(e), TaskScheduler.Default);
+        }
+    }
+
     /// <summary>
     /// Reads commands until the client closes. Every message is whole blocks: the first block tells
     /// the Command Number and thus the length (RFC 4656 §3).
     /// </summary>
-    async Task CommandLoopAsync(CancellationToken ct)
+    public async Task CommandLoopAsync(CancellationToken ct)
     {
         var block = new byte[16];
         while (true)
         {
-            await _channel.ReadBlocksAsync(block, ct).ConfigureAwait(false);
+            await _c.Channel.ReadBlocksAsync(block, ct).ConfigureAwait(false);
             switch ((CommandNumber)block[0])
             {
                 case CommandNumber.RequestTwSession:
                     await HandleRequestAsync(block, ct).ConfigureAwait(false);
                     break;
                 case CommandNumber.StartSessions:
-                    await _channel.ReadAndVerifyHmacAsync("Start-Sessions", ct).ConfigureAwait(false);
+                    await _c.Channel.ReadAndVerifyHmacAsync("Start-Sessions", ct).ConfigureAwait(false);
                     await HandleStartAsync(ct).ConfigureAwait(false);
                     break;
                 case CommandNumber.StopSessions:
-                    await _channel.ReadAndVerifyHmacAsync("Stop-Sessions", ct).ConfigureAwait(false);
+                    await _c.Channel.ReadAndVerifyHmacAsync("Stop-Sessions", ct).ConfigureAwait(false);
                     if (!HandleStop(block)) return;
                     break;
                 default:
                     // RFC 5357 §3.5: "If a TWAMP Server receives an unexpected Command Number, it MUST
                     // respond with the Accept field set to 3 ... in the Accept-Session message."
                     // Only the first block is consumed (as perfSONAR twampd does).
-                    Log.Debug($"control {_remote}: unexpected command {block[0]}: Accept-Session Accept=3");
+                    Log.Debug($"control {_c.Remote}: unexpected command {block[0]}: Accept-Session Accept=3");
                     Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
                     await SendAcceptSessionAsync(AcceptSession.Reject(AcceptCode.NotSupported), ct).ConfigureAwait(false);
                     break;
@@ -51,15 +157,15 @@ public sealed partial class ServerConnection
     {
         var bytes = new byte[AcceptSession.Size];
         answer.Write(bytes);
-        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+        await _c.Channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
     }
 
     async Task HandleRequestAsync(byte[] firstBlock, CancellationToken ct)
     {
         var body = new byte[RequestTwSession.BodySize];
         firstBlock.CopyTo(body, 0);
-        await _channel.ReadBlocksAsync(body.AsMemory(16), ct).ConfigureAwait(false);
-        await _channel.ReadAndVerifyHmacAsync("Request-TW-Session", ct).ConfigureAwait(false);
+        await _c.Channel.ReadBlocksAsync(body.AsMemory(16), ct).ConfigureAwait(false);
+        await _c.Channel.ReadAndVerifyHmacAsync("Request-TW-Session", ct).ConfigureAwait(false);
         AcceptSession answer;
         if (_active)
         {
@@ -81,7 +187,7 @@ public sealed partial class ServerConnection
         }
         // Only progress counts as activity for SERVWAIT: refused requests and unknown commands do not
         // keep a connection alive.
-        if (answer.Accept == AcceptCode.Ok) { _sessionsAccepted++; Touch(); }
+        if (answer.Accept == AcceptCode.Ok) { _sessionsAccepted++; _c.Touch(); }
         else Interlocked.Increment(ref _ctx.Counters.SessionsRefused);
         await SendAcceptSessionAsync(answer, ct).ConfigureAwait(false);
     }
@@ -91,7 +197,7 @@ public sealed partial class ServerConnection
     {
         var settings = _ctx.Settings;
         if (request.Validate() is { } invalid) return Refuse(AcceptCode.NotSupported, invalid);
-        var layout = TestPacketLayout.For(_mode);
+        var layout = TestPacketLayout.For(_c.Mode);
         if (request.PaddingLength > (uint)settings.Limits.MaxPadding)
             return Refuse(AcceptCode.NotSupported, $"padding {request.PaddingLength} exceeds max-padding {settings.Limits.MaxPadding}");
         if (layout.SenderHeader + request.PaddingLength > ReflectorEngine.MaxPacket)
@@ -102,8 +208,8 @@ public sealed partial class ServerConnection
 
         // RFC 5357 §3.5: a zero Sender/Receiver Address means the control connection's addresses.
         // Link-local addresses take the interface of the control connection (LinkLocal.WithScope).
-        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _remote.Address, _remote.Address);
-        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _local.Address, _local.Address);
+        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Remote.Address, _c.Remote.Address);
+        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Local.Address, _c.Local.Address);
         if (request.SenderPort == 0) return Refuse(AcceptCode.NotSupported, "Sender Port 0");
         if (receiverAddress.AddressFamily != senderAddress.AddressFamily)
             return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
@@ -111,27 +217,27 @@ public sealed partial class ServerConnection
         // decline requests where the Receiver Address field [for TWAMP: where the reflector sends,
         // the Sender Address] is not equal to the address that the control connection was initiated
         // from or an address of the server." Declined with Accept = 1 (a policy refusal, as owampd).
-        if (!SameAddress(senderAddress, _remote.Address) && !settings.Limits.AllowThirdParty.Any(p => p.Contains(senderAddress)))
-            return Refuse(AcceptCode.Failure, $"Sender Address {senderAddress} is not the control client {_remote.Address}: " +
+        if (!SameAddress(senderAddress, _c.Remote.Address) && !settings.Limits.AllowThirdParty.Any(p => p.Contains(senderAddress)))
+            return Refuse(AcceptCode.Failure, $"Sender Address {senderAddress} is not the control client {_c.Remote.Address}: " +
                                               "reflecting to a third party is declined (RFC 4656 §6.2; see allow-third-party)");
         // The Receiver Address must be one of ours: refused at once, not after a scan of the port range.
-        if (!SameAddress(receiverAddress, _local.Address) && LocalAddresses.Check(receiverAddress) is { } notLocal)
+        if (!SameAddress(receiverAddress, _c.Local.Address) && LocalAddresses.Check(receiverAddress) is { } notLocal)
             return Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}");
-        if (_ctx.TryReserveSession(_prefixKey) is { } full)
+        if (_ctx.TryReserveSession(_c.PrefixKey) is { } full)
             return Refuse(AcceptCode.TemporaryResourceLimitation, full);
 
         long now = _ctx.Time.UnixNanoseconds;
         var sid = SessionId.Create(receiverAddress, NtpTimestamp.FromUnixNanoseconds(now));
-        var security = _mode.TestSecurity();
+        var security = _c.Mode.TestSecurity();
         ReflectorSession? session = null;
         try
         {
             session = new ReflectorSession
             {
                 Sid = sid,
-                Mode = _mode,
+                Mode = _c.Mode,
                 Layout = layout,
-                Crypto = security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(_keys!, sid, security),
+                Crypto = security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(_c.Keys!, sid, security),
                 Sender = UdpPeer.From(new IPEndPoint(senderAddress, request.SenderPort)),
                 Dscp = request.TypeP.Dscp,
                 // The Timeout keeps a stopped session (its socket, its share of max-sessions) alive after
@@ -143,14 +249,14 @@ public sealed partial class ServerConnection
             if (socket is null)
             {
                 session.Dispose();
-                _ctx.ReleaseSession(_prefixKey);
+                _ctx.ReleaseSession(_c.PrefixKey);
                 return Refuse(code, why);
             }
-            lock (_sessions) _sessions.Add(new SessionEntry(session, socket, _prefixKey));
+            lock (_sessions) _sessions.Add(new SessionEntry(session, socket, _c.PrefixKey));
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
             int port = socket.LocalEndPoint.Port;
             if (port != request.ReceiverPort) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
-            Log.Debug($"control {_remote}: session {SessionId.ToHex(sid)} sender {session.Sender} -> port {port}" +
+            Log.Debug($"control {_c.Remote}: session {SessionId.ToHex(sid)} sender {session.Sender} -> port {port}" +
                       (port != request.ReceiverPort ? $" (asked {request.ReceiverPort})" : "") + $" dscp {session.Dscp} padding {request.PaddingLength}");
             return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
         }
@@ -162,7 +268,7 @@ public sealed partial class ServerConnection
             if (!attached)
             {
                 session?.Dispose();
-                _ctx.ReleaseSession(_prefixKey);
+                _ctx.ReleaseSession(_c.PrefixKey);
             }
             throw;
         }
@@ -176,13 +282,11 @@ public sealed partial class ServerConnection
         return a.AddressFamily == b.AddressFamily && a.GetAddressBytes().AsSpan().SequenceEqual(b.GetAddressBytes());
     }
 
-    /// <summary>The first refusal on a connection is logged at info, the rest at debug and counted on
-    /// the connection's closing line (refusals=N): a peer cannot flood the log with bad requests.</summary>
+    /// <summary>Refusals are logged through <see cref="ServerConnection.LogRefusal"/> (the first at info).</summary>
     AcceptSession Refuse(AcceptCode code, string reason)
     {
-        var line = $"control {_remote}: Request-TW-Session refused with Accept={(int)code} ({code.Describe()}): {reason}";
-        if (_refusals++ == 0) _ctx.ConnectionLog.Write(line);
-        else Log.Debug(line);
+        var line = $"control {_c.Remote}: Request-TW-Session refused with Accept={(int)code} ({code.Describe()}): {reason}";
+        _c.LogRefusal(line);
         return AcceptSession.Reject(code);
     }
 
@@ -247,14 +351,13 @@ public sealed partial class ServerConnection
         {
             // RFC 4656 §3.4: only Stop-Sessions while conducting active measurements.
             Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
-            var line = $"control {_remote}: Start-Sessions while sessions are running (RFC 4656 §3.4): Start-Ack Accept=3";
-            if (_refusals++ == 0) _ctx.ConnectionLog.Write(line);
-            else Log.Debug(line);
+            var line = $"control {_c.Remote}: Start-Sessions while sessions are running (RFC 4656 §3.4): Start-Ack Accept=3";
+            _c.LogRefusal(line);
             accept = AcceptCode.NotSupported;
         }
         else
         {
-            long now = Now;
+            long now = _c.Now;
             lock (_sessions)
             {
                 foreach (var e in _sessions)
@@ -262,11 +365,11 @@ public sealed partial class ServerConnection
                 _active = true;
                 _endedByRefWait = 0;
             }
-            Touch();
+            _c.Touch();
         }
         var bytes = new byte[ShortControlMessage.Size];
         ShortControlMessage.WriteStartAck(bytes, accept);
-        await _channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
+        await _c.Channel.WriteWithHmacAsync(bytes, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -278,7 +381,7 @@ public sealed partial class ServerConnection
     bool HandleStop(byte[] block)
     {
         var (accept, count) = ShortControlMessage.ParseStopSessions(block);
-        long now = Now;
+        long now = _c.Now;
         lock (_sessions)
         {
             int live = _sessions.Count(e => e.Session.State is SessionState.Accepted or SessionState.Started);
@@ -286,7 +389,7 @@ public sealed partial class ServerConnection
             if (count != expected && count != live)
             {
                 Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
-                _outcome = $"protocol error: Stop-Sessions says {count} session(s), {expected} in progress (RFC 5357 §3.8)";
+                _c.Outcome = $"protocol error: Stop-Sessions says {count} session(s), {expected} in progress (RFC 5357 §3.8)";
                 return false;
             }
             foreach (var e in _sessions)
@@ -294,8 +397,8 @@ public sealed partial class ServerConnection
             _active = false;
             _endedByRefWait = 0;
         }
-        Touch();
-        if (accept != AcceptCode.Ok) Log.Info($"control {_remote}: client stopped sessions with Accept={(int)accept} (results invalid)");
+        _c.Touch();
+        if (accept != AcceptCode.Ok) Log.Info($"control {_c.Remote}: client stopped sessions with Accept={(int)accept} (results invalid)");
         return true;
     }
 }

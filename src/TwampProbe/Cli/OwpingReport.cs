@@ -1,0 +1,216 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using TwampProbe.Owamp.Client;
+using TwampProbe.Protocol.Statistics;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Owamp.Control;
+using TwampProbe.Time;
+
+namespace TwampProbe.Cli;
+
+/// <summary>
+/// owping's results per direction, as text or as one JSON object (schema in README): loss, duplicates,
+/// reordering, one-way delay min/p50/p90/p99/max, IPDV and PDV, hops — and beside every delay the
+/// clocks' synchronization state and the combined error estimate of the two timestamps: a one-way delay
+/// is only meaningful with both clocks synchronized (RFC 4656 §4.1.2 S bit), and is flagged otherwise.
+/// </summary>
+public sealed class OwpingReport(OwpingOptions options, TextWriter output)
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The statistics of one direction, from its packet records.</summary>
+    public sealed record Direction(OwampDirectionResult Result, DirectionSummary Summary, long Sent, long Lost,
+        double ErrorUs, bool Reliable, bool SenderSynchronized, bool ReceiverSynchronized, (int Value, bool Consistent)? Hops)
+    {
+        public long Received => Summary.Received;
+        public double LossPercent => Sent == 0 ? 0 : 100.0 * Lost / Sent;
+    }
+
+    public static Direction Analyze(OwampDirectionResult r, TimeSpan timeout)
+    {
+        var received = r.Records.Where(x => !x.IsLost).ToList();
+        var stats = new DirectionStatistics(0, (long)timeout.TotalNanoseconds, received.Count);
+        foreach (var x in received) stats.Add(x.SequenceNumber, x.SendTimestamp.ToUnixNanoseconds(), x.ReceiveTimestamp.ToUnixNanoseconds());
+        var summary = stats.Summarize(r.NextSeqno);
+        long sent = r.PacketsSent;
+        // Skipped packets were never sent (RFC 4656 §3.8): not lost.
+        long lost = Math.Max(0, sent - summary.Received);
+        // The combined error of a one-way delay is the sum of the two timestamps' error estimates (RFC 4656 §4.1.2).
+        double error = received.Count == 0 ? double.NaN : received.Max(x => Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e6;
+        bool senderSync = received.Count > 0 && received.All(x => x.SendError.Synchronized);
+        bool receiverSync = received.Count > 0 && received.All(x => x.ReceiveError.Synchronized);
+        // Senders send with TTL 255 (RFC 4656 §4.1.2): hops = 255 − TTL as received, as twping and owping count them.
+        var hops = SessionStatistics.Mode(received.Select(x => 255 - x.Ttl));
+        return new Direction(r, summary, sent, lost, error, senderSync && receiverSync, senderSync, receiverSync, hops);
+    }
+
+    static double Seconds(ErrorEstimate e) => e.IsValid ? e.ErrorSeconds : 0;
+
+    /// <summary>Prints the report; returns the exit code (ping's: 1 when nothing arrived in any direction).</summary>
+    public int Print(TwampModes mode, IPEndPoint server, OwampDirectionResult? send, OwampDirectionResult? receive, ClockState clock)
+    {
+        var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
+        var s = send is null ? null : Analyze(send, timeout);
+        var r = receive is null ? null : Analyze(receive, timeout);
+        if (options.Json) WriteJson(mode, server, s, r, clock);
+        else
+        {
+            if (options.PerPacket)
+            {
+                if (s is not null) PerPacket(s);
+                if (r is not null) PerPacket(r);
+            }
+            if (s is not null) WriteText(s, "client → server", mode);
+            if (r is not null) WriteText(r, "server → client", mode);
+            output.WriteLine($"clock here: {(clock.Synchronized ? "synchronized" : "UNSYNCHRONIZED")} ({clock.ErrorEstimate})");
+        }
+        var measured = new[] { s, r }.Where(d => d is not null).Select(d => d!).ToList();
+        if (measured.Any(d => d.Result.Error is not null)) return ExitCode.Refused;
+        return measured.All(d => d.Received == 0 && d.Sent > 0) ? ExitCode.AllLost : ExitCode.Ok;
+    }
+
+    static string Ms(double us) => double.IsFinite(us) ? (us / 1000).ToString("0.000", Inv) : "-";
+
+    static string Format(IPEndPoint ep) => ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : ep.ToString();
+
+    static string Clocks(Direction d) => d.Reliable
+        ? "clocks synchronized"
+        : $"UNRELIABLE: clocks not synchronized (sender {(d.SenderSynchronized ? "synchronized" : "unsynchronized")}, receiver {(d.ReceiverSynchronized ? "synchronized" : "unsynchronized")})";
+
+    void WriteText(Direction d, string arrow, TwampModes mode)
+    {
+        var o = output;
+        var r = d.Result;
+        o.WriteLine();
+        o.WriteLine($"--- owping statistics from {Format(r.From)} to {Format(r.To)} ({r.Name}: {arrow}) ---");
+        o.WriteLine($"SID: {SessionId.ToHex(r.Sid)}   mode: {mode.Name()}");
+        if (r.Error is not null) o.WriteLine($"results invalid: {r.Error}");
+        string skipped = r.SkipRanges.Count > 0 ? $", {r.NextSeqno - d.Sent} skipped by the sender" : "";
+        string dropped = r.Dropped > 0 ? $", {r.Dropped} invalid dropped" : "";
+        o.WriteLine(string.Create(Inv, $"{d.Sent} sent, {d.Received} received, {d.Lost} lost ({d.LossPercent:0.000}%), {d.Summary.Duplicates} duplicates, {d.Summary.Reordered} reordered{skipped}{dropped}"));
+        if (d.Received == 0) { o.WriteLine("no packets received"); return; }
+        var delay = d.Summary.DelayUs.Delay;
+        o.WriteLine($"one-way delay min/p50/p90/p99/max = {Ms(delay.Min)}/{Ms(delay.P50)}/{Ms(delay.P90)}/{Ms(delay.P99)}/{Ms(delay.Max)} ms " +
+            $"(error ±{Ms(d.ErrorUs)} ms; {Clocks(d)})");
+        var stats = d.Summary.DelayUs;
+        o.WriteLine($"jitter (IPDV, mean |Δ|) = {Ms(stats.IpdvAbsolute.Mean)} ms   IPDV p99 |Δ| = {Ms(stats.IpdvAbsolute.P99)} ms   PDV p50/p99 = {Ms(stats.Pdv.P50)}/{Ms(stats.Pdv.P99)} ms");
+        if (d.Hops is { } h) o.WriteLine($"hops = {h.Value} (TTL {255 - h.Value} received, sent with 255{(h.Consistent ? "" : "; varying")})");
+        if (r.TrafficClass >= 0) o.WriteLine($"DSCP/ECN received here = {r.TrafficClass >> 2}/{r.TrafficClass & 3}{(r.TrafficClassVaried ? " (varying)" : "")} (requested DSCP {options.Dscp})");
+    }
+
+    void PerPacket(Direction d)
+    {
+        foreach (var x in d.Result.Records)
+        {
+            long sent = x.SendTimestamp.ToUnixNanoseconds();
+            if (x.IsLost)
+            {
+                output.WriteLine(string.Create(Inv, $"{d.Result.Name} seq={x.SequenceNumber} sent={sent / 1e9:0.000000000} lost"));
+                continue;
+            }
+            long received = x.ReceiveTimestamp.ToUnixNanoseconds();
+            double err = (Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e3;
+            bool sync = x.SendError.Synchronized && x.ReceiveError.Synchronized;
+            output.WriteLine(string.Create(Inv,
+                $"{d.Result.Name} seq={x.SequenceNumber} sent={sent / 1e9:0.000000000} received={received / 1e9:0.000000000} delay={(received - sent) / 1e6:0.000} ms err=±{err:0.000} ms{(sync ? "" : " unsync")} ttl={x.Ttl}"));
+        }
+    }
+
+    void WriteJson(TwampModes mode, IPEndPoint server, Direction? send, Direction? receive, ClockState clock)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("mode", mode.Name());
+            w.WriteString("server", Format(server));
+            w.WriteBoolean("clock_synchronized", clock.Synchronized);
+            DirectionJson(w, "send", send);
+            DirectionJson(w, "receive", receive);
+            w.WriteEndObject();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    void DirectionJson(Utf8JsonWriter w, string name, Direction? d)
+    {
+        if (d is null) { w.WriteNull(name); return; }
+        var r = d.Result;
+        w.WriteStartObject(name);
+        w.WriteString("from", Format(r.From));
+        w.WriteString("to", Format(r.To));
+        w.WriteString("sid", SessionId.ToHex(r.Sid));
+        if (r.Error is not null) w.WriteString("error", r.Error);
+        else w.WriteNull("error");
+        w.WriteNumber("packets_sent", d.Sent);
+        w.WriteNumber("packets_received", d.Received);
+        w.WriteNumber("packets_lost", d.Lost);
+        w.WriteNumber("loss_percent", Math.Round(d.LossPercent, 3));
+        w.WriteNumber("duplicates", d.Summary.Duplicates);
+        w.WriteNumber("reordered", d.Summary.Reordered);
+        w.WriteNumber("skipped", r.NextSeqno - d.Sent);
+        w.WriteNumber("invalid_dropped", r.Dropped);
+        var delay = d.Summary.DelayUs.Delay;
+        w.WriteStartObject("delay_us");
+        Number(w, "min", delay.Min);
+        Number(w, "p50", delay.P50);
+        Number(w, "p90", delay.P90);
+        Number(w, "p99", delay.P99);
+        Number(w, "max", delay.Max);
+        Number(w, "mean", delay.Mean);
+        w.WriteEndObject();
+        Number(w, "error_estimate_us", d.ErrorUs);
+        w.WriteBoolean("one_way_reliable", d.Reliable);
+        w.WriteBoolean("sender_synchronized", d.SenderSynchronized);
+        w.WriteBoolean("receiver_synchronized", d.ReceiverSynchronized);
+        var stats = d.Summary.DelayUs;
+        w.WriteStartObject("ipdv_us");
+        Number(w, "mean_abs", stats.IpdvAbsolute.Mean);
+        Number(w, "p99_abs", stats.IpdvAbsolute.P99);
+        Number(w, "min", stats.Ipdv.Min);
+        Number(w, "max", stats.Ipdv.Max);
+        w.WriteEndObject();
+        w.WriteStartObject("pdv_us");
+        Number(w, "p50", stats.Pdv.P50);
+        Number(w, "p99", stats.Pdv.P99);
+        Number(w, "max", stats.Pdv.Max);
+        w.WriteEndObject();
+        if (d.Hops is { } h) w.WriteNumber("hops", h.Value);
+        else w.WriteNull("hops");
+        if (d.Hops is { } t) w.WriteNumber("ttl", 255 - t.Value);
+        else w.WriteNull("ttl");
+        // Only our own receiver sees the IP header; the server's records carry no DSCP.
+        if (r.TrafficClass >= 0) { w.WriteNumber("dscp", r.TrafficClass >> 2); w.WriteNumber("ecn", r.TrafficClass & 3); }
+        else { w.WriteNull("dscp"); w.WriteNull("ecn"); }
+        if (options.PerPacket)
+        {
+            w.WriteStartArray("packets");
+            foreach (var x in r.Records)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("seq", x.SequenceNumber);
+                w.WriteBoolean("lost", x.IsLost);
+                w.WriteNumber("send_unix_ns", x.SendTimestamp.ToUnixNanoseconds());
+                if (x.IsLost) { w.WriteNull("receive_unix_ns"); w.WriteNull("delay_us"); }
+                else
+                {
+                    w.WriteNumber("receive_unix_ns", x.ReceiveTimestamp.ToUnixNanoseconds());
+                    Number(w, "delay_us", (x.ReceiveTimestamp.ToUnixNanoseconds() - x.SendTimestamp.ToUnixNanoseconds()) / 1e3);
+                }
+                Number(w, "error_estimate_us", (Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e6);
+                w.WriteBoolean("synchronized", x.SendError.Synchronized && x.ReceiveError.Synchronized);
+                w.WriteNumber("ttl", x.Ttl);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    static void Number(Utf8JsonWriter w, string name, double v)
+    {
+        if (!double.IsFinite(v)) w.WriteNull(name);
+        else w.WriteNumber(name, Math.Round(v, 3));
+    }
+}

@@ -1,0 +1,285 @@
+using System.Net;
+using System.Net.Sockets;
+using TwampProbe.Control;
+using TwampProbe.Owamp.Test;
+using TwampProbe.Protocol.Owamp;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Control;
+using TwampProbe.Protocol.Wire.Owamp.Control;
+using TwampProbe.Protocol.Wire.Owamp.Test;
+
+namespace TwampProbe.Owamp.Server;
+
+public sealed partial class OwampCommandSet
+{
+    /// <summary>Slots read per step: a request announcing many is read (and authenticated) in pieces.</summary>
+    const int SlotChunk = 256;
+
+    /// <summary>
+    /// Request-Session (RFC 4656 §3.5): the preamble and its HMAC, the slots and theirs — each HMAC
+    /// checked as soon as its part is in (§3.2) — then an Accept-Session, which "MUST" answer every
+    /// request. The request is always read whole, so a refusal leaves the stream in step.
+    /// </summary>
+    async Task HandleRequestAsync(byte[] firstBlock, CancellationToken ct)
+    {
+        var body = new byte[RequestSession.PreambleBodySize];
+        firstBlock.CopyTo(body, 0);
+        await _c.Channel.ReadBlocksAsync(body.AsMemory(OwampBlocks.Size), ct).ConfigureAwait(false);
+        await _c.Channel.ReadAndVerifyHmacAsync("Request-Session", ct).ConfigureAwait(false);
+        var preamble = RequestSession.ParsePreamble(body);
+
+        // A schedule longer than the packets a session may hold is never needed: such a request is
+        // read and refused (permanent limit).
+        long wanted = preamble.NumberOfSlots;
+        int keep = _ctx.Settings.Limits.OwampMaxRecordsPerSession;
+        var slots = new List<ScheduleSlot>((int)Math.Min(wanted, Math.Min(keep, 1024)));
+        var chunk = new byte[SlotChunk * ScheduleSlot.Size];
+        for (long left = wanted; left > 0;)
+        {
+            int n = (int)Math.Min(left, SlotChunk);
+            await _c.Channel.ReadBlocksAsync(chunk.AsMemory(0, n * ScheduleSlot.Size), ct).ConfigureAwait(false);
+            if (wanted <= keep) slots.AddRange(RequestSession.ReadSlots(chunk, n));
+            left -= n;
+        }
+        await _c.Channel.ReadAndVerifyHmacAsync("Request-Session slots", ct).ConfigureAwait(false);
+        var request = preamble with { Slots = slots };
+
+        AcceptSession answer;
+        if (_active)
+        {
+            // RFC 4656 §3.4: "While conducting active measurements, the only command available is Stop-Sessions."
+            Interlocked.Increment(ref _ctx.Counters.ProtocolErrors);
+            answer = Refuse(AcceptCode.NotSupported, "Request-Session while sessions are running (RFC 4656 §3.4: only Stop-Sessions)");
+        }
+        else if (wanted > keep)
+            answer = Refuse(AcceptCode.PermanentResourceLimitation, $"{wanted} schedule slots exceed owamp-max-records-per-session {keep}");
+        else
+        {
+            try { answer = Admit(request); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // RFC 4656 §3.3: Accept = 2, "Internal error". The connection goes on.
+                Interlocked.Increment(ref _ctx.Counters.InternalErrors);
+                answer = Refuse(AcceptCode.InternalError, $"internal error: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        if (answer.Accept == AcceptCode.Ok) { _accepted++; _c.Touch(); }
+        else Interlocked.Increment(ref _ctx.Counters.SessionsRefused);
+        var bytes = new byte[AcceptSession.Size];
+        answer.Write(bytes);
+        await WriteAsync(() => _c.Channel.WriteWithHmacAsync(bytes, ct), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Decides a valid-looking Request-Session; every refusal carries the fitting Accept code (RFC 4656 §3.3) and Port 0.</summary>
+    AcceptSession Admit(RequestSession request)
+    {
+        var settings = _ctx.Settings;
+        var limits = settings.Limits;
+        if (request.Validate() is { } invalid) return Refuse(AcceptCode.NotSupported, invalid);
+        var security = _c.Mode.TestSecurity();
+        if (request.PaddingLength > (uint)limits.MaxPadding)
+            return Refuse(AcceptCode.NotSupported, $"padding {request.PaddingLength} exceeds max-padding {limits.MaxPadding}");
+        if (OwampTestPacket.HeaderLength(security) + request.PaddingLength > OwampTestReceiver.MaxPacket)
+            return Refuse(AcceptCode.NotSupported, $"packets of {OwampTestPacket.HeaderLength(security) + request.PaddingLength} octets exceed {OwampTestReceiver.MaxPacket}");
+        // RFC 4656 §3.3: 4 = "permanent resource limitations" — this request can never be served here.
+        if (request.Packets > (uint)limits.OwampMaxRecordsPerSession)
+            return Refuse(AcceptCode.PermanentResourceLimitation, $"{request.Packets} packets exceed owamp-max-records-per-session {limits.OwampMaxRecordsPerSession}");
+        if (request.Packets == 0) return Refuse(AcceptCode.NotSupported, "Number of Packets 0");
+        lock (_sessions)
+            if (_sessions.Count >= limits.MaxSessionsPerConnection)
+                return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {limits.MaxSessionsPerConnection} reached");
+        return request.ServerReceives ? AdmitReceive(request, security) : AdmitSend(request, security);
+    }
+
+    /// <summary>Conf-Receiver: the client sends, the server receives on a port it chooses and keeps the records.</summary>
+    AcceptSession AdmitReceive(RequestSession request, TestSecurity security)
+    {
+        var limits = _ctx.Settings.Limits;
+        // RFC 4656 §3.5: the Sender/Receiver Address are the end points of the path; absent ones are
+        // the control connection's (as in TWAMP, RFC 5357 §3.5).
+        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Remote.Address, _c.Remote.Address);
+        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Local.Address, _c.Local.Address);
+        if (senderAddress.AddressFamily != receiverAddress.AddressFamily)
+            return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
+        if (!SameAddress(receiverAddress, _c.Local.Address) && LocalAddresses.Check(receiverAddress) is { } notLocal)
+            return Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}");
+        // Room for the packets and a few duplicates (RFC 4656 §4.2: duplicates "MUST be recorded normally").
+        int records = (int)Math.Min(limits.OwampMaxRecordsPerSession, request.Packets + request.Packets / 16 + 4);
+        long now = _c.Now;
+        // RFC 4656 §3.3: 5 = "temporary resource limitations" — space frees as results expire or are fetched.
+        if (_ctx.OwampResults.TryReserve(records, limits, now) is { } full)
+            return Refuse(AcceptCode.TemporaryResourceLimitation, full);
+        if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
+        {
+            _ctx.OwampResults.Unreserve(records);
+            return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
+        }
+        // "SID is always chosen by the receiver" (RFC 4656 §3.5).
+        var sid = SessionId.Create(receiverAddress, NtpTimestamp.FromUnixNanoseconds(_ctx.Time.UnixNanoseconds));
+        var spec = Spec(request, sid, security);
+        OwampTestReceiver? receiver = null;
+        try
+        {
+            var (port, code, why) = BindPort(request.ReceiverPort, p => receiver = new OwampTestReceiver(spec, new IPEndPoint(receiverAddress, p), _ctx.Clock, records, _ctx.Time));
+            if (receiver is null)
+            {
+                _ctx.OwampResults.Unreserve(records);
+                _ctx.ReleaseSession(_c.PrefixKey);
+                return Refuse(code, why);
+            }
+            receiver.ExpectFrom(new IPEndPoint(senderAddress, request.SenderPort));
+            // RFC 4656 §3.9: the reproduction carries "actual sender and receiver port numbers".
+            var result = new OwampResult
+            {
+                Sid = sid,
+                Reproduction = request with { Sid = sid, ReceiverPort = (ushort)port, NumberOfSlots = (uint)request.Slots.Count },
+                ReservedRecords = records,
+            };
+            result.Attach(receiver);
+            _ctx.OwampResults.Add(result);
+            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Receiver = receiver, Result = result });
+            Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
+            if (port != request.ReceiverPort && request.ReceiverPort != 0) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
+            LogInfo($"receive session {SessionId.ToHex(sid)} from {senderAddress}:{request.SenderPort} on port {port}, {request.Packets} packets");
+            return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
+        }
+        catch
+        {
+            bool kept;
+            lock (_sessions) kept = receiver is not null && _sessions.Any(s => ReferenceEquals(s.Receiver, receiver));
+            if (!kept)
+            {
+                receiver?.Dispose();
+                _ctx.OwampResults.Unreserve(records);
+                _ctx.ReleaseSession(_c.PrefixKey);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Conf-Sender: the server sends to the client's Receiver Address and Port on the schedule.</summary>
+    AcceptSession AdmitSend(RequestSession request, TestSecurity security)
+    {
+        var limits = _ctx.Settings.Limits;
+        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Remote.Address, _c.Remote.Address);
+        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Local.Address, _c.Local.Address);
+        if (senderAddress.AddressFamily != receiverAddress.AddressFamily)
+            return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
+        if (request.ReceiverPort == 0) return Refuse(AcceptCode.NotSupported, "Receiver Port 0");
+        // RFC 4656 §6.2: "Unless otherwise configured, the default behavior of servers MUST be to decline
+        // requests where the Receiver Address field is not equal to the address that the control connection
+        // was initiated from or an address of the server." Declined with Accept = 1, as TWAMP does.
+        if (!SameAddress(receiverAddress, _c.Remote.Address) && !limits.AllowThirdParty.Any(p => p.Contains(receiverAddress)))
+            return Refuse(AcceptCode.Failure, $"Receiver Address {receiverAddress} is not the control client {_c.Remote.Address}: " +
+                                              "sending to a third party is declined (RFC 4656 §6.2; see allow-third-party)");
+        if (!SameAddress(senderAddress, _c.Local.Address) && LocalAddresses.Check(senderAddress) is { } notLocal)
+            return Refuse(AcceptCode.NotSupported, $"Sender Address {senderAddress} {notLocal}");
+        if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
+            return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
+        // With Conf-Receiver = 0 the client is the receiver and chose the SID (RFC 4656 §3.5).
+        var sid = request.Sid.ToArray();
+        var spec = Spec(request, sid, security);
+        OwampTestSender? sender = null;
+        try
+        {
+            var (port, code, why) = BindPort(0, p => sender = new OwampTestSender(spec, new IPEndPoint(senderAddress, p), _ctx.Clock, time: _ctx.Time));
+            if (sender is null)
+            {
+                _ctx.ReleaseSession(_c.PrefixKey);
+                return Refuse(code, why);
+            }
+            sender.Target(new IPEndPoint(receiverAddress, request.ReceiverPort));
+            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Sender = sender });
+            Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
+            LogInfo($"send session {SessionId.ToHex(sid)} from port {port} to {receiverAddress}:{request.ReceiverPort}, {request.Packets} packets dscp {spec.Dscp}");
+            // "If only Conf-Sender was set, Port is the port from which to expect OWAMP-Test packets"; the
+            // SID field is unused then — owampd echoes the client's, and so do we.
+            return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
+        }
+        catch
+        {
+            bool kept;
+            lock (_sessions) kept = sender is not null && _sessions.Any(s => ReferenceEquals(s.Sender, sender));
+            if (!kept)
+            {
+                sender?.Dispose();
+                _ctx.ReleaseSession(_c.PrefixKey);
+            }
+            throw;
+        }
+    }
+
+    OwampTestSpec Spec(RequestSession request, byte[] sid, TestSecurity security) => new()
+    {
+        Sid = sid,
+        Slots = request.Slots,
+        Packets = request.Packets,
+        StartTime = request.StartTime,
+        Timeout = request.Timeout,
+        PaddingLength = request.PaddingLength,
+        Security = security,
+        Keys = _c.Keys,
+        Dscp = request.TypeP.Dscp,
+    };
+
+    /// <summary>
+    /// Binds a test socket: the requested port when it is the OWAMP-Test well-known port (RFC 8545 §5.2)
+    /// or inside the test-port range and free, else an alternate port from the range (answered with
+    /// Accept = 0, RFC 8545 §5.2). Only "port in use" moves on; out of descriptors is Accept = 5,
+    /// anything else Accept = 2. Returns the port bound.
+    /// </summary>
+    (int Port, AcceptCode Code, string Why) BindPort(int requested, Func<int, object> bind)
+    {
+        var settings = _ctx.Settings;
+        if (requested != 0 && (requested == settings.OwampWellKnownTestPort || settings.InTestPortRange(requested)))
+        {
+            var (port, fatal) = TryBind(requested, bind);
+            if (port != 0 || fatal is not null) return (port, fatal?.Code ?? AcceptCode.Ok, fatal?.Why ?? "");
+        }
+        int span = settings.TestPortHigh - settings.TestPortLow + 1;
+        for (int i = 0; i < Math.Min(span, 512); i++)
+        {
+            var (port, fatal) = TryBind(_ctx.NextPortCandidate(), bind);
+            if (port != 0 || fatal is not null) return (port, fatal?.Code ?? AcceptCode.Ok, fatal?.Why ?? "");
+        }
+        return (0, AcceptCode.TemporaryResourceLimitation, $"no free port in test-ports {settings.TestPortLow}-{settings.TestPortHigh}");
+    }
+
+    sealed record BindFailure(AcceptCode Code, string Why);
+
+    static (int Port, BindFailure? Fatal) TryBind(int port, Func<int, object> bind)
+    {
+        try
+        {
+            var engine = bind(port);
+            return (engine is OwampTestSender s ? s.LocalEndPoint.Port : ((OwampTestReceiver)engine).LocalEndPoint.Port, null);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            return (0, null);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+        {
+            return (0, new BindFailure(AcceptCode.TemporaryResourceLimitation, $"cannot open a test socket: {e.Message}"));
+        }
+        catch (SocketException e)
+        {
+            return (0, new BindFailure(AcceptCode.InternalError, $"cannot bind port {port}: {e.Message}"));
+        }
+    }
+
+    /// <summary>Same address, ignoring IPv4-mapped form and IPv6 scope.</summary>
+    static bool SameAddress(IPAddress a, IPAddress b)
+    {
+        if (a.IsIPv4MappedToIPv6) a = a.MapToIPv4();
+        if (b.IsIPv4MappedToIPv6) b = b.MapToIPv4();
+        return a.AddressFamily == b.AddressFamily && a.GetAddressBytes().AsSpan().SequenceEqual(b.GetAddressBytes());
+    }
+
+    /// <summary>Refusals are logged through <see cref="ServerConnection.LogRefusal"/> (the first at info).</summary>
+    AcceptSession Refuse(AcceptCode code, string reason)
+    {
+        _c.LogRefusal($"owamp {_c.Remote}: Request-Session refused with Accept={(int)code} ({code.Describe()}): {reason}");
+        return AcceptSession.Reject(code);
+    }
+}

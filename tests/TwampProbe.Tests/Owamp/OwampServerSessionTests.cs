@@ -1,0 +1,166 @@
+using System.Net;
+using TwampProbe.Owamp.Test;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Time;
+using TwampProbe.Protocol.Wire.Owamp.Control;
+using Xunit;
+using static TwampProbe.Tests.Owamp.OwampServerHarness;
+
+namespace TwampProbe.Tests.Owamp;
+
+/// <summary>
+/// The OWAMP server over real loopback sockets: both directions in every mode, Stop-Sessions from
+/// either side with Next Seqno and skip ranges, and Fetch-Session of what the server received.
+/// </summary>
+public class OwampServerSessionTests
+{
+    static readonly ClockState Clock = new(TimeSpan.Zero);
+
+    public static TheoryData<TwampModes> Modes => new() { TwampModes.Unauthenticated, TwampModes.Authenticated, TwampModes.Encrypted };
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ServerReceivesStoresAndReturnsEveryRecordOnFetch(TwampModes mode)
+    {
+        await using var h = new OwampServerHarness(31700 + 50 * (int)Math.Log2((int)mode));
+        using var client = await h.ConnectAsync(mode);
+        var request = Request(serverReceives: true, packets: 20, TimeSpan.FromMilliseconds(5));
+        // The client's sender binds first, so that its port goes into the request.
+        var spec0 = Spec(request, new byte[16], mode, client.Keys);
+        var accept = await client.RequestAsync(request with { SenderPort = 0 });
+        Assert.Equal(AcceptCode.Ok, accept.Accept);
+        Assert.InRange(accept.Port, 31700, 31999);
+        Assert.Equal(IPAddress.Loopback.GetAddressBytes(), accept.Sid[..4]);
+
+        using var sender = new OwampTestSender(spec0 with { Sid = accept.Sid }, new IPEndPoint(IPAddress.Loopback, 0), Clock);
+        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        sender.Run(OwampTestClient.Timeout());
+        Assert.Equal(20u, sender.NextSeqno);
+        await Task.Delay(350); // the Timeout after the last packet: the session is complete
+        await client.StopAsync(AcceptCode.Ok, new StopSessionRecord(accept.Sid, sender.NextSeqno, []));
+        var serverStop = await client.ReadStopAsync();
+        Assert.Equal(AcceptCode.Ok, serverStop.Accept);
+        Assert.Empty(serverStop.Sessions); // the server sends nothing in this measurement
+
+        var (ack, data) = await client.FetchAsync(FetchSession.Complete(accept.Sid));
+        Assert.Equal(new FetchAck(AcceptCode.Ok, true, 20, 0, 20), ack);
+        Assert.NotNull(data);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (uint)i), data.Records.Select(r => r.SequenceNumber));
+        Assert.All(data.Records, r => Assert.False(r.IsLost));
+        Assert.All(data.Records, r => Assert.True(r.ReceiveTimestamp.Value >= r.SendTimestamp.Value));
+        Assert.All(data.Records, r => Assert.Equal(255, r.Ttl));
+        // The reproduction: the request with the SID the server chose and the port it received on.
+        Assert.Equal(accept.Sid, data.Request.Sid);
+        Assert.Equal(accept.Port, data.Request.ReceiverPort);
+        Assert.Equal((byte)1, data.Request.ConfReceiver);
+        Assert.Equal(request.Slots, data.Request.Slots);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task ServerSendsOnTheScheduleAndStopsFirstOnceComplete(TwampModes mode)
+    {
+        await using var h = new OwampServerHarness(31850 + 20 * (int)Math.Log2((int)mode));
+        using var client = await h.ConnectAsync(mode);
+        var probe = Request(serverReceives: false, packets: 20, TimeSpan.FromMilliseconds(5));
+        using var receiver = new OwampTestReceiver(Spec(probe, probe.Sid, mode, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock, 100);
+        var request = probe with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port };
+        var accept = await client.RequestAsync(request);
+        Assert.Equal(AcceptCode.Ok, accept.Accept);
+        Assert.Equal(request.Sid, accept.Sid); // the receiver (the client) chose it
+        receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+
+        // RFC 4656 §3.8: the server waits until its session is complete, then stops first.
+        var stop = await client.ReadStopAsync();
+        var record = Assert.Single(stop.Sessions);
+        Assert.Equal(request.Sid, record.Sid);
+        Assert.Equal((20u, 0), (record.NextSeqno, record.SkipRanges.Count));
+        await rx;
+        var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
+        Assert.Equal(20, result.Records.Count(r => !r.IsLost));
+        Assert.Equal(0, result.Lost);
+        await client.StopAsync(AcceptCode.Ok);
+        // Measurement over: a new Request-Session is served again.
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 1, TimeSpan.Zero))).Accept);
+    }
+
+    [Fact]
+    public async Task BothDirectionsAtOnceLikeOwping()
+    {
+        await using var h = new OwampServerHarness(31920);
+        using var client = await h.ConnectAsync(TwampModes.Authenticated);
+        var toServer = Request(serverReceives: true, 15, TimeSpan.FromMilliseconds(5));
+        var fromServer = Request(serverReceives: false, 15, TimeSpan.FromMilliseconds(5)) with { StartTime = toServer.StartTime };
+        using var receiver = new OwampTestReceiver(Spec(fromServer, fromServer.Sid, TwampModes.Authenticated, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock, 100);
+        var toAccept = await client.RequestAsync(toServer);
+        var fromAccept = await client.RequestAsync(fromServer with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port });
+        Assert.Equal((AcceptCode.Ok, AcceptCode.Ok), (toAccept.Accept, fromAccept.Accept));
+        using var sender = new OwampTestSender(Spec(toServer, toAccept.Sid, TwampModes.Authenticated, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock);
+        sender.Target(new IPEndPoint(IPAddress.Loopback, toAccept.Port));
+        receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, fromAccept.Port));
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+        sender.Run(OwampTestClient.Timeout());
+        await rx;
+        // The client stops first here (as in owamp_O/A); the server answers with its send session.
+        await client.StopAsync(AcceptCode.Ok, new StopSessionRecord(toAccept.Sid, sender.NextSeqno, []));
+        var stop = await client.ReadStopAsync();
+        Assert.Equal(15u, Assert.Single(stop.Sessions).NextSeqno);
+        Assert.Equal(15, receiver.Complete(15, []).Records.Count(r => !r.IsLost));
+        var (ack, data) = await client.FetchAsync(FetchSession.Complete(toAccept.Sid));
+        Assert.Equal((AcceptCode.Ok, 15u), (ack.Accept, ack.Records));
+        Assert.Equal(15, data!.Records.Count(r => !r.IsLost));
+    }
+
+    [Fact]
+    public async Task StartTimeFurtherInThePastThanTimeoutBecomesASkipRange()
+    {
+        await using var h = new OwampServerHarness(31940);
+        using var client = await h.ConnectAsync();
+        // 10 ms slots from 1 s ago with a 0.3 s Timeout: packets 0..~69 are more than Timeout late.
+        var request = Request(serverReceives: false, 120, TimeSpan.FromMilliseconds(10), startIn: TimeSpan.FromSeconds(-1));
+        using var receiver = new OwampTestReceiver(Spec(request, request.Sid, TwampModes.Unauthenticated, null), new IPEndPoint(IPAddress.Loopback, 0), Clock, 200);
+        var accept = await client.RequestAsync(request with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port });
+        receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+        var record = Assert.Single((await client.ReadStopAsync()).Sessions);
+        await rx;
+        Assert.Equal(120u, record.NextSeqno);
+        var skip = Assert.Single(record.SkipRanges);
+        Assert.Equal(0u, skip.First);
+        Assert.InRange(skip.Last, 60u, 90u);
+        // RFC 4656 §4.1.1: none of the skipped packets was sent.
+        var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
+        Assert.DoesNotContain(result.Records, r => !r.IsLost && skip.Contains(r.SequenceNumber));
+        Assert.Equal(120 - (int)skip.Last - 1, result.Records.Count(r => !r.IsLost));
+        await client.StopAsync(AcceptCode.Ok);
+    }
+
+    [Fact]
+    public async Task ClientStopsFirstAndTheServerAnswersWithItsNextSeqno()
+    {
+        await using var h = new OwampServerHarness(31960);
+        using var client = await h.ConnectAsync();
+        var request = Request(serverReceives: false, 1000, TimeSpan.FromMilliseconds(10), startIn: TimeSpan.FromMilliseconds(50));
+        using var receiver = new OwampTestReceiver(Spec(request, request.Sid, TwampModes.Unauthenticated, null), new IPEndPoint(IPAddress.Loopback, 0), Clock, 2000);
+        var accept = await client.RequestAsync(request with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port });
+        receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        using var cts = new CancellationTokenSource();
+        var rx = Task.Run(() => receiver.Run(cts.Token));
+        await Task.Delay(400);
+        await client.StopAsync(AcceptCode.Ok);
+        var record = Assert.Single((await client.ReadStopAsync()).Sessions);
+        Assert.InRange(record.NextSeqno, 10u, 999u);
+        await Task.Delay(100);
+        cts.Cancel();
+        await rx;
+        var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
+        Assert.True(result.Valid, result.Invalid);
+        Assert.Equal((int)record.NextSeqno, result.Records.Count(r => !r.IsLost));
+    }
+}

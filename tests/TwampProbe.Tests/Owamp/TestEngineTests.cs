@@ -1,0 +1,308 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using TwampProbe.Linux.Net;
+using TwampProbe.Owamp.Test;
+using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Owamp;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Owamp.Control;
+using TwampProbe.Protocol.Wire.Owamp.Test;
+using TwampProbe.Time;
+using Xunit;
+using static TwampProbe.Tests.Owamp.TestEngineHarness;
+
+namespace TwampProbe.Tests.Owamp;
+
+/// <summary>The OWAMP-Test sender and receiver on real loopback sockets (RFC 4656 §4).</summary>
+public class TestEngineTests
+{
+    [Theory]
+    [InlineData(TestSecurity.Unauthenticated, 0u)]
+    [InlineData(TestSecurity.Unauthenticated, 27u)]
+    [InlineData(TestSecurity.Authenticated, 0u)]
+    [InlineData(TestSecurity.Encrypted, 64u)]
+    public void EveryPacketArrivesAndIsRecordedInEveryMode(TestSecurity security, uint padding)
+    {
+        var spec = Spec(30, TimeSpan.FromMilliseconds(3), security, padding: padding);
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        RunBoth(sender, receiver);
+
+        Assert.Equal(30u, sender.NextSeqno);
+        Assert.Empty(sender.SkipRanges);
+        Assert.Equal(30, sender.PacketsSent);
+        Assert.Equal(0, receiver.DroppedTotal);
+        var result = receiver.Complete(sender.NextSeqno, sender.SkipRanges);
+        Assert.True(result.Valid);
+        Assert.Equal(0, result.Lost);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (uint)i), result.Records.Select(x => x.SequenceNumber).Order());
+        foreach (var rec in result.Records)
+        {
+            Assert.Equal(255, rec.Ttl); // sent with TTL 255 (§4.1.2), read from the IP header (§4.2)
+            Assert.True(rec.SendError.IsValid);
+            Assert.True(rec.ReceiveError.IsValid);
+            long delay = rec.ReceiveTimestamp.ToUnixNanoseconds() - rec.SendTimestamp.ToUnixNanoseconds();
+            Assert.InRange(delay, 0, 100_000_000);
+            // Sent at its scheduled time (within 20 ms on a busy host), never before it.
+            long late = rec.SendTimestamp.ToUnixNanoseconds() - receiver.ScheduledSendTime(rec.SequenceNumber).ToUnixNanoseconds();
+            Assert.InRange(late, -100_000, 20_000_000);
+        }
+    }
+
+    [Fact]
+    public void ReceiverUsesKernelReceiveTimestamps()
+    {
+        var spec = Spec(5, TimeSpan.FromMilliseconds(2));
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        Assert.NotEqual(TimestampSource.User, receiver.RxTimestampSource);
+    }
+
+    [Fact]
+    public void ExponentialScheduleIsComputedIdenticallyByBothEnds()
+    {
+        // Every packet is checked against the receiver's own computation of its send time: a sender on
+        // a different schedule would be dropped as off-schedule (Timeout 20 ms, mean gap 5 ms).
+        var spec = Spec(60, TimeSpan.FromMilliseconds(5), exponential: true, timeout: TimeSpan.FromMilliseconds(20));
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        RunBoth(sender, receiver);
+        Assert.Equal(0, receiver.Dropped(OwampDropReason.OffSchedule));
+        var offsets = Schedule.Offsets(spec.Sid, spec.Slots, 60);
+        Assert.True(offsets.Zip(offsets.Skip(1)).Any(p => p.Second - p.First != offsets[0]), "gaps vary");
+        Assert.InRange(receiver.Store.Distinct, 57, 60); // loopback; a loaded host may miss the 20 ms window once or twice
+    }
+
+    [Fact]
+    public void PacketsMoreThanTimeoutInThePastAreSkippedNotSent()
+    {
+        // Start Time 1 s ago, 10 ms slots, Timeout 300 ms: packets 0 … ~69 are more than Timeout late.
+        var spec = Spec(120, TimeSpan.FromMilliseconds(10), startIn: TimeSpan.FromSeconds(-1), timeout: TimeSpan.FromMilliseconds(300));
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        RunBoth(sender, receiver);
+
+        var skip = Assert.Single(sender.SkipRanges);
+        Assert.Equal(0u, skip.First);
+        Assert.InRange(skip.Last, 60u, 75u);
+        Assert.Equal(120u, sender.NextSeqno);
+        Assert.Equal(120 - (skip.Last + 1), (uint)sender.PacketsSent);
+        var result = receiver.Complete(sender.NextSeqno, sender.SkipRanges);
+        Assert.True(result.Valid);
+        // Skipped packets were never sent: they are not lost (no lost records for them).
+        Assert.DoesNotContain(result.Records, x => skip.Contains(x.SequenceNumber));
+        Assert.Equal(sender.PacketsSent, result.Records.Count(x => !x.IsLost) + result.Lost);
+    }
+
+    [Fact]
+    public void StoppingTheSenderEarlyGivesTheNextSequenceNumber()
+    {
+        var spec = Spec(1000, TimeSpan.FromMilliseconds(5));
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        using var stopRx = new CancellationTokenSource();
+        var rx = new Thread(() => receiver.Run(stopRx.Token)) { IsBackground = true };
+        rx.Start();
+        sender.Run(stop.Token);
+        Thread.Sleep(50);
+        long stopAt = SystemClock.Instance.UnixNanoseconds;
+        stopRx.Cancel();
+        rx.Join();
+        Assert.InRange(sender.NextSeqno, 5u, 60u);
+        Assert.Equal(sender.NextSeqno, (uint)sender.PacketsSent);
+        var result = receiver.Complete(sender.NextSeqno, sender.SkipRanges, stopAt);
+        Assert.True(result.Valid);
+        // No lost records beyond Next Seqno; with the 1 s Timeout every record sent within the last second
+        // of the stop is discarded (RFC 4656 §3.8), i.e. all of them here.
+        Assert.All(result.Records, x => Assert.True(x.SequenceNumber < sender.NextSeqno));
+        Assert.Empty(result.Records);
+        Assert.Equal((int)sender.NextSeqno, result.Discarded);
+    }
+
+    [Fact]
+    public void ReceivedSequenceAboveTheSendersNextSeqnoInvalidatesTheSession()
+    {
+        var spec = Spec(20, TimeSpan.FromMilliseconds(2));
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        RunBoth(sender, receiver);
+        var result = receiver.Complete(10, []);
+        Assert.False(result.Valid);
+        Assert.Contains("Next Seqno", result.Invalid);
+    }
+
+    [Fact]
+    public void LostPacketsGetScheduledSendTimeZeroReceiveTimeAndTtl255()
+    {
+        var spec = Spec(10, TimeSpan.FromMilliseconds(2));
+        using var receiver = new OwampTestReceiver(spec, Loopback(), Clock, 1000);
+        // Nothing sent at all: every packet below Next Seqno is lost.
+        var result = receiver.Complete(10, [new SkipRange(3, 4)]);
+        Assert.Equal(8, result.Lost);
+        Assert.Equal(new uint[] { 0, 1, 2, 5, 6, 7, 8, 9 }, result.Records.Select(x => x.SequenceNumber));
+        Assert.All(result.Records, x =>
+        {
+            Assert.True(x.IsLost);
+            Assert.Equal(0UL, x.ReceiveTimestamp.Value);
+            Assert.Equal(255, x.Ttl);
+            Assert.Equal(0x0001, x.SendError.Value); // Multiplier 1, S 0 (RFC 4656 §3.9)
+            Assert.Equal(receiver.ScheduledSendTime(x.SequenceNumber), x.SendTimestamp);
+        });
+    }
+
+    /// <summary>A hand-made packet of the session: sequence, send time, error estimate.</summary>
+    static byte[] Packet(OwampTestSpec spec, uint seq, long sentUnixNs, ushort error = 0x8587)
+    {
+        var bytes = new byte[spec.PacketLength];
+        var p = new OwampTestPacket(bytes, spec.Security);
+        p.SequenceNumber = seq;
+        p.Timestamp = NtpTimestamp.FromUnixNanoseconds(sentUnixNs);
+        p.ErrorEstimate = new ErrorEstimate(error);
+        return bytes;
+    }
+
+    [Fact]
+    public void BadPacketsAreDroppedAndCountedByReason()
+    {
+        var spec = Spec(20, TimeSpan.FromMilliseconds(10), TestSecurity.Authenticated, startIn: TimeSpan.Zero, timeout: TimeSpan.FromMilliseconds(500));
+        using var receiver = new OwampTestReceiver(spec, Loopback(), Clock, 1000);
+        using var peer = UdpTestSocket.Bind(Loopback(), new UdpSocketOptions { ReceiveTimestamps = false });
+        using var stranger = UdpTestSocket.Bind(Loopback(), new UdpSocketOptions { ReceiveTimestamps = false });
+        receiver.ExpectFrom(peer.LocalEndPoint);
+        var to = UdpPeer.From(receiver.LocalEndPoint);
+        using var crypto = new TestPacketCrypto(spec.Keys!, spec.Sid, spec.Security);
+        long now = SystemClock.Instance.UnixNanoseconds;
+        long sched(uint seq) => receiver.ScheduledSendTime(seq).ToUnixNanoseconds();
+        byte[] Sealed(byte[] b) { crypto.ProtectSender(b); return b; }
+
+        peer.SendTo(new byte[47], to, -1);                                              // runt: 48 octets in mode 2
+        var forged = Sealed(Packet(spec, 1, sched(1)));
+        forged[2] ^= 0x40;                                                              // bad HMAC
+        peer.SendTo(forged, to, -1);
+        using (var other = new TestPacketCrypto(SessionKeys.CreateRandom(), spec.Sid, spec.Security))
+        {
+            var wrongKey = Packet(spec, 1, sched(1));
+            other.ProtectSender(wrongKey);
+            peer.SendTo(wrongKey, to, -1);                                              // bad HMAC: other keys
+        }
+        peer.SendTo(Sealed(Packet(spec, 2, sched(2), error: 0x8000)), to, -1);           // Multiplier 0
+        peer.SendTo(Sealed(Packet(spec, 20, sched(19))), to, -1);                        // sequence ≥ Number of Packets
+        peer.SendTo(Sealed(Packet(spec, 3, now - 2_000_000_000)), to, -1);               // sent more than Timeout ago
+        peer.SendTo(Sealed(Packet(spec, 4, now + 2_000_000_000)), to, -1);               // sent more than Timeout ahead
+        peer.SendTo(Sealed(Packet(spec, 19, now)), to, -1);                              // good: 200 ms before its slot, within Timeout
+        stranger.SendTo(Sealed(Packet(spec, 5, sched(5))), to, -1);                      // other source port
+        peer.SendTo(Sealed(Packet(spec, 6, now)), to, -1);                               // good (its slot is 60 ms ahead)
+        peer.SendTo(Sealed(Packet(spec, 6, now)), to, -1);                               // duplicate: recorded too (§4.2)
+
+        long deadline = Environment.TickCount64 + 2000;
+        while (receiver.Accepted + receiver.DroppedTotal < 11 && Environment.TickCount64 < deadline) receiver.Poll(20);
+
+        Assert.Equal(1, receiver.Dropped(OwampDropReason.Runt));
+        Assert.Equal(2, receiver.Dropped(OwampDropReason.BadHmac));
+        Assert.Equal(1, receiver.Dropped(OwampDropReason.BadErrorEstimate));
+        Assert.Equal(1, receiver.Dropped(OwampDropReason.BadSequence));
+        Assert.Equal(2, receiver.Dropped(OwampDropReason.OutOfTime));
+        Assert.Equal(1, receiver.Dropped(OwampDropReason.UnknownSender));
+        // Packet 19 is scheduled 200 ms after the start, within the 500 ms Timeout: accepted.
+        Assert.Equal(3, receiver.Accepted);
+        Assert.Equal(1, receiver.Store.Duplicates);
+        Assert.Equal(new uint[] { 19, 6, 6 }, receiver.Store.Received.ToArray().Select(x => x.SequenceNumber));
+    }
+
+    [Fact]
+    public void SendTimestampFarFromItsSlotIsDroppedAsOffSchedule()
+    {
+        // 1 s slots, Timeout 300 ms: packet 5 is scheduled 6 s after the start; claiming to be sent now is off schedule.
+        var spec = Spec(10, TimeSpan.FromSeconds(1), startIn: TimeSpan.Zero, timeout: TimeSpan.FromMilliseconds(300));
+        using var receiver = new OwampTestReceiver(spec, Loopback(), Clock, 1000);
+        using var peer = UdpTestSocket.Bind(Loopback(), new UdpSocketOptions { ReceiveTimestamps = false });
+        receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, 0)); // any port of that address
+        peer.SendTo(Packet(spec, 5, SystemClock.Instance.UnixNanoseconds), UdpPeer.From(receiver.LocalEndPoint), -1);
+        peer.SendTo(Packet(spec, 0, receiver.ScheduledSendTime(0).ToUnixNanoseconds() - 900_000_000), UdpPeer.From(receiver.LocalEndPoint), -1);
+        long deadline = Environment.TickCount64 + 2000;
+        while (receiver.Accepted + receiver.DroppedTotal < 2 && Environment.TickCount64 < deadline) receiver.Poll(20);
+        Assert.Equal(2, receiver.Dropped(OwampDropReason.OffSchedule));
+        Assert.Equal(0, receiver.Accepted);
+    }
+
+    [Fact]
+    public void FullStoreDropsAndCounts()
+    {
+        var spec = Spec(40, TimeSpan.FromMilliseconds(1));
+        var (sender, receiver) = Pair(spec, maxRecords: 25);
+        using var s = sender;
+        using var r = receiver;
+        RunBoth(sender, receiver);
+        Assert.Equal(25, receiver.Store.Count);
+        Assert.Equal(15, receiver.Dropped(OwampDropReason.StoreFull));
+        Assert.Equal(25, receiver.Complete(40, []).Records.Length); // lost records stay within the limit too
+    }
+
+    [Fact]
+    public void PacketsLeaveWithTheTypePDscp()
+    {
+        var spec = Spec(5, TimeSpan.FromMilliseconds(2)) with { Dscp = 46 };
+        using var sender = new OwampTestSender(spec, Loopback(), Clock);
+        using var listen = UdpTestSocket.Bind(Loopback(), new UdpSocketOptions { ReceiveTimestamps = false, ReceiveTtl = true, ReceiveTrafficClass = true });
+        using var batch = new PacketBatch(8, 256);
+        sender.Target(listen.LocalEndPoint);
+        sender.Run(CancellationToken.None);
+        int n = listen.Receive(batch, 1000);
+        Assert.True(n > 0);
+        Assert.Equal(46 << 2, batch.Meta(0).TrafficClass);
+        Assert.Equal(255, batch.Meta(0).Ttl);
+        Assert.Equal(14, batch.Meta(0).Length);
+    }
+
+    [Fact]
+    public void ReceiverReportsTheTrafficClassThePacketsArrivedWith()
+    {
+        var spec = Spec(5, TimeSpan.FromMilliseconds(2)) with { Dscp = 10 };
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        Assert.Equal(-1, receiver.TrafficClass);
+        RunBoth(sender, receiver);
+        Assert.Equal(10 << 2, receiver.TrafficClass);
+        Assert.False(receiver.TrafficClassVaried);
+    }
+
+    [Fact]
+    public void PaddingIsPseudoRandomUnlessZeroPaddingIsAsked()
+    {
+        byte[] Capture(bool zero)
+        {
+            var spec = Spec(1, TimeSpan.FromMilliseconds(1), padding: 64);
+            using var sender = new OwampTestSender(spec, Loopback(), Clock, zeroPadding: zero);
+            using var listen = UdpTestSocket.Bind(Loopback(), new UdpSocketOptions { ReceiveTimestamps = false });
+            using var batch = new PacketBatch(2, 256);
+            sender.Target(listen.LocalEndPoint);
+            sender.Run(CancellationToken.None);
+            Assert.Equal(1, listen.Receive(batch, 1000));
+            return batch.Buffer(0)[14..78].ToArray();
+        }
+        Assert.All(Capture(zero: true), b => Assert.Equal(0, b));
+        Assert.Contains(Capture(zero: false), b => b != 0);
+    }
+
+    [Fact]
+    public void IPv6LoopbackWorks()
+    {
+        var spec = Spec(10, TimeSpan.FromMilliseconds(2), TestSecurity.Encrypted);
+        using var receiver = new OwampTestReceiver(spec, new IPEndPoint(IPAddress.IPv6Loopback, 0), Clock, 100);
+        using var sender = new OwampTestSender(spec, new IPEndPoint(IPAddress.IPv6Loopback, 0), Clock);
+        receiver.ExpectFrom(sender.LocalEndPoint);
+        sender.Target(receiver.LocalEndPoint);
+        RunBoth(sender, receiver);
+        Assert.Equal(10, receiver.Store.Distinct);
+        Assert.All(receiver.Store.Received.ToArray(), x => Assert.Equal(255, x.Ttl)); // hop limit as received
+    }
+}
