@@ -636,7 +636,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
             if (err == Errno.EAGAIN)
             {
                 // Non-blocking socket, send buffer full: the rest of the batch is not sent.
-                Interlocked.Add(ref _sendsWouldBlock, count - index);
+                Interlocked.Add(ref _sendsWouldBlock, end - index);
                 break;
             }
 
