@@ -206,8 +206,11 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         w.WriteEndArray();
     }
 
-    /// <summary>A delay object: min, p50, p90, p99, max, mean, and the older median and p95 (µs; null without data).</summary>
-    static void Stats(Utf8JsonWriter w, string name, DelaySummary s)
+    /// <summary>
+    /// A delay object: min, p50, p90, p99, max, mean, and the older median and p95 (µs; null without
+    /// data). Internal so that other reports (OWAMP) write the same objects.
+    /// </summary>
+    internal static void Stats(Utf8JsonWriter w, string name, DelaySummary s)
     {
         w.WriteStartObject(name);
         Number(w, "min", s.Min);
@@ -242,7 +245,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         else w.WriteNull(name);
     }
 
-    static void Number(Utf8JsonWriter w, string name, double v)
+    internal static void Number(Utf8JsonWriter w, string name, double v)
     {
         if (!double.IsFinite(v)) w.WriteNull(name);
         else w.WriteNumber(name, NoNegativeZero(Math.Round(v, 3)));
