@@ -87,7 +87,7 @@ public static class ConfigFile
         new("socket-buffer", false, "BYTES of UDP receive/send buffer per test socket (65536..67108864)", (b, a, f) =>
             b.Server = b.Server with { SocketBufferBytes = Int(a, f, 65536, 64 << 20) }),
         // --- reflector threads and how they wait (issue 9 §4) ---
-        new("reflector-poll", false, "epoll|busy: how reflector threads wait (busy spins on its CPU for microsecond turnaround; default epoll)", (b, a, f) =>
+        new("reflector-poll", false, "epoll|busy (how reflector threads wait; busy spins on the reflector CPU for microsecond turnaround; default epoll)", (b, a, f) =>
         {
             One(a, f);
             b.Server = b.Server with { ReflectorPoll = a[0].ToLowerInvariant() switch
@@ -97,7 +97,7 @@ public static class ConfigFile
                 _ => throw f($"'{a[0]}' is not epoll or busy"),
             } };
         }),
-        new("reflector-threads", false, "N reflector threads (1..64) sessions are spread over, thread i on reflector-cpu + i (default 1)", (b, a, f) =>
+        new("reflector-threads", false, "N (reflector threads 1..64 that sessions are spread over, thread i on reflector-cpu + i; default 1)", (b, a, f) =>
             b.Server = b.Server with { ReflectorThreads = Int(a, f, 1, 64) }),
         // --- end of reflector threads ---
         new("servwait", true, "SECONDS an idle control connection is kept (RFC 5357 SERVWAIT, default 900)", (b, a, f) =>
