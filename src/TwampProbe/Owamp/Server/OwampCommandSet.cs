@@ -148,5 +148,5 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
 
     static Exception ControlProtocolExceptionFor(string message) => new Protocol.Wire.Control.ControlProtocolException(message);
 
-    void LogInfo(string what) => Log.Debug($"owamp {_c.Remote}: {what}");
+    void LogDebug(string what) => Log.Debug($"owamp {_c.Remote}: {what}");
 }
