@@ -82,8 +82,9 @@ public class TestPacketCryptoPathTests
     {
         var results = CryptoSelfTest.Run();
         Assert.All(results, r => Assert.True(r.Passed, r.Name));
-        // 4 SP 800-38A + 7 RFC 2202 + 2 golden captures, and again through the fallback where the CPU has instructions.
-        Assert.Equal(Aes128.HardwareSupported || Sha1Compression.HardwareSupported ? 26 : 13, results.Count);
+        // 4 SP 800-38A + 7 RFC 2202 + 2 golden captures, and again through the fallbacks where this CPU runs other code.
+        bool different = CryptoSelfTest.Describe(CryptoImplementation.Auto) != CryptoSelfTest.Describe(CryptoImplementation.Fallback);
+        Assert.Equal(different ? 26 : 13, results.Count);
         var fallback = new List<SelfTestResult>();
         CryptoSelfTest.Run(CryptoImplementation.Fallback, "", fallback);
         Assert.All(fallback, r => Assert.True(r.Passed, r.Name));
