@@ -117,6 +117,8 @@ public static class Program
         serve options (override the config file; see README "Configuration file"):
           -c, --config FILE        config file (default /etc/twampprobe/twampprobe.conf if it exists)
           --listen ADDR[:PORT]     TWAMP-Control listen address (default TCP 862 on all addresses)
+          --owamp-listen ADDR[:PORT] OWAMP-Control address (default TCP 861 on the listen addresses)
+          --no-owamp               serve TWAMP only
           -k, --keyfile FILE       key file (pfs format) for auth/enc/mixed
           -m, --modes LIST         modes offered: unauth,auth,enc,mixed
           --test-ports LO-HI       UDP port range for test sessions

@@ -114,4 +114,6 @@ public sealed class ServerCounters
     public long ProtocolErrors;
     public long InternalErrors;
     public long AcceptFailures;
+    /// <summary>OWAMP-Test packets the server's receive sessions dropped (bad HMAC, out of time, …), counted when a session ends.</summary>
+    public long OwampTestPacketsDropped;
 }

@@ -144,4 +144,33 @@ public class OwampServerFetchAndLimitTests
         Assert.Equal(AcceptCode.Ok, (await client.FetchAsync(FetchSession.Complete(accept.Sid))).Ack.Accept);
         Assert.Equal(AcceptCode.Failure, (await client.FetchAsync(FetchSession.Complete(accept.Sid))).Ack.Accept);
     }
+
+    [Fact]
+    public async Task BadTestPacketsAreDroppedAndCountedNeverRecorded()
+    {
+        await using var h = new OwampServerHarness(32350);
+        using var client = await h.ConnectAsync(TwampModes.Authenticated);
+        var request = Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(5));
+        var accept = await client.RequestAsync(request);
+        using var sender = new OwampTestSender(Spec(request, accept.Sid, TwampModes.Authenticated, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock);
+        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        // A runt and a 48-octet packet whose HMAC cannot verify, from the session's own sender port.
+        using (var udp = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp))
+        {
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var target = new IPEndPoint(IPAddress.Loopback, accept.Port);
+            // The receiver only takes packets from the Sender Port of the request (0 there: any port).
+            udp.SendTo(new byte[5], target);
+            udp.SendTo(new byte[48], target);
+        }
+        sender.Run(OwampTestClient.Timeout());
+        await Task.Delay(350);
+        await client.StopAsync(AcceptCode.Ok, new StopSessionRecord(accept.Sid, 10, []));
+        await client.ReadStopAsync();
+        var (_, data) = await client.FetchAsync(FetchSession.Complete(accept.Sid));
+        Assert.Equal(10, data!.Records.Count);
+        Assert.All(data.Records, r => Assert.False(r.IsLost));
+        Assert.Equal(2, Interlocked.Read(ref h.Server.Context.Counters.OwampTestPacketsDropped));
+    }
 }

@@ -60,7 +60,7 @@ public sealed partial class OwampCommandSet
         }
         _c.Touch();
         await WriteAsync(() => SendResultsAsync(result!, fetch, ct), ct).ConfigureAwait(false);
-        LogInfo($"fetch of {sid} [{fetch.BeginSeq}, {fetch.EndSeq}] served");
+        LogDebug($"fetch of {sid} [{fetch.BeginSeq}, {fetch.EndSeq}] served");
         if (fetch.IsComplete && limits.OwampDeleteOnFetch) _ctx.OwampResults.Remove(result!);
     }
 

@@ -140,7 +140,7 @@ public sealed partial class OwampCommandSet
             lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Receiver = receiver, Result = result });
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
             if (port != request.ReceiverPort && request.ReceiverPort != 0) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
-            LogInfo($"receive session {SessionId.ToHex(sid)} from {senderAddress}:{request.SenderPort} on port {port}, {request.Packets} packets");
+            LogDebug($"receive session {SessionId.ToHex(sid)} from {senderAddress}:{request.SenderPort} on port {port}, {request.Packets} packets");
             return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);
         }
         catch
@@ -191,7 +191,7 @@ public sealed partial class OwampCommandSet
             sender.Target(new IPEndPoint(receiverAddress, request.ReceiverPort));
             lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Sender = sender });
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
-            LogInfo($"send session {SessionId.ToHex(sid)} from port {port} to {receiverAddress}:{request.ReceiverPort}, {request.Packets} packets dscp {spec.Dscp}");
+            LogDebug($"send session {SessionId.ToHex(sid)} from port {port} to {receiverAddress}:{request.ReceiverPort}, {request.Packets} packets dscp {spec.Dscp}");
             // "If only Conf-Sender was set, Port is the port from which to expect OWAMP-Test packets"; the
             // SID field is unused then — owampd echoes the client's, and so do we.
             return new AcceptSession(AcceptCode.Ok, (ushort)port, sid);

@@ -85,11 +85,15 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
         finally { _write.Release(); }
     }
 
-    /// <summary>Results expire on the watchdog's clock too. True while a session runs (SERVWAIT waits).</summary>
+    /// <summary>
+    /// Results expire on the watchdog's clock too. True while a test session's engine runs: SERVWAIT
+    /// waits for it, but not for a client that never sends its Stop-Sessions after the sessions ended.
+    /// </summary>
     public bool Tick(long nowNs)
     {
         _ctx.OwampResults.Sweep(_ctx.Settings.Limits, nowNs);
-        return _active;
+        if (!_active) return false;
+        lock (_sessions) return _sessions.Any(s => !s.Completion.IsCompleted);
     }
 
     /// <summary>
@@ -138,10 +142,11 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
             long d = r.Dropped((OwampDropReason)i);
             Interlocked.Add(ref _dropped[i], d);
             Interlocked.Add(ref _droppedTotal, d);
+            Interlocked.Add(ref _ctx.Counters.OwampTestPacketsDropped, d);
         }
     }
 
     static Exception ControlProtocolExceptionFor(string message) => new Protocol.Wire.Control.ControlProtocolException(message);
 
-    void LogInfo(string what) => Log.Debug($"owamp {_c.Remote}: {what}");
+    void LogDebug(string what) => Log.Debug($"owamp {_c.Remote}: {what}");
 }
