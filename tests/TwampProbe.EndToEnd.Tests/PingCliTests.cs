@@ -284,6 +284,35 @@ public sealed partial class PingCliTests : IDisposable
         Assert.Contains("timestamps: -", text.Stdout);
     }
 
+    [Fact]
+    public void FullTwampJsonSplitsLossByDirectionAndHasEveryDelayStatistic()
+    {
+        var j = JsonDocument.Parse(Ok($"ping -c 20 -i 0.005 -L 1 --json {_server.Endpoint}").Stdout).RootElement;
+        // Our reflector numbers its replies (RFC 5357 §4.2.1), so the directions can be told apart.
+        Assert.True(j.GetProperty("directional_loss_known").GetBoolean());
+        Assert.Equal((0, 0, 0), (j.GetProperty("forward_lost").GetInt32(), j.GetProperty("backward_lost").GetInt32(), j.GetProperty("late").GetInt32()));
+        Assert.Equal(1.0, j.GetProperty("loss_threshold_s").GetDouble());
+        foreach (var name in new[] { "rtt_us", "turnaround_us", "forward_delay_us", "backward_delay_us" })
+            foreach (var key in new[] { "min", "p50", "p90", "p99", "max", "mean", "median", "p95" })
+                Assert.Equal(JsonValueKind.Number, j.GetProperty(name).GetProperty(key).ValueKind);
+        Assert.Equal(0.0, j.GetProperty("pdv_us").GetProperty("rtt").GetProperty("min").GetDouble());
+        Assert.Equal(JsonValueKind.Number, j.GetProperty("ipdv_us").GetProperty("rtt").GetProperty("p99").ValueKind);
+        Assert.Equal(JsonValueKind.Number, j.GetProperty("twping_jitter_us").GetProperty("rtt").ValueKind);
+    }
+
+    [Fact]
+    public void LightReflectorCopyingTheSequenceNumberGivesDirectionalLossUnknown()
+    {
+        // TwampProbe's own Light reflector keeps no session state and copies the sender's number (RFC 5357 Appendix I).
+        var (lo, hi) = Binary.PortRange();
+        using var light = new ServerProcess($"--test-ports {lo}-{hi - 1} --light-listen 127.0.0.1:{hi}");
+        var j = JsonDocument.Parse(Ok($"ping --light -c 10 -i 0.005 -L 0.5 --json 127.0.0.1:{hi}").Stdout).RootElement;
+        Assert.False(j.GetProperty("directional_loss_known").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("forward_lost").ValueKind);
+        var text = Ok($"ping --light -c 10 -i 0.005 -L 0.5 127.0.0.1:{hi}").Stdout;
+        Assert.Contains("directional loss unknown: the reflector copies the sender's Sequence Number", text);
+    }
+
     static Binary.Result Ok(string args)
     {
         var r = Binary.Run(args);

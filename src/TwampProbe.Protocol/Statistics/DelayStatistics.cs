@@ -34,21 +34,17 @@ public sealed record DelayStatistics(DelaySummary Delay, DelaySummary Ipdv, Dela
         Array.Sort(bySequence, static (a, b) => a.Index.CompareTo(b.Index));
 
         var delays = new double[bySequence.Length];
-        double min = double.PositiveInfinity;
-        for (int i = 0; i < delays.Length; i++)
-        {
-            delays[i] = bySequence[i].Delay;
-            if (delays[i] < min) min = delays[i];
-        }
+        for (int i = 0; i < delays.Length; i++) delays[i] = bySequence[i].Delay;
         var ipdv = new List<double>(bySequence.Length);
         for (int i = 1; i < bySequence.Length; i++)
             if (bySequence[i].Index == bySequence[i - 1].Index + 1)
                 ipdv.Add(bySequence[i].Delay - bySequence[i - 1].Delay);
-        var pdv = new double[delays.Length];
-        for (int i = 0; i < pdv.Length; i++) pdv[i] = delays[i] - min;
         var ipdvArray = ipdv.ToArray();
         var absolute = Array.ConvertAll(ipdvArray, Math.Abs);
-        return new DelayStatistics(DelaySummary.OfInPlace(delays), DelaySummary.OfInPlace(ipdvArray),
-            DelaySummary.OfInPlace(absolute), DelaySummary.OfInPlace(pdv));
+        var delay = DelaySummary.OfInPlace(delays);
+        // D(i) − D(min) of the sorted delays is sorted too.
+        var pdv = new double[delays.Length];
+        for (int i = 0; i < pdv.Length; i++) pdv[i] = delays[i] - delays[0];
+        return new DelayStatistics(delay, DelaySummary.OfInPlace(ipdvArray), DelaySummary.OfInPlace(absolute), DelaySummary.OfSorted(pdv));
     }
 }

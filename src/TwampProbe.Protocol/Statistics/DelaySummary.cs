@@ -31,7 +31,8 @@ public readonly record struct DelaySummary(int Count, double Min, double P50, do
         return values;
     }
 
-    static DelaySummary OfSorted(double[] sorted)
+    /// <summary>Summarizes values already sorted ascending (not checked).</summary>
+    internal static DelaySummary OfSorted(double[] sorted)
     {
         if (sorted.Length == 0) return Empty;
         double sum = 0;

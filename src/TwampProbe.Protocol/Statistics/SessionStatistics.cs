@@ -17,12 +17,6 @@ public sealed class SessionStatistics
 
     int _sent;
     public int PacketsSent { get => Volatile.Read(ref _sent); set => Volatile.Write(ref _sent, value); }
-    /// <summary>
-    /// RFC 7680 Tmax for the round trip (ping's <c>-L</c>), in nanoseconds: a reply whose T4 is more than
-    /// this after its departure (T4 − T1, the reflector's time included, as the sender waits) is lost,
-    /// counted in <see cref="Late"/>, and not measured. Default: no threshold.
-    /// </summary>
-    public long LossThresholdNs { get; init; } = long.MaxValue;
     /// <summary>Replies received within the threshold, first copy of each sender sequence number only.</summary>
     public int PacketsReceived => (int)_roundTrip.Received;
     /// <summary>Extra copies, within the threshold, of a sequence number already received.</summary>
@@ -31,7 +25,7 @@ public sealed class SessionStatistics
     public int Reordered => (int)_roundTrip.Reordered;
     /// <summary>RFC 4737 §4.1: reordered / received.</summary>
     public double ReorderedRatio => _roundTrip.ReorderedRatio;
-    /// <summary>Packets whose replies came only after <see cref="LossThresholdNs"/>: lost (RFC 7680), counted apart.</summary>
+    /// <summary>Packets whose replies came only after the loss threshold (ping's <c>-L</c>): lost (RFC 7680), counted apart.</summary>
     public int Late => (int)_roundTrip.Late;
     /// <summary>Replies that did not fit the session (wrong size, bad HMAC, unknown sequence number, wrong source).</summary>
     public int Invalid { get; set; }
@@ -44,14 +38,14 @@ public sealed class SessionStatistics
     /// <summary>Every reply that fitted the session (duplicates and late ones too), in arrival order.</summary>
     public IReadOnlyList<ReplyArrival> Arrivals => _arrivals;
 
-    /// <summary>True when the reply came later than the loss threshold after its departure.</summary>
-    public bool IsLate(in ReplySample sample) => sample.T4 - sample.Departure > LossThresholdNs;
-
-    /// <summary>Records a reply. Returns false if it is not measured: a duplicate, or late (lost).</summary>
-    public bool Add(in ReplySample sample)
+    /// <summary>
+    /// Records a reply. <paramref name="late"/>: it came after the loss threshold (RFC 7680 Tmax; the
+    /// sender judges it on its monotonic clock), so its packet is lost and it is not measured. Returns
+    /// false if the reply is not measured: a duplicate, or late.
+    /// </summary>
+    public bool Add(in ReplySample sample, bool late = false)
     {
         if (sample.Short) ShortReplies++;
-        bool late = IsLate(sample);
         _arrivals.Add(new ReplyArrival(sample.SenderSequence, sample.ReflectorSequence, late));
         if (_roundTrip.Add(sample.SenderSequence, late) != Arrival.First) return false;
         _samples.Add(sample);

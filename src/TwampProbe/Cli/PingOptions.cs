@@ -62,7 +62,7 @@ public sealed record PingOptions
                 case "-k": o.KeyFile = r.Value(flag); break;
                 case "-P": LocalPortsOrReceiverPort(flag, r.Value(flag), o); break;
                 case "--receiver-port": o.Port = r.Int(flag, 1, 65535); break;
-                case "-L": o.LossTimeout = r.Double(flag, 0.01, 3600); break;
+                case "-L": o.LossTimeout = LossThreshold(flag, r.Value(flag)); break;
                 case "-S": o.Source = StrictAddress(flag, r.Value(flag)); break;
                 case "-4": r.NoValue(flag); o.Family = System.Net.Sockets.AddressFamily.InterNetwork; break;
                 case "-6": r.NoValue(flag); o.Family = System.Net.Sockets.AddressFamily.InterNetworkV6; break;
@@ -106,6 +106,20 @@ public sealed record PingOptions
     }
 
     public static string FamilyName(System.Net.Sockets.AddressFamily f) => f == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+
+    /// <summary>
+    /// <c>-L SECONDS</c> (twping's loss timeout): a reply later than this after its packet left is lost,
+    /// counted as late (RFC 7680 Tmax, which §2.8.2 says MUST be reported); the sender also waits this
+    /// long after the last packet, and it is the session Timeout (RFC 5357 §3.5). Plain decimal seconds,
+    /// 0.01 to 3600 (not NaN, not ∞, no exponent).
+    /// </summary>
+    static double LossThreshold(string flag, string v)
+    {
+        if (!double.TryParse(v, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double d)
+            || !(d >= 0.01 && d <= 3600)) // NaN parses even without AllowExponent; it fails this test
+            throw new UsageException($"{flag}: '{v}' is not a loss threshold: seconds in 0.01..3600 (a reply later than this counts as lost)");
+        return d;
+    }
 
     /// <summary><c>-i 0.1</c> and <c>-i 0.1f</c>: fixed; <c>-i 0.1e</c>: exponential with that mean (twping's suffixes).</summary>
     internal static (double Seconds, bool Exponential) Interval(string flag, string v)

@@ -31,8 +31,19 @@ public sealed class PingReport(PingOptions options, TextWriter output)
     }
 
     /// <summary>Milliseconds with 3 decimals; "-" when there is no data (one packet has no IPDV, no reply has no delay).</summary>
-    static string Ms(double us) => double.IsFinite(us) ? (us / 1000).ToString("0.000", Inv) : "-";
-    static string Us(double us) => double.IsFinite(us) ? us.ToString("0.0", Inv) : "-";
+    static string Ms(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us / 1000, 3)).ToString("0.000", Inv) : "-";
+    static string Us(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us, 1)).ToString("0.0", Inv) : "-";
+
+    /// <summary>A signed IPDV of −0.0001 ms rounds to −0: print it as 0.</summary>
+    static double NoNegativeZero(double v) => v == 0 ? 0 : v;
+
+    /// <summary>min/median/p90/p95/p99/max = …, mean …: the same set as every delay object in the JSON.</summary>
+    static string Line(DelaySummary d, Func<double, string> f, string unit) =>
+        $"min/median/p90/p95/p99/max = {f(d.Min)}/{f(d.P50)}/{f(d.P90)}/{f(d.P95)}/{f(d.P99)}/{f(d.Max)} {unit}, mean {f(d.Mean)} {unit}";
+
+    ReflectorNumbering Numbering => options.Light ? ReflectorNumbering.MayCopy : ReflectorNumbering.Counter;
+
+    string Threshold => options.LossTimeoutSeconds.ToString("0.###", Inv);
 
     void WriteText(SessionStatistics st, string mode, SessionSender sender, IPEndPoint reflector, byte[]? sid, ClockState clock)
     {
@@ -43,19 +54,35 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         if (sender.RxTimestampSource == Linux.Net.TimestampSource.User)
             o.WriteLine($"note: {sender.TimestampFallbackReason ?? "kernel timestamps unavailable"} — T1/T4 come from user space");
         o.WriteLine(string.Create(Inv, $"{st.PacketsSent} sent, {st.PacketsReceived} received, {st.Lost} lost ({st.LossPercent:0.000}%), {st.Duplicates} duplicates, {st.Reordered} reordered, {st.Invalid} invalid"));
+        var loss = st.Loss();
+        var dir = st.Directional(Numbering);
+        string late = $"{st.Late} late (reply after -L {Threshold} s, counted lost)";
+        string bursts = $"{loss.Bursts} loss bursts, longest {loss.LongestBurst}";
+        if (dir.Known)
+        {
+            o.WriteLine($"directional loss: {dir.ForwardLost} forward (send), {dir.BackwardLost} backward (reflect), {dir.DirectionUnknown} direction unknown (no reply after them); {late}; {bursts}");
+            o.WriteLine($"send/reflect duplicates = {dir.ForwardDuplicates}/{dir.BackwardDuplicates}, send/reflect reordered = {dir.ForwardReordered}/{dir.BackwardReordered} (RFC 4737)");
+        }
+        else
+            o.WriteLine($"directional loss unknown: {dir.Reason}; {late}; {bursts}");
         if (!st.ReflectorConforming)
             o.WriteLine($"note: non-conforming reflector: sends short replies ({st.ShortReplies} shorter than RFC 5357's {sender.ConformingReplyLength} octets); delays measured, forward TTL unknown");
         if (st.PacketsReceived == 0) { o.WriteLine("no replies received"); return; }
-        var rtt = st.RoundTrip.Delay;
-        o.WriteLine($"round-trip time min/median/p95/p99/max = {Ms(rtt.Min)}/{Ms(rtt.Median)}/{Ms(rtt.P95)}/{Ms(rtt.P99)}/{Ms(rtt.Max)} ms");
-        var ta = st.Turnaround.Delay;
-        o.WriteLine($"reflector turnaround min/median/max = {Us(ta.Min)}/{Us(ta.Median)}/{Us(ta.Max)} us");
-        var f = st.Forward.Delay;
-        var b = st.Backward.Delay;
+        var rtt = st.RoundTrip;
+        var ta = st.Turnaround;
+        var f = st.Forward;
+        var b = st.Backward;
+        o.WriteLine($"round-trip time {Line(rtt.Delay, Ms, "ms")}");
+        o.WriteLine($"reflector turnaround {Line(ta.Delay, Us, "us")}");
         string flag = st.OneWayReliable ? "" : "   (unreliable: clocks not synchronized)";
-        o.WriteLine($"forward (send) delay min/median/max = {Ms(f.Min)}/{Ms(f.Median)}/{Ms(f.Max)} ms{flag}");
-        o.WriteLine($"backward (reflect) delay min/median/max = {Ms(b.Min)}/{Ms(b.Median)}/{Ms(b.Max)} ms{flag}");
-        o.WriteLine(string.Create(Inv, $"jitter (IPDV, mean |Δ|) round-trip/forward/backward = {Ms(st.RoundTrip.IpdvAbsolute.Mean)}/{Ms(st.Forward.IpdvAbsolute.Mean)}/{Ms(st.Backward.IpdvAbsolute.Mean)} ms"));
+        o.WriteLine($"forward (send) delay {Line(f.Delay, Ms, "ms")}{flag}");
+        o.WriteLine($"backward (reflect) delay {Line(b.Delay, Ms, "ms")}{flag}");
+        static string Pdv(DelaySummary d) => $"{Ms(d.P50)}/{Ms(d.P90)}/{Ms(d.P99)}";
+        static string Ipdv(DelaySummary d) => $"{Ms(d.Min)}/{Ms(d.P50)}/{Ms(d.P90)}/{Ms(d.P99)}/{Ms(d.Max)}";
+        o.WriteLine($"PDV (RFC 5481, delay − min delay) p50/p90/p99 = round-trip {Pdv(rtt.Pdv)}, forward {Pdv(f.Pdv)}, backward {Pdv(b.Pdv)} ms");
+        o.WriteLine($"IPDV (RFC 3393, signed, consecutive sequence numbers) min/median/p90/p99/max = round-trip {Ipdv(rtt.Ipdv)}, forward {Ipdv(f.Ipdv)}, backward {Ipdv(b.Ipdv)} ms");
+        o.WriteLine($"jitter (IPDV, mean |Δ|) round-trip/forward/backward = {Ms(rtt.IpdvAbsolute.Mean)}/{Ms(f.IpdvAbsolute.Mean)}/{Ms(b.IpdvAbsolute.Mean)} ms");
+        o.WriteLine($"two-way/send/reflect jitter = {Ms(rtt.TwpingJitter)}/{Ms(f.TwpingJitter)}/{Ms(b.TwpingJitter)} ms (P95-P50 of delay, as twping)");
         if (st.ForwardTtl is { } fttl)
             o.WriteLine($"forward hops = {options.Ttl - fttl.Value} (sender TTL {options.Ttl}, reflector saw {fttl.Value}{(fttl.Consistent ? "" : ", varying")})");
         else
@@ -92,21 +119,46 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             w.WriteNumber("packets_received", st.PacketsReceived);
             w.WriteNumber("packets_lost", st.Lost);
             w.WriteNumber("loss_percent", Math.Round(st.LossPercent, 3));
+            w.WriteNumber("loss_threshold_s", options.LossTimeoutSeconds);
+            w.WriteNumber("late", st.Late);
+            var loss = st.Loss();
+            w.WriteNumber("loss_bursts", loss.Bursts);
+            w.WriteNumber("longest_loss_burst", loss.LongestBurst);
             w.WriteNumber("duplicates", st.Duplicates);
             w.WriteNumber("reordered", st.Reordered);
+            w.WriteNumber("reordered_ratio", Math.Round(st.ReorderedRatio, 6));
             w.WriteNumber("invalid", st.Invalid);
+            Directions(w, st.Directional(Numbering));
             w.WriteBoolean("reflector_conforming", st.ReflectorConforming);
             w.WriteNumber("short_replies", st.ShortReplies);
-            Stats(w, "rtt_us", st.RoundTrip.Delay, full: true);
-            Stats(w, "turnaround_us", st.Turnaround.Delay, full: false);
-            Stats(w, "forward_delay_us", st.Forward.Delay, full: false);
-            Stats(w, "backward_delay_us", st.Backward.Delay, full: false);
+            var rtt = st.RoundTrip;
+            var forward = st.Forward;
+            var backward = st.Backward;
+            Stats(w, "rtt_us", rtt.Delay);
+            Stats(w, "turnaround_us", st.Turnaround.Delay);
+            Stats(w, "forward_delay_us", forward.Delay);
+            Stats(w, "backward_delay_us", backward.Delay);
             w.WriteBoolean("one_way_reliable", st.OneWayReliable);
+            w.WriteStartObject("pdv_us");
+            Stats(w, "rtt", rtt.Pdv);
+            Stats(w, "forward", forward.Pdv);
+            Stats(w, "backward", backward.Pdv);
+            w.WriteEndObject();
             w.WriteStartObject("ipdv_us");
-            Number(w, "rtt_mean", st.RoundTrip.IpdvAbsolute.Mean);
-            Number(w, "rtt_p95", st.RoundTrip.IpdvAbsolute.P95);
-            Number(w, "forward_mean", st.Forward.IpdvAbsolute.Mean);
-            Number(w, "backward_mean", st.Backward.IpdvAbsolute.Mean);
+            // Kept as they always were: mean and p95 of |IPDV| (the text's "jitter").
+            Number(w, "rtt_mean", rtt.IpdvAbsolute.Mean);
+            Number(w, "rtt_p95", rtt.IpdvAbsolute.P95);
+            Number(w, "forward_mean", forward.IpdvAbsolute.Mean);
+            Number(w, "backward_mean", backward.IpdvAbsolute.Mean);
+            // Signed IPDV (RFC 3393).
+            Stats(w, "rtt", rtt.Ipdv);
+            Stats(w, "forward", forward.Ipdv);
+            Stats(w, "backward", backward.Ipdv);
+            w.WriteEndObject();
+            w.WriteStartObject("twping_jitter_us");
+            Number(w, "rtt", rtt.TwpingJitter);
+            Number(w, "forward", forward.TwpingJitter);
+            Number(w, "backward", backward.TwpingJitter);
             w.WriteEndObject();
             Optional(w, "forward_ttl", st.ForwardTtl?.Value);
             Optional(w, "forward_hops", st.ForwardTtl is { } f ? options.Ttl - f.Value : null);
@@ -154,21 +206,49 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         w.WriteEndArray();
     }
 
-    static void Stats(Utf8JsonWriter w, string name, DelaySummary s, bool full)
+    /// <summary>
+    /// A delay object: min, p50, p90, p99, max, mean, and the older median and p95 (µs; null without
+    /// data). Internal so that other reports (OWAMP) write the same objects.
+    /// </summary>
+    internal static void Stats(Utf8JsonWriter w, string name, DelaySummary s)
     {
         w.WriteStartObject(name);
         Number(w, "min", s.Min);
-        Number(w, "median", s.Median);
-        if (full) { Number(w, "p95", s.P95); Number(w, "p99", s.P99); }
+        Number(w, "p50", s.P50);
+        Number(w, "p90", s.P90);
+        Number(w, "p99", s.P99);
         Number(w, "max", s.Max);
         Number(w, "mean", s.Mean);
+        Number(w, "median", s.Median);
+        Number(w, "p95", s.P95);
         w.WriteEndObject();
     }
 
-    static void Number(Utf8JsonWriter w, string name, double v)
+    /// <summary>Forward/backward split (null each when the reflector's numbering cannot be trusted).</summary>
+    static void Directions(Utf8JsonWriter w, DirectionalLoss d)
+    {
+        w.WriteBoolean("directional_loss_known", d.Known);
+        if (d.Reason is { } why) w.WriteString("directional_loss_note", why);
+        else w.WriteNull("directional_loss_note");
+        Count(w, "forward_lost", d.Known, d.ForwardLost);
+        Count(w, "backward_lost", d.Known, d.BackwardLost);
+        Count(w, "lost_direction_unknown", d.Known, d.DirectionUnknown);
+        Count(w, "forward_duplicates", d.Known, d.ForwardDuplicates);
+        Count(w, "backward_duplicates", d.Known, d.BackwardDuplicates);
+        Count(w, "forward_reordered", d.Known, d.ForwardReordered);
+        Count(w, "backward_reordered", d.Known, d.BackwardReordered);
+    }
+
+    static void Count(Utf8JsonWriter w, string name, bool known, long v)
+    {
+        if (known) w.WriteNumber(name, v);
+        else w.WriteNull(name);
+    }
+
+    internal static void Number(Utf8JsonWriter w, string name, double v)
     {
         if (!double.IsFinite(v)) w.WriteNull(name);
-        else w.WriteNumber(name, Math.Round(v, 3));
+        else w.WriteNumber(name, NoNegativeZero(Math.Round(v, 3)));
     }
 
     static void Optional(Utf8JsonWriter w, string name, int? v)

@@ -43,6 +43,11 @@ public sealed class SessionSender : IDisposable
     bool _light;
 
     public SessionStatistics Statistics { get; } = new();
+    /// <summary>
+    /// When each sequence number went out, on CLOCK_MONOTONIC: the send loop writes the slot before it
+    /// publishes PacketsSent (Volatile), the receive thread reads it for the loss threshold.
+    /// </summary>
+    readonly long[] _sentAt;
     /// <summary>The bound socket's address and port (the wildcard address when bound to it).</summary>
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
     /// <summary>
@@ -69,6 +74,7 @@ public sealed class SessionSender : IDisposable
             }) | TwampModes.DscpEcnMonitoring);
         _txBySend = new long[Math.Max(1, options.Count)];
         _seqBySend = new int[Math.Max(1, options.Count)];
+        _sentAt = new long[Math.Max(1, options.Count)];
         _socket = UdpTestSocket.Bind(new IPEndPoint(localAddress, localPort), new UdpSocketOptions
         {
             ReceiveTimestamps = true,
@@ -194,6 +200,7 @@ public sealed class SessionSender : IDisposable
             view.Timestamp = NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds);
             crypto?.ProtectSender(packet);
             // Counted before it leaves: on loopback the reply can beat the next instruction.
+            _sentAt[i] = _time.MonotonicNanoseconds;
             Statistics.PacketsSent = i + 1;
             try
             {
@@ -237,11 +244,12 @@ public sealed class SessionSender : IDisposable
             int n;
             try { n = _socket.Receive(batch, 50); }
             catch (SocketException e) { Log.Debug($"sender: receive: {e.Message}"); continue; }
+            long receivedAt = _time.MonotonicNanoseconds, receivedAtUnix = _time.UnixNanoseconds;
             DrainTransmitTimestamps();
             for (int i = 0; i < n; i++)
             {
                 // One odd reply must not end the session (or the process): count it and go on.
-                try { Accept(batch, i, crypto); }
+                try { Accept(batch, i, crypto, receivedAt, receivedAtUnix); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     Statistics.Invalid++;
@@ -277,7 +285,7 @@ public sealed class SessionSender : IDisposable
         return 0;
     }
 
-    void Accept(PacketBatch batch, int slot, TestPacketCrypto? crypto)
+    void Accept(PacketBatch batch, int slot, TestPacketCrypto? crypto, long receivedAt, long receivedAtUnix)
     {
         ref var meta = ref batch.Meta(slot);
         var buffer = batch.Buffer(slot)[..meta.Length];
@@ -311,7 +319,17 @@ public sealed class SessionSender : IDisposable
             T1Source = _txSource,
             Short = meta.Length < _layout.ReflectorHeader,
         };
-        if (Statistics.Add(sample)) OnReply?.Invoke(sample);
+        // -L: a reply later than the loss threshold after its packet left is lost, not late (RFC 7680
+        // §2.4, "within the loss threshold waiting time"). Judged on the monotonic clock, so a step of
+        // the wall clock between T1 and T4 cannot make a reply late or timely. The time the reply
+        // waited in the socket before this batch was read is taken off: its kernel RX timestamp and the
+        // batch's wall-clock reading are microseconds to milliseconds apart on one clock (CLOCK_REALTIME);
+        // clamped, so a step in between only loses the correction. Hardware stamps are on the NIC's clock.
+        long elapsed = receivedAt - _sentAt[senderSeq];
+        long queued = meta.TimestampSource == TimestampSource.Kernel && meta.UnixNanoseconds > 0
+            ? Math.Clamp(receivedAtUnix - meta.UnixNanoseconds, 0, Math.Max(0, elapsed)) : 0;
+        bool late = elapsed - queued > (long)_options.LossTimeout.TotalNanoseconds;
+        if (Statistics.Add(sample, late)) OnReply?.Invoke(sample);
     }
 
     void DisposeCrypto()

@@ -107,36 +107,29 @@ public class SessionStatisticsTests
     [Fact]
     public void ReplyLaterThanTheLossThresholdIsLostAndCountedLate()
     {
-        // -L 1 ms: packet 1's reply comes 1.2 ms after its departure (RFC 7680: lost, not a long delay).
-        var s = new SessionStatistics { PacketsSent = 3, LossThresholdNs = 1_000_000 };
+        // Packet 1's reply came after -L (RFC 7680: lost, not a long delay): not measured, not received.
+        var s = new SessionStatistics { PacketsSent = 3 };
         Assert.True(s.Add(S(0)));
-        Assert.False(s.Add(S(1, forward: 600_000, backward: 590_000)));
+        Assert.False(s.Add(S(1, forward: 600_000, backward: 590_000), late: true));
         Assert.True(s.Add(S(2)));
         Assert.Equal((2, 1, 1, 0), (s.PacketsReceived, s.Lost, s.Late, s.Duplicates));
         Assert.Equal(2, s.Samples.Count);
-        Assert.Equal(150.0, s.RoundTrip.Delay.Max); // (T4 − T1) − turnaround
+        Assert.Equal(150.0, s.RoundTrip.Delay.Max); // (T4 − T1) − turnaround of the timely ones
         Assert.Equal(new LossSummary(3, 1, 1, 1, 1), s.Loss());
         Assert.Equal(3, s.Arrivals.Count);
+        Assert.True(s.Arrivals[1].Late);
     }
 
     [Fact]
-    public void ReplyExactlyAtTheLossThresholdIsInTime()
+    public void LateReplyIsNeitherADirectionalLossNorADuplicate()
     {
-        // T4 − T1 = 100 + 10 + 50 µs = 160 µs.
-        var s = new SessionStatistics { PacketsSent = 1, LossThresholdNs = 160_000 };
-        Assert.True(s.Add(S(0)));
-        Assert.Equal(0, s.Late);
-    }
-
-    [Fact]
-    public void LossThresholdMeasuresFromTheTransmitTimestampWhenThereIsOne()
-    {
-        // T1 in the packet is 1 µs before the kernel's TX timestamp; the departure is the TX timestamp.
-        var r = S(0) with { T1Transmit = 1_000_000_000 + 1_000 };
-        var s = new SessionStatistics { PacketsSent = 1, LossThresholdNs = 159_500 };
-        Assert.True(s.Add(r));
-        var t = new SessionStatistics { PacketsSent = 1, LossThresholdNs = 158_500 };
-        Assert.False(t.Add(r));
+        var s = new SessionStatistics { PacketsSent = 2 };
+        s.Add(S(0));
+        s.Add(S(1), late: true);
+        s.Add(S(1), late: true);
+        var d = s.Directional(ReflectorNumbering.Counter);
+        Assert.Equal((0L, 0L, 0L, 0L), (d.ForwardLost, d.BackwardLost, d.DirectionUnknown, d.BackwardDuplicates));
+        Assert.Equal((1, 1, 0), (s.Lost, s.Late, s.Duplicates));
     }
 
     [Fact]

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using TwampProbe.Cli;
+using TwampProbe.Tests.Support;
+using Xunit;
+
+namespace TwampProbe.Tests.Cli;
+
+/// <summary>
+/// The ping report on known paths: <c>ping --light</c> in process against <see cref="ScriptedReflector"/>
+/// on loopback, with losses each way, late replies past <c>-L</c>, duplicates and the two ways a Light
+/// reflector numbers its replies.
+/// </summary>
+public sealed class PingReportTests
+{
+    static async Task<(int Exit, string Output)> PingAsync(ScriptedReflector reflector, string count, string interval, string lossThreshold, params string[] extra)
+    {
+        var output = new StringWriter();
+        var options = PingOptions.Parse([.. extra, "--light", "-c", count, "-i", interval, "-L", lossThreshold, $"127.0.0.1:{reflector.Port}"]);
+        int exit = await PingCommand.RunAsync(options, output, TestServer.Timeout(20));
+        return (exit, output.ToString());
+    }
+
+    static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement;
+
+    [Fact]
+    public async Task LossesEachWayAndALateReplyAreToldApart()
+    {
+        // 10 packets 100 ms apart, -L 0.3: 3 lost on the way out, the reply to 6 lost on the way back,
+        // the reply to 1 held 600 ms (after -L, but well before the sender stops listening, 300 ms after packet 9).
+        using var reflector = new ScriptedReflector(lostForward: [3], lostBackward: [6], delayed: new() { [1] = TimeSpan.FromMilliseconds(600) });
+        var (exit, json) = await PingAsync(reflector, "10", "0.1", "0.3", "--json");
+        Assert.True(exit == ExitCode.Ok, json);
+        var j = Json(json);
+        Assert.Equal((10, 7, 3), (j.GetProperty("packets_sent").GetInt32(), j.GetProperty("packets_received").GetInt32(), j.GetProperty("packets_lost").GetInt32()));
+        Assert.True(j.GetProperty("late").GetInt32() == 1, json);
+        Assert.Equal(0.3, j.GetProperty("loss_threshold_s").GetDouble());
+        Assert.True(j.GetProperty("directional_loss_known").GetBoolean(), json);
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("directional_loss_note").ValueKind);
+        Assert.Equal((1, 1, 0), (j.GetProperty("forward_lost").GetInt32(), j.GetProperty("backward_lost").GetInt32(), j.GetProperty("lost_direction_unknown").GetInt32()));
+        Assert.Equal((3, 1), (j.GetProperty("loss_bursts").GetInt32(), j.GetProperty("longest_loss_burst").GetInt32()));
+        // The late reply is not measured: its 400 ms are nowhere in the delays.
+        Assert.True(j.GetProperty("rtt_us").GetProperty("max").GetDouble() < 300_000, json);
+        Assert.Equal(7, j.GetProperty("packets_received").GetInt32());
+    }
+
+    [Fact]
+    public async Task TextReportShowsDirectionsLateAndBothJitters()
+    {
+        using var reflector = new ScriptedReflector(lostForward: [2], lostBackward: [5], duplicated: [7]);
+        var (exit, text) = await PingAsync(reflector, "10", "0.005", "0.5");
+        Assert.True(exit == ExitCode.Ok, text);
+        Assert.Contains("10 sent, 8 received, 2 lost (20.000%), 1 duplicates, 0 reordered, 0 invalid", text);
+        Assert.Contains("directional loss: 1 forward (send), 1 backward (reflect), 0 direction unknown (no reply after them); 0 late (reply after -L 0.5 s, counted lost); 2 loss bursts, longest 1", text);
+        Assert.Contains("send/reflect duplicates = 0/1, send/reflect reordered = 0/0 (RFC 4737)", text);
+        Assert.Matches(@"round-trip time min/median/p90/p95/p99/max = [\d.]+/[\d.]+/[\d.]+/[\d.]+/[\d.]+/[\d.]+ ms, mean [\d.]+ ms", text);
+        Assert.Matches(@"reflector turnaround min/median/p90/p95/p99/max = [-\d.]+(/[-\d.]+){5} us, mean [-\d.]+ us", text);
+        Assert.Contains("PDV (RFC 5481, delay − min delay) p50/p90/p99 = round-trip ", text);
+        Assert.Contains("IPDV (RFC 3393, signed, consecutive sequence numbers) min/median/p90/p99/max = round-trip ", text);
+        Assert.Contains("jitter (IPDV, mean |Δ|) round-trip/forward/backward = ", text);
+        Assert.Matches(@"two-way/send/reflect jitter = [\d.]+/[-\d.]+/[-\d.]+ ms \(P95-P50 of delay, as twping\)", text);
+    }
+
+    [Fact]
+    public async Task LightReflectorCopyingTheSenderNumberLeavesTheDirectionUnknown()
+    {
+        using var reflector = new ScriptedReflector(copySequence: true, lostForward: [2]);
+        var (exit, json) = await PingAsync(reflector, "5", "0.005", "0.5", "--json");
+        Assert.True(exit == ExitCode.Ok, json);
+        var j = Json(json);
+        Assert.Equal(1, j.GetProperty("packets_lost").GetInt32());
+        Assert.False(j.GetProperty("directional_loss_known").GetBoolean());
+        Assert.Contains("copies the sender's Sequence Number", j.GetProperty("directional_loss_note").GetString());
+        foreach (var name in new[] { "forward_lost", "backward_lost", "lost_direction_unknown", "forward_duplicates", "backward_duplicates", "forward_reordered", "backward_reordered" })
+            Assert.Equal(JsonValueKind.Null, j.GetProperty(name).ValueKind);
+
+        var (_, text) = await PingAsync(reflector, "5", "0.005", "0.5");
+        Assert.Contains("directional loss unknown: the reflector copies the sender's Sequence Number (TWAMP Light without session state, RFC 5357 Appendix I)", text);
+        Assert.DoesNotContain("send/reflect duplicates", text);
+    }
+
+    [Fact]
+    public async Task EveryDelayObjectHasTheFullSetOfStatistics()
+    {
+        using var reflector = new ScriptedReflector();
+        var (exit, json) = await PingAsync(reflector, "20", "0.002", "0.5", "--json");
+        Assert.True(exit == ExitCode.Ok, json);
+        var j = Json(json);
+        var objects = new[]
+        {
+            j.GetProperty("rtt_us"), j.GetProperty("turnaround_us"), j.GetProperty("forward_delay_us"), j.GetProperty("backward_delay_us"),
+            j.GetProperty("pdv_us").GetProperty("rtt"), j.GetProperty("pdv_us").GetProperty("forward"), j.GetProperty("pdv_us").GetProperty("backward"),
+            j.GetProperty("ipdv_us").GetProperty("rtt"), j.GetProperty("ipdv_us").GetProperty("forward"), j.GetProperty("ipdv_us").GetProperty("backward"),
+        };
+        foreach (var o in objects)
+            foreach (var key in new[] { "min", "p50", "p90", "p99", "max", "mean", "median", "p95" })
+                Assert.Equal(JsonValueKind.Number, o.GetProperty(key).ValueKind);
+        var rtt = j.GetProperty("rtt_us");
+        Assert.Equal(rtt.GetProperty("p50").GetDouble(), rtt.GetProperty("median").GetDouble());
+        Assert.True(rtt.GetProperty("min").GetDouble() <= rtt.GetProperty("p50").GetDouble()
+            && rtt.GetProperty("p50").GetDouble() <= rtt.GetProperty("p90").GetDouble()
+            && rtt.GetProperty("p90").GetDouble() <= rtt.GetProperty("p99").GetDouble()
+            && rtt.GetProperty("p99").GetDouble() <= rtt.GetProperty("max").GetDouble());
+        Assert.Equal(0.0, j.GetProperty("pdv_us").GetProperty("rtt").GetProperty("min").GetDouble());
+        var jitter = j.GetProperty("twping_jitter_us");
+        Assert.Equal(Math.Round(rtt.GetProperty("p95").GetDouble() - rtt.GetProperty("p50").GetDouble(), 3), jitter.GetProperty("rtt").GetDouble(), 3);
+        Assert.True(j.GetProperty("ipdv_us").GetProperty("rtt_mean").GetDouble() >= 0); // |IPDV|, as before
+    }
+
+    [Fact]
+    public async Task OneReplyPrintsNoNan()
+    {
+        using var reflector = new ScriptedReflector();
+        var (exit, json) = await PingAsync(reflector, "1", "0.01", "0.3", "--json");
+        Assert.True(exit == ExitCode.Ok, json);
+        Assert.DoesNotContain("nan", json, StringComparison.OrdinalIgnoreCase);
+        var j = Json(json);
+        Assert.Equal(0.0, j.GetProperty("pdv_us").GetProperty("rtt").GetProperty("p99").GetDouble());
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("ipdv_us").GetProperty("rtt").GetProperty("p50").ValueKind);
+        Assert.Equal(0.0, j.GetProperty("twping_jitter_us").GetProperty("rtt").GetDouble());
+
+        var (_, text) = await PingAsync(reflector, "1", "0.01", "0.3");
+        Assert.DoesNotContain("nan", text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("min/median/p90/p99/max = round-trip -/-/-/-/-, forward -/-/-/-/-, backward -/-/-/-/- ms", text);
+    }
+
+    [Fact]
+    public async Task NoRepliesLeaveEveryStatisticEmpty()
+    {
+        using var reflector = new ScriptedReflector(lostForward: [0, 1, 2]);
+        var (exit, json) = await PingAsync(reflector, "3", "0.01", "0.2", "--json");
+        Assert.Equal(ExitCode.AllLost, exit);
+        Assert.DoesNotContain("nan", json, StringComparison.OrdinalIgnoreCase);
+        var j = Json(json);
+        Assert.Equal((3, 0, 1, 3), (j.GetProperty("packets_lost").GetInt32(), j.GetProperty("late").GetInt32() , j.GetProperty("loss_bursts").GetInt32(), j.GetProperty("longest_loss_burst").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("rtt_us").GetProperty("p90").ValueKind);
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("pdv_us").GetProperty("rtt").GetProperty("p99").ValueKind);
+        Assert.Equal(JsonValueKind.Null, j.GetProperty("twping_jitter_us").GetProperty("rtt").ValueKind);
+        Assert.False(j.GetProperty("directional_loss_known").GetBoolean());
+
+        var (_, text) = await PingAsync(reflector, "3", "0.01", "0.2");
+        Assert.Contains("3 sent, 0 received, 3 lost (100.000%)", text);
+        Assert.Contains("directional loss unknown: no reply came back", text);
+        Assert.Contains("no replies received", text);
+    }
+}
