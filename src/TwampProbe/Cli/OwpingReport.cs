@@ -160,15 +160,8 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         w.WriteNumber("skipped", r.NextSeqno - d.Sent);
         w.WriteNumber("unaccounted", d.Unaccounted);
         w.WriteNumber("invalid_dropped", r.Dropped);
-        var delay = d.Summary.DelayUs.Delay;
-        w.WriteStartObject("delay_us");
-        Number(w, "min", delay.Min);
-        Number(w, "p50", delay.P50);
-        Number(w, "p90", delay.P90);
-        Number(w, "p99", delay.P99);
-        Number(w, "max", delay.Max);
-        Number(w, "mean", delay.Mean);
-        w.WriteEndObject();
+        // The same delay object as ping's JSON: min, p50, p90, p99, max, mean (and median, p95).
+        PingReport.Stats(w, "delay_us", d.Summary.DelayUs.Delay);
         Number(w, "error_estimate_us", d.ErrorUs);
         w.WriteBoolean("one_way_reliable", d.Reliable);
         w.WriteBoolean("sender_synchronized", d.SenderSynchronized);
@@ -180,11 +173,7 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         Number(w, "min", stats.Ipdv.Min);
         Number(w, "max", stats.Ipdv.Max);
         w.WriteEndObject();
-        w.WriteStartObject("pdv_us");
-        Number(w, "p50", stats.Pdv.P50);
-        Number(w, "p99", stats.Pdv.P99);
-        Number(w, "max", stats.Pdv.Max);
-        w.WriteEndObject();
+        PingReport.Stats(w, "pdv_us", stats.Pdv);
         if (d.Hops is { } h) w.WriteNumber("hops", h.Value);
         else w.WriteNull("hops");
         if (d.Hops is { } t) w.WriteNumber("ttl", 255 - t.Value);
@@ -217,9 +206,5 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         w.WriteEndObject();
     }
 
-    static void Number(Utf8JsonWriter w, string name, double v)
-    {
-        if (!double.IsFinite(v)) w.WriteNull(name);
-        else w.WriteNumber(name, Math.Round(v, 3));
-    }
+    static void Number(Utf8JsonWriter w, string name, double v) => PingReport.Number(w, name, v);
 }
