@@ -119,6 +119,45 @@ public sealed class OwpingTests : IDisposable
         Assert.Equal(2, Binary.Run("owping -m mixed -u alice -k x host").ExitCode);
     }
 
+    static Process Start(string args) => Process.Start(new ProcessStartInfo(Binary.Path, args)
+    { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+
+    [Fact]
+    public async Task SigtermEndsTheRunEarlyAndReportsWhatWasMeasured()
+    {
+        using var p = Start($"owping -c 1000 -i 0.01f -L 0.3 --json {Target(4)}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        Thread.Sleep(2500);
+        Binary.Signal(p, Binary.SIGTERM);
+        Assert.True(p.WaitForExit(10_000), "owping did not end after SIGTERM");
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {p.StandardError.ReadToEnd()}");
+        var j = JsonDocument.Parse(await stdout).RootElement;
+        foreach (var name in new[] { "send", "receive" })
+        {
+            var d = j.GetProperty(name);
+            int sent = d.GetProperty("packets_sent").GetInt32();
+            Assert.InRange(sent, 50, 500);
+            // Stopped early: the records of the last Timeout are discarded (RFC 4656 §3.8), the rest is judged.
+            Assert.Equal(sent, d.GetProperty("packets_received").GetInt32() + d.GetProperty("packets_lost").GetInt32() + d.GetProperty("unaccounted").GetInt32());
+            Assert.InRange(d.GetProperty("packets_received").GetInt32(), sent - 60, sent);
+        }
+    }
+
+    [Fact]
+    public async Task ServerGoneDuringTheMeasurementIsANetworkError()
+    {
+        int port = Binary.FreeTcpPort();
+        var (lo, hi) = Binary.PortRange(4);
+        var server = new ServerProcess($"--test-ports {lo}-{hi} --owamp-listen 127.0.0.1:{port}");
+        using var p = Start($"owping -c 1000 -i 0.01f -L 0.3 127.0.0.1:{port}");
+        var stderr = p.StandardError.ReadToEndAsync();
+        Thread.Sleep(2500);
+        server.Dispose(); // SIGKILL: the control connection ends without Stop-Sessions
+        Assert.True(p.WaitForExit(15_000), "owping did not end when the server went away");
+        Assert.Equal(5, p.ExitCode);
+        Assert.Contains("control connection lost during the measurement", await stderr);
+    }
+
     [Fact]
     public void TheWellKnownOwampTestPortCanBeRequested()
     {

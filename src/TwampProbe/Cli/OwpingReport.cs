@@ -20,11 +20,16 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The statistics of one direction, from its packet records.</summary>
-    public sealed record Direction(OwampDirectionResult Result, DirectionSummary Summary, long Sent, long Lost,
+    /// <param name="Lost">Packets with a lost record (RFC 4656 §3.9) or received only after the loss threshold.</param>
+    /// <param name="Unaccounted">Sent packets with no record at all: after an early Stop-Sessions the receiver
+    /// "MUST discard any packet records — including lost packet records —" of the packets sent within the last
+    /// Timeout (§3.8); they are neither received nor lost.</param>
+    public sealed record Direction(OwampDirectionResult Result, DirectionSummary Summary, long Sent, long Lost, long Unaccounted,
         double ErrorUs, bool Reliable, bool SenderSynchronized, bool ReceiverSynchronized, (int Value, bool Consistent)? Hops)
     {
         public long Received => Summary.Received;
-        public double LossPercent => Sent == 0 ? 0 : 100.0 * Lost / Sent;
+        /// <summary>Loss over the packets that were judged (received or lost).</summary>
+        public double LossPercent => Received + Lost == 0 ? 0 : 100.0 * Lost / (Received + Lost);
     }
 
     public static Direction Analyze(OwampDirectionResult r, TimeSpan timeout)
@@ -33,16 +38,18 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         var stats = new DirectionStatistics(0, (long)timeout.TotalNanoseconds, received.Count);
         foreach (var x in received) stats.Add(x.SequenceNumber, x.SendTimestamp.ToUnixNanoseconds(), x.ReceiveTimestamp.ToUnixNanoseconds());
         var summary = stats.Summarize(r.NextSeqno);
-        long sent = r.PacketsSent;
         // Skipped packets were never sent (RFC 4656 §3.8): not lost.
-        long lost = Math.Max(0, sent - summary.Received);
+        long sent = r.PacketsSent;
+        long lostRecords = r.Records.Where(x => x.IsLost && !stats.Sequence.IsReceived(x.SequenceNumber)).Select(x => x.SequenceNumber).Distinct().Count();
+        long lost = lostRecords + summary.Loss.Late;
+        long unaccounted = Math.Max(0, sent - summary.Received - lost);
         // The combined error of a one-way delay is the sum of the two timestamps' error estimates (RFC 4656 §4.1.2).
         double error = received.Count == 0 ? double.NaN : received.Max(x => Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e6;
         bool senderSync = received.Count > 0 && received.All(x => x.SendError.Synchronized);
         bool receiverSync = received.Count > 0 && received.All(x => x.ReceiveError.Synchronized);
         // Senders send with TTL 255 (RFC 4656 §4.1.2): hops = 255 − TTL as received, as twping and owping count them.
         var hops = SessionStatistics.Mode(received.Select(x => 255 - x.Ttl));
-        return new Direction(r, summary, sent, lost, error, senderSync && receiverSync, senderSync, receiverSync, hops);
+        return new Direction(r, summary, sent, lost, unaccounted, error, senderSync && receiverSync, senderSync, receiverSync, hops);
     }
 
     static double Seconds(ErrorEstimate e) => e.IsValid ? e.ErrorSeconds : 0;
@@ -88,7 +95,8 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         if (r.Error is not null) o.WriteLine($"results invalid: {r.Error}");
         string skipped = r.SkipRanges.Count > 0 ? $", {r.NextSeqno - d.Sent} skipped by the sender" : "";
         string dropped = r.Dropped > 0 ? $", {r.Dropped} invalid dropped" : "";
-        o.WriteLine(string.Create(Inv, $"{d.Sent} sent, {d.Received} received, {d.Lost} lost ({d.LossPercent:0.000}%), {d.Summary.Duplicates} duplicates, {d.Summary.Reordered} reordered{skipped}{dropped}"));
+        string unaccounted = d.Unaccounted > 0 ? $", {d.Unaccounted} not judged (sent within the Timeout before Stop-Sessions)" : "";
+        o.WriteLine(string.Create(Inv, $"{d.Sent} sent, {d.Received} received, {d.Lost} lost ({d.LossPercent:0.000}%), {d.Summary.Duplicates} duplicates, {d.Summary.Reordered} reordered{skipped}{unaccounted}{dropped}"));
         if (d.Received == 0) { o.WriteLine("no packets received"); return; }
         var delay = d.Summary.DelayUs.Delay;
         o.WriteLine($"one-way delay min/p50/p90/p99/max = {Ms(delay.Min)}/{Ms(delay.P50)}/{Ms(delay.P90)}/{Ms(delay.P99)}/{Ms(delay.Max)} ms " +
@@ -150,16 +158,10 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         w.WriteNumber("duplicates", d.Summary.Duplicates);
         w.WriteNumber("reordered", d.Summary.Reordered);
         w.WriteNumber("skipped", r.NextSeqno - d.Sent);
+        w.WriteNumber("unaccounted", d.Unaccounted);
         w.WriteNumber("invalid_dropped", r.Dropped);
-        var delay = d.Summary.DelayUs.Delay;
-        w.WriteStartObject("delay_us");
-        Number(w, "min", delay.Min);
-        Number(w, "p50", delay.P50);
-        Number(w, "p90", delay.P90);
-        Number(w, "p99", delay.P99);
-        Number(w, "max", delay.Max);
-        Number(w, "mean", delay.Mean);
-        w.WriteEndObject();
+        // The same delay object as ping's JSON: min, p50, p90, p99, max, mean (and median, p95).
+        PingReport.Stats(w, "delay_us", d.Summary.DelayUs.Delay);
         Number(w, "error_estimate_us", d.ErrorUs);
         w.WriteBoolean("one_way_reliable", d.Reliable);
         w.WriteBoolean("sender_synchronized", d.SenderSynchronized);
@@ -171,11 +173,7 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         Number(w, "min", stats.Ipdv.Min);
         Number(w, "max", stats.Ipdv.Max);
         w.WriteEndObject();
-        w.WriteStartObject("pdv_us");
-        Number(w, "p50", stats.Pdv.P50);
-        Number(w, "p99", stats.Pdv.P99);
-        Number(w, "max", stats.Pdv.Max);
-        w.WriteEndObject();
+        PingReport.Stats(w, "pdv_us", stats.Pdv);
         if (d.Hops is { } h) w.WriteNumber("hops", h.Value);
         else w.WriteNull("hops");
         if (d.Hops is { } t) w.WriteNumber("ttl", 255 - t.Value);
@@ -208,9 +206,5 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         w.WriteEndObject();
     }
 
-    static void Number(Utf8JsonWriter w, string name, double v)
-    {
-        if (!double.IsFinite(v)) w.WriteNull(name);
-        else w.WriteNumber(name, Math.Round(v, 3));
-    }
+    static void Number(Utf8JsonWriter w, string name, double v) => PingReport.Number(w, name, v);
 }

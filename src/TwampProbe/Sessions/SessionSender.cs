@@ -243,12 +243,12 @@ public sealed class SessionSender : IDisposable
             int n;
             try { n = _socket.Receive(batch, 50); }
             catch (SocketException e) { Log.Debug($"sender: receive: {e.Message}"); continue; }
-            long receivedAt = _time.MonotonicNanoseconds;
+            long receivedAt = _time.MonotonicNanoseconds, receivedAtUnix = _time.UnixNanoseconds;
             DrainTransmitTimestamps();
             for (int i = 0; i < n; i++)
             {
                 // One odd reply must not end the session (or the process): count it and go on.
-                try { Accept(batch, i, crypto, receivedAt); }
+                try { Accept(batch, i, crypto, receivedAt, receivedAtUnix); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     Statistics.Invalid++;
@@ -284,7 +284,7 @@ public sealed class SessionSender : IDisposable
         return 0;
     }
 
-    void Accept(PacketBatch batch, int slot, TestPacketCrypto? crypto, long receivedAt)
+    void Accept(PacketBatch batch, int slot, TestPacketCrypto? crypto, long receivedAt, long receivedAtUnix)
     {
         ref var meta = ref batch.Meta(slot);
         var buffer = batch.Buffer(slot)[..meta.Length];
@@ -320,8 +320,14 @@ public sealed class SessionSender : IDisposable
         };
         // -L: a reply later than the loss threshold after its packet left is lost, not late (RFC 7680
         // §2.4, "within the loss threshold waiting time"). Judged on the monotonic clock, so a step of
-        // the wall clock between T1 and T4 cannot make a reply late or timely.
-        bool late = receivedAt - _sentAt[senderSeq] > (long)_options.LossTimeout.TotalNanoseconds;
+        // the wall clock between T1 and T4 cannot make a reply late or timely. The time the reply
+        // waited in the socket before this batch was read is taken off: its kernel RX timestamp and the
+        // batch's wall-clock reading are microseconds to milliseconds apart on one clock (CLOCK_REALTIME);
+        // clamped, so a step in between only loses the correction. Hardware stamps are on the NIC's clock.
+        long elapsed = receivedAt - _sentAt[senderSeq];
+        long queued = meta.TimestampSource == TimestampSource.Kernel && meta.UnixNanoseconds > 0
+            ? Math.Clamp(receivedAtUnix - meta.UnixNanoseconds, 0, Math.Max(0, elapsed)) : 0;
+        bool late = elapsed - queued > (long)_options.LossTimeout.TotalNanoseconds;
         if (Statistics.Add(sample, late)) OnReply?.Invoke(sample);
     }
 

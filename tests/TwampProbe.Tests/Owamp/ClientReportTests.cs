@@ -68,6 +68,19 @@ public sealed class ClientReportTests
     }
 
     [Fact]
+    public void PacketsWithoutAnyRecordAreUnaccountedNotLost()
+    {
+        // An early Stop-Sessions: the receiver discarded the records of 7-9 (RFC 4656 §3.8); 5 was lost.
+        var records = new List<PacketRecord> { Received(0, 100), Received(1, 100), Received(2, 100), Received(3, 100), Received(4, 100), Received(6, 100), Lost(5) };
+        var d = OwpingReport.Analyze(Direction(records), TimeSpan.FromSeconds(2));
+        Assert.Equal(10, d.Sent);
+        Assert.Equal(6, d.Received);
+        Assert.Equal(1, d.Lost);
+        Assert.Equal(3, d.Unaccounted);
+        Assert.Equal(100.0 / 7, d.LossPercent, 6);
+    }
+
+    [Fact]
     public void OneUnsynchronizedClockMakesTheDelaysUnreliableAndTheReportSaysSo()
     {
         var records = Enumerable.Range(0, 10).Select(s => Received((uint)s, 300, receive: Unsynced1ms)).ToList();

@@ -142,7 +142,13 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
 
             var records = sender is null ? [] : new[] { new StopSessionRecord(sendSid!, sender.NextSeqno, [.. sender.SkipRanges]) };
             using var control = new CancellationTokenSource(ControlGrace + options.Timeout);
-            if (serverStop.IsFaulted) await serverStop.ConfigureAwait(false); // the connection is gone: say how
+            if (serverStop.IsFaulted)
+            {
+                var lost = serverStop.Exception!.GetBaseException();
+                if (lost is ControlProtocolException) throw lost;
+                throw new Cli.PingNetworkException($"control connection lost during the measurement: {Cli.ErrorText.Describe(lost)} — " +
+                    "the server stopped, restarted or dropped the connection; no results", lost);
+            }
             await client.SendStopSessionsAsync(AcceptCode.Ok, records, control.Token).ConfigureAwait(false);
             StopSessions theirs;
             try { theirs = await serverStop.WaitAsync(control.Token).ConfigureAwait(false); }
