@@ -24,12 +24,12 @@ public static class Program
             Console.Out.Write(PingUsage);
             return ExitCode.Ok;
         }
-        if (args[0] is "serve" or "ping" or "self-test" && !OpenSslPresent())
+        if (args[0] is "serve" or "ping" or "owping" or "self-test" && !OpenSslPresent())
         {
             Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
             return ExitCode.Config;
         }
-        if (args[0] is "serve" or "ping" or "self-test") NativeCrypto.Enable();
+        if (args[0] is "serve" or "ping" or "owping" or "self-test") NativeCrypto.Enable();
         try
         {
             return args[0] switch
@@ -79,15 +79,17 @@ public static class Program
     }
 
     static string Usage => $"""
-        twampprobe — TWAMP (RFC 5357) server/reflector and client/sender
+        twampprobe — TWAMP (RFC 5357) and OWAMP (RFC 4656) server/reflector and client/sender
 
         Usage:
           twampprobe serve [options]
           twampprobe ping [options] HOST[:PORT]
+          twampprobe owping [options] HOST[:PORT]     OWAMP one-way delay, both directions (owping --help)
           twampprobe check-config [-c FILE]
           twampprobe led-test [-c FILE]
+          twampprobe self-test [--timing]
           twampprobe version
-          twampprobe ping --help | serve --help
+          twampprobe ping --help | owping --help | serve --help
 
         {ServeOptionsText}
 
@@ -151,7 +153,8 @@ public static class Program
           -P LOW-HIGH     local UDP port range of the test socket (twping; -P 0 = any, the default)
           -P PORT         (one port, not twping's form) the same as --receiver-port PORT
           --receiver-port PORT  receiver port to request on the server (e.g. 862; default: our own port)
-          -L SECONDS      wait for late replies after the last packet; also the session Timeout (default 2)
+          -L SECONDS      loss threshold: a reply later than this is lost (counted late); also the wait
+                          after the last packet and the session Timeout (default 2)
           -S ADDR         local address of the control connection and the test packets
           -4, -6          resolve HOST to IPv4 / IPv6 only
           -Z              zero Sender/Receiver Address in the session request (behind NAT/port forwarding)

@@ -34,7 +34,9 @@ public sealed class LinkLocalTests : IDisposable
 
     JsonElement Ping(string args)
     {
-        var r = Binary.RunFile("ip", $"netns exec {_net.A} {Binary.Path} ping -c 20 -i 0.01 -L 1 --json {args}", 60_000);
+        // -L 3: the first reply toward a fresh neighbour can wait for a second neighbour solicitation
+        // (RetransTimer 1 s); with -L as the loss threshold (RFC 7680) it would count as lost.
+        var r = Binary.RunFile("ip", $"netns exec {_net.A} {Binary.Path} ping -c 20 -i 0.01 -L 3 --json {args}", 60_000);
         Assert.True(r.ExitCode == 0, $"{r.Stdout}\n{r.Stderr}\n{_server.LogText}");
         return JsonDocument.Parse(r.Stdout).RootElement;
     }

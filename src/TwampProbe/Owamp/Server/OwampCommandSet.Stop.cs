@@ -7,6 +7,9 @@ namespace TwampProbe.Owamp.Server;
 
 public sealed partial class OwampCommandSet
 {
+    /// <summary>What the server adds to the sessions' completion before its own Stop-Sessions (50 ms, as owping).</summary>
+    const long StopIncrementNs = 50_000_000;
+
     /// <summary>
     /// Start-Sessions → Start-Ack at once ("SHOULD be sent as quickly as possible"), then every session
     /// starts: the server "SHOULD start all OWAMP-Test streams immediately after it sends the response
@@ -56,9 +59,11 @@ public sealed partial class OwampCommandSet
             if (sends.Count == 0) return;
             long complete = await Task.Run(() => sessions.Max(s => s.CompleteUnixNanoseconds()), ct).ConfigureAwait(false);
             await Task.WhenAll(sends.Select(s => s.Completion)).WaitAsync(ct).ConfigureAwait(false);
-            // The wall-clock completion time becomes a monotonic wait once, here.
-            long wait = complete - _ctx.Time.UnixNanoseconds;
-            if (wait > 0) await Task.Delay(TimeSpan.FromTicks(Math.Min(wait / 100, TimeSpan.FromHours(24).Ticks)), ct).ConfigureAwait(false);
+            // The wall-clock completion time becomes a monotonic wait once, here, rounded up and with a
+            // small increment ("MAY add a small increment", §3.8): a Stop-Sessions that arrives even
+            // 0.5 ms early makes the client's receiver discard the last packets sent within Timeout.
+            long wait = complete - _ctx.Time.UnixNanoseconds + StopIncrementNs;
+            if (wait > 0) await Task.Delay(TimeSpan.FromTicks(Math.Min((wait + 99) / 100, TimeSpan.FromHours(24).Ticks)), ct).ConfigureAwait(false);
             await SendOwnStopAsync(AcceptCode.Ok, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) { }
