@@ -31,7 +31,10 @@ public sealed record DelayStatistics(DelaySummary Delay, DelaySummary Ipdv, Dela
         var bySequence = new SequencedDelay[samples.Count];
         for (int i = 0; i < bySequence.Length; i++) bySequence[i] = samples[i];
         // Sending order, not arrival order: a reordered packet still pairs with its predecessor (RFC 5481 §8.7).
-        Array.Sort(bySequence, static (a, b) => a.Index.CompareTo(b.Index));
+        // Replies mostly arrive in order: sort only when they did not.
+        bool ordered = true;
+        for (int i = 1; i < bySequence.Length && ordered; i++) ordered = bySequence[i - 1].Index <= bySequence[i].Index;
+        if (!ordered) Array.Sort(bySequence, static (a, b) => a.Index.CompareTo(b.Index));
 
         var delays = new double[bySequence.Length];
         for (int i = 0; i < delays.Length; i++) delays[i] = bySequence[i].Delay;

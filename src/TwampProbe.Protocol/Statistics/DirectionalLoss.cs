@@ -69,7 +69,7 @@ public sealed record DirectionalLoss(
                 ? new DirectionalLoss(true, null, 0, 0, sent, 0, 0, 0, 0)
                 : Unknown("no reply came back to show how the reflector numbers its replies");
         if (numbering == ReflectorNumbering.MayCopy && allCopied)
-            return Unknown("the reflector copies the sender's Sequence Number (TWAMP Light without session state, RFC 5357 Appendix I)");
+            return Unknown("every reply's Sequence Number equals the sender's, as a TWAMP Light reflector without session state copies it (RFC 5357 Appendix I)");
 
         long highestReflector = backward.HighestIndex;
         long backwardLost = highestReflector + 1 - senderByReflector.Count;

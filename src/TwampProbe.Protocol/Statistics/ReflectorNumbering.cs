@@ -11,7 +11,7 @@ public enum ReflectorNumbering
     Counter,
     /// <summary>
     /// TWAMP Light: a reflector without session state "MUST copy the Sequence Number of the received
-    /// packet" (RFC 5357 Appendix I; RFC 8762 §4.2.1's stateless mode); a stateful one counts. Trusted
+    /// packet" (RFC 5357 Appendix I; RFC 8762 §4.3's stateless mode); a stateful one counts. Trusted
     /// only when the replies show a counter (at least one differs from the sender's number).
     /// </summary>
     MayCopy,

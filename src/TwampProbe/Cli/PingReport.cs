@@ -31,8 +31,8 @@ public sealed class PingReport(PingOptions options, TextWriter output)
     }
 
     /// <summary>Milliseconds with 3 decimals; "-" when there is no data (one packet has no IPDV, no reply has no delay).</summary>
-    static string Ms(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us / 1000, 3)).ToString("0.000", Inv) : "-";
-    static string Us(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us, 1)).ToString("0.0", Inv) : "-";
+    internal static string Ms(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us / 1000, 3, MidpointRounding.AwayFromZero)).ToString("0.000", Inv) : "-";
+    internal static string Us(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us, 1, MidpointRounding.AwayFromZero)).ToString("0.0", Inv) : "-";
 
     /// <summary>A signed IPDV of −0.0001 ms rounds to −0: print it as 0.</summary>
     static double NoNegativeZero(double v) => v == 0 ? 0 : v;

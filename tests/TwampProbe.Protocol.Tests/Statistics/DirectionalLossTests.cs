@@ -109,7 +109,7 @@ public class DirectionalLossTests
         var arrivals = new[] { new ReplyArrival(0, 0, false), new ReplyArrival(1, 1, false), new ReplyArrival(3, 3, false) };
         var d = DirectionalLoss.From(arrivals, 4, ReflectorNumbering.MayCopy);
         Assert.False(d.Known);
-        Assert.Contains("copies the sender's Sequence Number", d.Reason);
+        Assert.Contains("Sequence Number equals the sender's", d.Reason);
     }
 
     [Fact]

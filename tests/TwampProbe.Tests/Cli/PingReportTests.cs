@@ -69,12 +69,12 @@ public sealed class PingReportTests
         var j = Json(json);
         Assert.Equal(1, j.GetProperty("packets_lost").GetInt32());
         Assert.False(j.GetProperty("directional_loss_known").GetBoolean());
-        Assert.Contains("copies the sender's Sequence Number", j.GetProperty("directional_loss_note").GetString());
+        Assert.Contains("Sequence Number equals the sender's", j.GetProperty("directional_loss_note").GetString());
         foreach (var name in new[] { "forward_lost", "backward_lost", "lost_direction_unknown", "forward_duplicates", "backward_duplicates", "forward_reordered", "backward_reordered" })
             Assert.Equal(JsonValueKind.Null, j.GetProperty(name).ValueKind);
 
         var (_, text) = await PingAsync(reflector, "5", "0.005", "0.5");
-        Assert.Contains("directional loss unknown: the reflector copies the sender's Sequence Number (TWAMP Light without session state, RFC 5357 Appendix I)", text);
+        Assert.Contains("directional loss unknown: every reply's Sequence Number equals the sender's, as a TWAMP Light reflector without session state copies it (RFC 5357 Appendix I)", text);
         Assert.DoesNotContain("send/reflect duplicates", text);
     }
 
