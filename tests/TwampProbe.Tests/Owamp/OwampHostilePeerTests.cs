@@ -28,13 +28,17 @@ public class OwampHostilePeerTests
         Assert.Equal(AcceptCode.Ok, (await other.RequestAsync(Request(serverReceives: true, 5, TimeSpan.FromMilliseconds(1)))).Accept);
     }
 
-    [Fact]
-    public async Task ARefusedFetchLeavesTheConnectionOpen()
+    [Theory]
+    [InlineData(TwampModes.Unauthenticated)]
+    [InlineData(TwampModes.Authenticated)]
+    [InlineData(TwampModes.Encrypted)]
+    public async Task ARefusedFetchLeavesTheConnectionOpen(TwampModes mode)
     {
-        await using var h = new OwampServerHarness(33000);
-        using var client = await h.ConnectAsync();
+        await using var h = new OwampServerHarness(33000 + (int)mode);
+        using var client = await h.ConnectAsync(mode);
         Assert.Equal(FetchAck.Reject(AcceptCode.Failure), (await client.FetchAsync(FetchSession.Complete(new byte[16]))).Ack);
         // RFC 4656 §3.9: a Fetch-Ack with Accept ≠ 0 ends the exchange; the connection goes on.
+        Assert.False(await client.ClosedByServerAsync(seconds: 2));
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 5, TimeSpan.FromMilliseconds(1)))).Accept);
     }
 
@@ -123,5 +127,23 @@ public class OwampHostilePeerTests
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
         Assert.True(await client.ClosedByServerAsync(seconds: 8));
         await AssertStillServedAsync(h);
+    }
+
+    [Fact]
+    public async Task ASessionThatEndedWithFewRecordsGivesBackTheRestOfItsReservation()
+    {
+        // 90 packets reserve 90 + 90/16 + 4 = 99 of 100 records. The peer hangs up before Start-Sessions:
+        // its results (no record) are kept for owamp-keep-results, but must not hold 99 records that long.
+        await using var h = new OwampServerHarness(33060, l => l with { OwampMaxRecords = 100 });
+        using (var hog = await h.ConnectAsync())
+            Assert.Equal(AcceptCode.Ok, (await hog.RequestAsync(Request(serverReceives: true, 90, TimeSpan.FromMilliseconds(1)))).Accept);
+        using var client = await h.ConnectAsync();
+        var answer = AcceptCode.TemporaryResourceLimitation;
+        for (int i = 0; i < 30 && answer == AcceptCode.TemporaryResourceLimitation; i++)
+        {
+            await Task.Delay(100);
+            answer = (await client.RequestAsync(Request(serverReceives: true, 60, TimeSpan.FromMilliseconds(1)))).Accept;
+        }
+        Assert.Equal(AcceptCode.Ok, answer);
     }
 }

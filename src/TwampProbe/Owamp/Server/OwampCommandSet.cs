@@ -130,7 +130,10 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
             if (s.Receiver is { } r)
             {
                 if (s.Result is { State: OwampResultState.Running } result)
+                {
                     result.End(OwampResultState.Abnormal, r.Store.Received.ToArray(), (uint)Math.Max(0, r.Store.Highest + 1), [], _c.Now, abnormal);
+                    _ctx.OwampResults.Ended(result);
+                }
                 Count(r);
             }
             if (s.Sender is { } snd) Interlocked.Add(ref _sent, snd.PacketsSent);
