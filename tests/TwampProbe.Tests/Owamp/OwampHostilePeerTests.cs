@@ -146,4 +146,19 @@ public class OwampHostilePeerTests
         }
         Assert.Equal(AcceptCode.Ok, answer);
     }
+
+    [Fact]
+    public async Task ScheduleSlotsAreChargedToTheResultsBudget()
+    {
+        // One packet and 900 slots: the slots are kept with the results (the reproduction of §3.9) for
+        // owamp-keep-results, so a peer must not be able to park any number of them for free.
+        await using var h = new OwampServerHarness(33070, l => l with { OwampMaxRecords = 1000, OwampMaxRecordsPerSession = 1000 });
+        using var client = await h.ConnectAsync();
+        var request = Request(serverReceives: true, 1, TimeSpan.FromMilliseconds(1)) with
+        {
+            Slots = [.. Enumerable.Repeat(ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(1)), 900)],
+        };
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(request)).Accept);
+        Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(request)).Accept);
+    }
 }
