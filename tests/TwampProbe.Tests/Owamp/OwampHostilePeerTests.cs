@@ -161,4 +161,29 @@ public class OwampHostilePeerTests
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(request)).Accept);
         Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(request)).Accept);
     }
+
+    [Fact]
+    public async Task TheSlotsOfSendSessionsAreChargedWhileTheyLive()
+    {
+        // Send sessions keep no records, but their schedules live as long as they do: 100 000 slots are
+        // 1.6 MB, and hundreds of such sessions would cost gigabytes with no limit.
+        await using var h = new OwampServerHarness(33080, l => l with { OwampMaxRecords = 1000, OwampMaxRecordsPerSession = 1000 });
+        using var client = await h.ConnectAsync();
+        var request = Request(serverReceives: false, 1, TimeSpan.FromMilliseconds(1), port: 9) with
+        {
+            Slots = [.. Enumerable.Repeat(ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(1)), 900)],
+        };
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(request)).Accept);
+        Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(request)).Accept);
+        // Released with the connection: another client can have them.
+        client.Dispose();
+        using var other = await h.ConnectAsync();
+        var answer = AcceptCode.TemporaryResourceLimitation;
+        for (int i = 0; i < 30 && answer == AcceptCode.TemporaryResourceLimitation; i++)
+        {
+            await Task.Delay(100);
+            answer = (await other.RequestAsync(request)).Accept;
+        }
+        Assert.Equal(AcceptCode.Ok, answer);
+    }
 }

@@ -177,8 +177,16 @@ public sealed partial class OwampCommandSet
                                               "sending to a third party is declined (RFC 4656 §6.2; see allow-third-party)");
         if (!SameAddress(senderAddress, _c.Local.Address) && LocalAddresses.Check(senderAddress) is { } notLocal)
             return Refuse(AcceptCode.NotSupported, $"Sender Address {senderAddress} {notLocal}");
+        // A send session keeps no records, but its schedule lives as long as it does: its slots are charged
+        // to owamp-max-records until it is released (RFC 4656 §6.5).
+        int slots = request.Slots.Count;
+        if (_ctx.OwampResults.TryReserve(slots, limits, _c.Now) is { } full)
+            return Refuse(AcceptCode.TemporaryResourceLimitation, full);
         if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
+        {
+            _ctx.OwampResults.Unreserve(slots);
             return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
+        }
         // With Conf-Receiver = 0 the client is the receiver and chose the SID (RFC 4656 §3.5).
         var sid = request.Sid.ToArray();
         var spec = Spec(request, sid, security);
@@ -188,6 +196,7 @@ public sealed partial class OwampCommandSet
             var (port, code, why) = BindPort(0, p => sender = new OwampTestSender(spec, new IPEndPoint(senderAddress, p), _ctx.Clock, time: _ctx.Time));
             if (sender is null)
             {
+                _ctx.OwampResults.Unreserve(slots);
                 _ctx.ReleaseSession(_c.PrefixKey);
                 return Refuse(code, why);
             }
@@ -206,6 +215,7 @@ public sealed partial class OwampCommandSet
             if (!kept)
             {
                 sender?.Dispose();
+                _ctx.OwampResults.Unreserve(slots);
                 _ctx.ReleaseSession(_c.PrefixKey);
             }
             throw;

@@ -136,7 +136,11 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
                 }
                 Count(r);
             }
-            if (s.Sender is { } snd) Interlocked.Add(ref _sent, snd.PacketsSent);
+            if (s.Sender is { } snd)
+            {
+                Interlocked.Add(ref _sent, snd.PacketsSent);
+                _ctx.OwampResults.Unreserve(snd.Spec.Slots.Count);
+            }
         }
         finally
         {
