@@ -128,7 +128,7 @@ public sealed record ServerLimits
 
     /// <summary>Records one receive session may store; a Request-Session for more packets gets Accept = 4.</summary>
     public int OwampMaxRecordsPerSession { get; init; } = 100_000;
-    /// <summary>Records all receive sessions may hold together (running and kept); a request that would
+    /// <summary>Records all receive sessions may hold together (running and kept; each schedule slot counts as one); a request that would
     /// exceed it gets Accept = 5 (space frees as results expire or are fetched).</summary>
     public int OwampMaxRecords { get; init; } = 1_000_000;
     /// <summary>How long the results of a finished receive session stay available for Fetch-Session.</summary>

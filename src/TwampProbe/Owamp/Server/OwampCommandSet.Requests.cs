@@ -105,13 +105,16 @@ public sealed partial class OwampCommandSet
             return Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}");
         // Room for the packets and a few duplicates (RFC 4656 §4.2: duplicates "MUST be recorded normally").
         int records = (int)Math.Min(limits.OwampMaxRecordsPerSession, request.Packets + request.Packets / 16 + 4);
+        // The slots stay with the results (the reproduction, §3.9): each is charged as a record (RFC 4656
+        // §6.5: the memory use of a session is computed and limited), else any number could be parked.
+        int charge = records + request.Slots.Count;
         long now = _c.Now;
         // RFC 4656 §3.3: 5 = "temporary resource limitations" — space frees as results expire or are fetched.
-        if (_ctx.OwampResults.TryReserve(records, limits, now) is { } full)
+        if (_ctx.OwampResults.TryReserve(charge, limits, now) is { } full)
             return Refuse(AcceptCode.TemporaryResourceLimitation, full);
         if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
         {
-            _ctx.OwampResults.Unreserve(records);
+            _ctx.OwampResults.Unreserve(charge);
             return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
         }
         // "SID is always chosen by the receiver" (RFC 4656 §3.5).
@@ -123,7 +126,7 @@ public sealed partial class OwampCommandSet
             var (port, code, why) = BindPort(request.ReceiverPort, p => receiver = new OwampTestReceiver(spec, new IPEndPoint(receiverAddress, p), _ctx.Clock, records, _ctx.Time));
             if (receiver is null)
             {
-                _ctx.OwampResults.Unreserve(records);
+                _ctx.OwampResults.Unreserve(charge);
                 _ctx.ReleaseSession(_c.PrefixKey);
                 return Refuse(code, why);
             }
@@ -133,7 +136,7 @@ public sealed partial class OwampCommandSet
             {
                 Sid = sid,
                 Reproduction = request with { Sid = sid, ReceiverPort = (ushort)port, NumberOfSlots = (uint)request.Slots.Count },
-                ReservedRecords = records,
+                ReservedRecords = charge,
             };
             result.Attach(receiver);
             _ctx.OwampResults.Add(result);
@@ -150,7 +153,7 @@ public sealed partial class OwampCommandSet
             if (!kept)
             {
                 receiver?.Dispose();
-                _ctx.OwampResults.Unreserve(records);
+                _ctx.OwampResults.Unreserve(charge);
                 _ctx.ReleaseSession(_c.PrefixKey);
             }
             throw;
@@ -174,8 +177,16 @@ public sealed partial class OwampCommandSet
                                               "sending to a third party is declined (RFC 4656 §6.2; see allow-third-party)");
         if (!SameAddress(senderAddress, _c.Local.Address) && LocalAddresses.Check(senderAddress) is { } notLocal)
             return Refuse(AcceptCode.NotSupported, $"Sender Address {senderAddress} {notLocal}");
+        // A send session keeps no records, but its schedule lives as long as it does: its slots are charged
+        // to owamp-max-records until it is released (RFC 4656 §6.5).
+        int slots = request.Slots.Count;
+        if (_ctx.OwampResults.TryReserve(slots, limits, _c.Now) is { } full)
+            return Refuse(AcceptCode.TemporaryResourceLimitation, full);
         if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
+        {
+            _ctx.OwampResults.Unreserve(slots);
             return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
+        }
         // With Conf-Receiver = 0 the client is the receiver and chose the SID (RFC 4656 §3.5).
         var sid = request.Sid.ToArray();
         var spec = Spec(request, sid, security);
@@ -185,6 +196,7 @@ public sealed partial class OwampCommandSet
             var (port, code, why) = BindPort(0, p => sender = new OwampTestSender(spec, new IPEndPoint(senderAddress, p), _ctx.Clock, time: _ctx.Time));
             if (sender is null)
             {
+                _ctx.OwampResults.Unreserve(slots);
                 _ctx.ReleaseSession(_c.PrefixKey);
                 return Refuse(code, why);
             }
@@ -203,6 +215,7 @@ public sealed partial class OwampCommandSet
             if (!kept)
             {
                 sender?.Dispose();
+                _ctx.OwampResults.Unreserve(slots);
                 _ctx.ReleaseSession(_c.PrefixKey);
             }
             throw;

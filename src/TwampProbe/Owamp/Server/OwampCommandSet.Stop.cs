@@ -184,6 +184,7 @@ public sealed partial class OwampCommandSet
         var result = receiver.Complete(record.NextSeqno, record.SkipRanges, stopWall);
         string? why = accept != AcceptCode.Ok ? $"Stop-Sessions with Accept={(int)accept}" : result.Invalid;
         s.Result!.End(why is null ? OwampResultState.Finished : OwampResultState.Abnormal, result.Records, record.NextSeqno, result.SkipRanges, _c.Now, why);
+        _ctx.OwampResults.Ended(s.Result);
         LogDebug($"receive session {SessionId.ToHex(s.Sid)} ended: {result.Records.Length} records, {result.Lost} lost" +
                 (why is null ? "" : $", results invalid: {why}"));
     }

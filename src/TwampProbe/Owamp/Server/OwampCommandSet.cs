@@ -86,14 +86,22 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
     }
 
     /// <summary>
-    /// Results expire on the watchdog's clock too. True while a test session's engine runs: SERVWAIT
-    /// waits for it, but not for a client that never sends its Stop-Sessions after the sessions ended.
+    /// Results expire on the watchdog's clock too. True while a test session's engine runs and carries
+    /// traffic: SERVWAIT waits for it, but not for a client that never sends its Stop-Sessions after the
+    /// sessions ended, nor for a session without a test packet for REFWAIT (RFC 5357 §3.1, §4.2, the
+    /// TWAMP timers; RFC 4656 has none) — else a Start Time decades ahead or a Timeout of 2^32 s would
+    /// keep an idle, unevictable connection and its sessions for ever.
     /// </summary>
     public bool Tick(long nowNs)
     {
-        _ctx.OwampResults.Sweep(_ctx.Settings.Limits, nowNs);
+        var limits = _ctx.Settings.Limits;
+        _ctx.OwampResults.Sweep(limits, nowNs);
         if (!_active) return false;
-        lock (_sessions) return _sessions.Any(s => !s.Completion.IsCompleted);
+        long refWait = (long)limits.RefWait.TotalNanoseconds;
+        bool any = false;
+        lock (_sessions)
+            foreach (var s in _sessions) any |= s.CarriesTraffic(nowNs, refWait);
+        return any;
     }
 
     /// <summary>
@@ -122,10 +130,17 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
             if (s.Receiver is { } r)
             {
                 if (s.Result is { State: OwampResultState.Running } result)
+                {
                     result.End(OwampResultState.Abnormal, r.Store.Received.ToArray(), (uint)Math.Max(0, r.Store.Highest + 1), [], _c.Now, abnormal);
+                    _ctx.OwampResults.Ended(result);
+                }
                 Count(r);
             }
-            if (s.Sender is { } snd) Interlocked.Add(ref _sent, snd.PacketsSent);
+            if (s.Sender is { } snd)
+            {
+                Interlocked.Add(ref _sent, snd.PacketsSent);
+                _ctx.OwampResults.Unreserve(snd.Spec.Slots.Count);
+            }
         }
         finally
         {

@@ -42,6 +42,25 @@ public sealed class OwampResults
         lock (_bySid) _bySid[SessionId.ToHex(result.Sid)] = result;
     }
 
+    /// <summary>
+    /// A result has ended: its reservation shrinks to the records it keeps (and its slots, which stay with
+    /// the reproduction: at least one, so kept results stay bounded). A session stopped early, or
+    /// whose connection broke before Start-Sessions, does not hold its Number of Packets of the budget
+    /// for <c>owamp-keep-results</c> (RFC 4656 §6.5: "When resources are reclaimed, corresponding
+    /// measures are subtracted from the current use").
+    /// </summary>
+    public void Ended(OwampResult result)
+    {
+        lock (_bySid)
+        {
+            if (!_bySid.TryGetValue(SessionId.ToHex(result.Sid), out var held) || !ReferenceEquals(held, result)) return;
+            int kept = result.Records.Length + result.Reproduction.Slots.Count;
+            if (kept >= result.ReservedRecords) return;
+            _reserved -= result.ReservedRecords - kept;
+            result.ReservedRecords = kept;
+        }
+    }
+
     public OwampResult? Find(ReadOnlySpan<byte> sid, ServerLimits limits, long nowNs)
     {
         var key = SessionId.ToHex(sid);

@@ -18,6 +18,7 @@ public sealed class OwampServerSession
     readonly CancellationTokenSource _stop = new();
     readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     int _started;
+    long _packetsSeen = -1, _lastTrafficNs;
 
     public required byte[] Sid { get; init; }
     public required string PrefixKey { get; init; }
@@ -58,6 +59,23 @@ public sealed class OwampServerSession
         {
             _done.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// For the watchdog (its only caller, monotonic <paramref name="nowNs"/>): true while the engine runs
+    /// and has sent or accepted a test packet within <paramref name="refWaitNs"/>, or started less than
+    /// that ago (REFWAIT, RFC 5357 §4.2).
+    /// </summary>
+    public bool CarriesTraffic(long nowNs, long refWaitNs)
+    {
+        if (Volatile.Read(ref _started) == 0 || Completion.IsCompleted) return false;
+        long packets = Sender?.PacketsSent ?? Receiver!.Accepted;
+        if (packets != _packetsSeen)
+        {
+            _packetsSeen = packets;
+            _lastTrafficNs = nowNs;
+        }
+        return nowNs - _lastTrafficNs <= refWaitNs;
     }
 
     /// <summary>Asks the engine to stop (any thread); <see cref="Completion"/> tells when it has.</summary>
