@@ -27,7 +27,9 @@ public sealed class SenderLossThresholdTests
         }, state, time: clock);
         sender.Target(new IPEndPoint(IPAddress.Loopback, reflector.Port), null, default, light: true);
         var run = Task.Run(() => sender.Run(CancellationToken.None));
-        while (sender.Statistics.PacketsSent < 1 && !run.IsCompleted) await Task.Delay(1);
+        // Spun on this thread, not awaited: a starved thread pool could otherwise apply the stall only
+        // after packet 0's reply (300 ms later) was in.
+        SpinWait.SpinUntil(() => sender.Statistics.PacketsSent >= 1 || run.IsCompleted);
         stall(clock);
         Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))) == run, "the sender did not finish");
         sender.Dispose();
