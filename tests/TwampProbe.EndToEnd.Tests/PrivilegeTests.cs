@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -83,6 +84,28 @@ public sealed partial class PrivilegeTests
                 Assert.InRange(port, Low, High);
             }
         }
+        Assert.Equal(0, server.Stop());
+    }
+
+    [Fact]
+    public void OwampTestPortsBelow1024AfterTheDropAreOpenedByThePrivilegedThread()
+    {
+        Assert.True(Environment.UserName == "root", "needs root (CI runs as root)");
+        const int Low = 780, High = 799;
+        using var server = new ServerProcess($"--test-ports {Low}-{High} --user nobody");
+        Assert.True(server.WaitForLog(l => l.Contains("running as nobody"), TimeSpan.FromSeconds(3)), server.LogText);
+        string target = $"127.0.0.1:{server.OwampPort}";
+        // Client -> server: the server receives on UDP 861 as asked (RFC 8545), bound after the drop.
+        var send = Binary.Run($"owping -t -c 5 -i 0.005f -L 0.5 --receiver-port 861 --json {target}");
+        Assert.True(send.ExitCode == 0, $"owping -t exited {send.ExitCode}: {send.Stderr}\n{server.LogText}");
+        var to = IPEndPoint.Parse(JsonDocument.Parse(send.Stdout).RootElement.GetProperty("send").GetProperty("to").GetString()!);
+        Assert.Equal(861, to.Port);
+        // Server -> client: its sender's socket comes from the (privileged) test-port range.
+        var receive = Binary.Run($"owping -f -c 5 -i 0.005f -L 0.5 --json {target}");
+        Assert.True(receive.ExitCode == 0, $"owping -f exited {receive.ExitCode}: {receive.Stderr}\n{server.LogText}");
+        var r = JsonDocument.Parse(receive.Stdout).RootElement.GetProperty("receive");
+        Assert.Equal(5, r.GetProperty("packets_received").GetInt32());
+        Assert.InRange(IPEndPoint.Parse(r.GetProperty("from").GetString()!).Port, Low, High);
         Assert.Equal(0, server.Stop());
     }
 

@@ -31,6 +31,11 @@ public sealed class ServerContext
     public ServerSettings Settings { get => _settings; set => _settings = value; }
     /// <summary>The reflector threads (one engine unless <c>reflector-threads</c> says more).</summary>
     public ReflectorPool Engine { get; }
+    /// <summary>
+    /// Opens sockets that need a capability kept after the drop from root (a UDP port below 1024, e.g.
+    /// OWAMP's 861): the reflector's privileged thread, or null when there is none.
+    /// </summary>
+    public Linux.Security.PrivilegedThread? Privileged => Engine.Engines[0].Privileged;
     /// <summary>The clock's synchronization state (Error Estimate).</summary>
     public ClockState Clock { get; }
     /// <summary>Monotonic time for every timer and deadline; wall-clock time only for timestamps.</summary>

@@ -78,6 +78,8 @@ public sealed partial class ReflectorEngine : IDisposable
     }
 
     public int SocketCount => _sockets.Count;
+    /// <summary>The thread that opens test sockets with the capabilities the drop from root kept (null: this thread).</summary>
+    public PrivilegedThread? Privileged => _options.Privileged;
     /// <summary>Whether the reflector thread still runs (false once <see cref="Dispose"/> has stopped it).</summary>
     public bool ThreadAlive => _thread.IsAlive;
 

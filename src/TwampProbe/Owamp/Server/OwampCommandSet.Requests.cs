@@ -123,7 +123,7 @@ public sealed partial class OwampCommandSet
         OwampTestReceiver? receiver = null;
         try
         {
-            var (port, code, why) = BindPort(request.ReceiverPort, p => receiver = new OwampTestReceiver(spec, new IPEndPoint(receiverAddress, p), _ctx.Clock, records, _ctx.Time));
+            var (port, code, why) = BindPort(request.ReceiverPort, p => receiver = new OwampTestReceiver(spec, new IPEndPoint(receiverAddress, p), _ctx.Clock, records, _ctx.Time, _ctx.Privileged));
             if (receiver is null)
             {
                 _ctx.OwampResults.Unreserve(charge);
@@ -193,7 +193,7 @@ public sealed partial class OwampCommandSet
         OwampTestSender? sender = null;
         try
         {
-            var (port, code, why) = BindPort(0, p => sender = new OwampTestSender(spec, new IPEndPoint(senderAddress, p), _ctx.Clock, time: _ctx.Time));
+            var (port, code, why) = BindPort(0, p => sender = new OwampTestSender(spec, new IPEndPoint(senderAddress, p), _ctx.Clock, time: _ctx.Time, privileged: _ctx.Privileged));
             if (sender is null)
             {
                 _ctx.OwampResults.Unreserve(slots);

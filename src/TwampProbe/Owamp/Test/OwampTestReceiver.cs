@@ -52,7 +52,8 @@ public sealed class OwampTestReceiver : IDisposable
     /// <param name="spec">The session as agreed.</param>
     /// <param name="local">Address and port to receive on (port 0: any; the port goes into Accept-Session / Request-Session).</param>
     /// <param name="maxRecords">The most records this session may keep.</param>
-    public OwampTestReceiver(OwampTestSpec spec, IPEndPoint local, ClockState clock, int maxRecords, IClock? time = null)
+    /// <param name="privileged">Opens the socket (a port below 1024 after the drop from root, e.g. UDP 861); null: this thread.</param>
+    public OwampTestReceiver(OwampTestSpec spec, IPEndPoint local, ClockState clock, int maxRecords, IClock? time = null, Linux.Security.PrivilegedThread? privileged = null)
     {
         spec.Check();
         _spec = spec;
@@ -62,7 +63,7 @@ public sealed class OwampTestReceiver : IDisposable
         _timeout = spec.TimeoutNanoseconds;
         _offsets = Schedule.Offsets(spec.Sid, spec.Slots, (int)spec.Packets);
         Store = new OwampRecordStore(spec.Packets, maxRecords);
-        _socket = UdpTestSocket.Bind(local, new UdpSocketOptions
+        var options = new UdpSocketOptions
         {
             ReceiveTimestamps = true,
             ReceiveTtl = true,
@@ -70,7 +71,8 @@ public sealed class OwampTestReceiver : IDisposable
             ReceiveLocalAddress = false,
             ReceiveBufferBytes = 1 << 20,
             DualStack = local.Address.Equals(IPAddress.IPv6Any),
-        });
+        };
+        _socket = privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
         _batch = new PacketBatch(16, MaxPacket);
         if (spec.Security != TestSecurity.Unauthenticated) _crypto = new TestPacketCrypto(spec.Keys!, spec.Sid, spec.Security);
     }

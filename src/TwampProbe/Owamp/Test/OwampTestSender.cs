@@ -45,21 +45,22 @@ public sealed class OwampTestSender : IDisposable
     /// <param name="spec">The session as agreed.</param>
     /// <param name="local">Address and port to send from (port 0: any).</param>
     /// <param name="zeroPadding">All-zero Packet Padding ("implementations MUST provide … a different means of making Packet Padding consist of all zeros", §4.1.2); else pseudo-random.</param>
-    public OwampTestSender(OwampTestSpec spec, IPEndPoint local, ClockState clock, bool zeroPadding = false, int ttl = 255, int? cpu = null, IClock? time = null)
-        : this(local, clock, zeroPadding, ttl, cpu, time) => Configure(spec);
+    /// <param name="privileged">Opens the socket (a port below 1024 after the drop from root); null: this thread.</param>
+    public OwampTestSender(OwampTestSpec spec, IPEndPoint local, ClockState clock, bool zeroPadding = false, int ttl = 255, int? cpu = null, IClock? time = null, Linux.Security.PrivilegedThread? privileged = null)
+        : this(local, clock, zeroPadding, ttl, cpu, time, privileged) => Configure(spec);
 
     /// <summary>
     /// A sender whose socket is bound before the session is known: a Control-Client must put its Sender
     /// Port into Request-Session, and learns the SID (the receiver's choice, RFC 4656 §3.5) from
     /// Accept-Session. Call <see cref="Configure"/> before <see cref="Run"/>.
     /// </summary>
-    public OwampTestSender(IPEndPoint local, ClockState clock, bool zeroPadding = false, int ttl = 255, int? cpu = null, IClock? time = null)
+    public OwampTestSender(IPEndPoint local, ClockState clock, bool zeroPadding = false, int ttl = 255, int? cpu = null, IClock? time = null, Linux.Security.PrivilegedThread? privileged = null)
     {
         _clock = clock;
         _time = time ?? SystemClock.Instance;
         _zeroPadding = zeroPadding;
         _cpu = cpu;
-        _socket = UdpTestSocket.Bind(local, new UdpSocketOptions
+        var options = new UdpSocketOptions
         {
             ReceiveTimestamps = false,
             ReceiveTtl = false,
@@ -68,7 +69,8 @@ public sealed class OwampTestSender : IDisposable
             // RFC 4656 §4.1.2: "The sender SHOULD set the TTL in IPv4 (or Hop Limit in IPv6) … to 255."
             SendTtl = ttl,
             DualStack = local.Address.Equals(IPAddress.IPv6Any),
-        });
+        };
+        _socket = privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
     }
 
     /// <summary>Sets the session (once; the constructor with a spec has done it). Derives the test keys now.</summary>
