@@ -24,47 +24,8 @@ public static class OwpingCommand
             Console.Out.Write(OwpingOptions.Usage);
             return ExitCode.Ok;
         }
-        using var cts = new CancellationTokenSource();
-        // SIGINT and SIGTERM end the streams early; the stop and the fetch still run, so the report covers
-        // what was measured. A second signal is not caught.
-        void Stop(PosixSignalContext c)
-        {
-            if (cts.IsCancellationRequested) return;
-            c.Cancel = true;
-            cts.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        try
-        {
-            return RunAsync(options, Console.Out, cts.Token).GetAwaiter().GetResult();
-        }
-        catch (KeyFileException e) { return Fail($"key file: {e.Message}", ExitCode.Config); }
-        catch (ConfigException e) { return Fail(e.Message, ExitCode.Config); }
-        catch (ServerRefusedException e) { return Fail(e.Message, ExitCode.Refused); }
-        catch (ControlProtocolException e) { return Fail($"the server broke the OWAMP-Control protocol: {e.Message}", ExitCode.Refused); }
-        catch (ControlConnectionClosedException) { return Fail("the server closed the control connection (connection limit, or it does not accept this client)", ExitCode.Network); }
-        catch (PingNetworkException e) { return Fail(e.Message, ExitCode.Network); }
-        catch (SocketException e) { return Fail(Describe(e, options), ExitCode.Network); }
-        catch (IOException e) when (e.InnerException is SocketException s) { return Fail($"control connection lost: {Describe(s, options)}", ExitCode.Network); }
-        catch (IOException e) { return Fail($"control connection lost: {ErrorText.Describe(e)}", ExitCode.Network); }
-        catch (OperationCanceledException) { return Fail("interrupted", ExitCode.Network); }
+        return ClientCommand.Run("OWAMP", ServerSettings.OwampControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
     }
-
-    static int Fail(string message, int code)
-    {
-        Console.Error.WriteLine($"twampprobe: {message}");
-        return code;
-    }
-
-    static string Describe(SocketException e, OwpingOptions o) => e.SocketErrorCode switch
-    {
-        SocketError.ConnectionRefused => $"cannot connect to {o.Target}: connection refused — is an OWAMP server listening there (TCP 861)?",
-        SocketError.TimedOut => $"cannot connect to {o.Target}: timed out — check the address and firewalls (TCP 861)",
-        SocketError.HostUnreachable or SocketError.NetworkUnreachable => $"cannot reach {o.Target}: {ErrorText.Describe(e)}",
-        SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted => ErrorText.Describe(e),
-        _ => $"network error talking to {o.Target}: {ErrorText.Describe(e)}",
-    };
 
     public static async Task<int> RunAsync(OwpingOptions o, TextWriter output, CancellationToken ct)
     {

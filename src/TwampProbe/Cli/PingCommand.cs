@@ -24,47 +24,8 @@ public static class PingCommand
             Console.Out.Write(Program.PingUsage);
             return ExitCode.Ok;
         }
-        using var cts = new CancellationTokenSource();
-        // SIGINT (Ctrl-C) and SIGTERM (kill, systemd, timeout(1)) both end the run with its summary;
-        // a second signal is not caught, so it ends the process at once if the first one hangs.
-        void Stop(PosixSignalContext c)
-        {
-            if (cts.IsCancellationRequested) return;
-            c.Cancel = true;
-            cts.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        try
-        {
-            return RunAsync(options, Console.Out, cts.Token).GetAwaiter().GetResult();
-        }
-        catch (KeyFileException e) { return Fail($"key file: {e.Message}", ExitCode.Config); }
-        catch (ConfigException e) { return Fail(e.Message, ExitCode.Config); }
-        catch (ServerRefusedException e) { return Fail(e.Message, ExitCode.Refused); }
-        catch (ControlProtocolException e) { return Fail($"the server broke the TWAMP-Control protocol: {e.Message}", ExitCode.Refused); }
-        catch (ControlConnectionClosedException) { return Fail("the server closed the control connection (connection limit, or it does not accept this client)", ExitCode.Network); }
-        catch (PingNetworkException e) { return Fail(e.Message, ExitCode.Network); }
-        catch (SocketException e) { return Fail(Describe(e, options), ExitCode.Network); }
-        catch (IOException e) when (e.InnerException is SocketException s) { return Fail($"control connection lost: {Describe(s, options)}", ExitCode.Network); }
-        catch (IOException e) { return Fail($"control connection lost: {ErrorText.Describe(e)}", ExitCode.Network); }
-        catch (OperationCanceledException) { return Fail("interrupted", ExitCode.Network); }
+        return ClientCommand.Run("TWAMP", ServerSettings.ControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
     }
-
-    static int Fail(string message, int code)
-    {
-        Console.Error.WriteLine($"twampprobe: {message}");
-        return code;
-    }
-
-    static string Describe(SocketException e, PingOptions o) => e.SocketErrorCode switch
-    {
-        SocketError.ConnectionRefused => $"cannot connect to {o.Target}: connection refused — is a TWAMP server listening there (TCP 862)?",
-        SocketError.TimedOut => $"cannot connect to {o.Target}: timed out — check the address and firewalls (TCP 862)",
-        SocketError.HostUnreachable or SocketError.NetworkUnreachable => $"cannot reach {o.Target}: {ErrorText.Describe(e)}",
-        SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted => ErrorText.Describe(e),
-        _ => $"network error talking to {o.Target}: {ErrorText.Describe(e)}",
-    };
 
     public static async Task<int> RunAsync(PingOptions o, TextWriter output, CancellationToken ct)
     {

@@ -1,0 +1,61 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using TwampProbe.Config;
+using TwampProbe.Control;
+using TwampProbe.Protocol.Keys;
+using TwampProbe.Protocol.Wire.Control;
+
+namespace TwampProbe.Cli;
+
+/// <summary>
+/// What <c>ping</c> and <c>owping</c> share around a measurement: SIGINT (Ctrl-C) and SIGTERM (kill,
+/// systemd, timeout(1)) end the run early with its summary (a second signal is not caught, so it ends
+/// the process at once if the first one hangs), and every failure becomes one sentence and its exit
+/// code (README "Exit codes").
+/// </summary>
+internal static class ClientCommand
+{
+    /// <param name="protocol">"TWAMP" or "OWAMP", for the messages.</param>
+    /// <param name="controlPort">The protocol's well-known control port, for the messages.</param>
+    public static int Run(string protocol, int controlPort, string target, Func<CancellationToken, Task<int>> measure)
+    {
+        using var cts = new CancellationTokenSource();
+        void Stop(PosixSignalContext c)
+        {
+            if (cts.IsCancellationRequested) return;
+            c.Cancel = true;
+            cts.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        try
+        {
+            return measure(cts.Token).GetAwaiter().GetResult();
+        }
+        catch (KeyFileException e) { return Fail($"key file: {e.Message}", ExitCode.Config); }
+        catch (ConfigException e) { return Fail(e.Message, ExitCode.Config); }
+        catch (ServerRefusedException e) { return Fail(e.Message, ExitCode.Refused); }
+        catch (ControlProtocolException e) { return Fail($"the server broke the {protocol}-Control protocol: {e.Message}", ExitCode.Refused); }
+        catch (ControlConnectionClosedException) { return Fail("the server closed the control connection (connection limit, or it does not accept this client)", ExitCode.Network); }
+        catch (PingNetworkException e) { return Fail(e.Message, ExitCode.Network); }
+        catch (SocketException e) { return Fail(Describe(e, protocol, controlPort, target), ExitCode.Network); }
+        catch (IOException e) when (e.InnerException is SocketException s) { return Fail($"control connection lost: {Describe(s, protocol, controlPort, target)}", ExitCode.Network); }
+        catch (IOException e) { return Fail($"control connection lost: {ErrorText.Describe(e)}", ExitCode.Network); }
+        catch (OperationCanceledException) { return Fail("interrupted", ExitCode.Network); }
+    }
+
+    static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"twampprobe: {message}");
+        return code;
+    }
+
+    static string Describe(SocketException e, string protocol, int port, string target) => e.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => $"cannot connect to {target}: connection refused — is {(protocol[0] is 'O' ? "an" : "a")} {protocol} server listening there (TCP {port})?",
+        SocketError.TimedOut => $"cannot connect to {target}: timed out — check the address and firewalls (TCP {port})",
+        SocketError.HostUnreachable or SocketError.NetworkUnreachable => $"cannot reach {target}: {ErrorText.Describe(e)}",
+        SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted => ErrorText.Describe(e),
+        _ => $"network error talking to {target}: {ErrorText.Describe(e)}",
+    };
+}
