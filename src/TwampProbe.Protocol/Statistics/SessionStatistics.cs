@@ -63,10 +63,23 @@ public sealed class SessionStatistics
 
     static double Us(long ns) => ns / 1000.0;
 
+    /// <summary>
+    /// One departure time source for the whole session, so that no computation mixes two: the
+    /// kernel/NIC TX timestamp when every measured reply has one, else T1 as the packets carry it for
+    /// every reply. (Per reply, a mix would put the user-to-kernel gap of microseconds into IPDV and
+    /// PDV as jitter; the first packets after TX timestamping is switched on often lack a stamp.)
+    /// </summary>
+    public bool DeparturesFromTransmitTimestamps => _samples.Count > 0 && _samples.TrueForAll(s => s.T1Transmit != 0);
+
     DelayStatistics Of(Func<ReplySample, long> delayNs)
     {
+        bool tx = DeparturesFromTransmitTimestamps;
         var d = new SequencedDelay[_samples.Count];
-        for (int i = 0; i < d.Length; i++) d[i] = new SequencedDelay(_roundTrip.IndexOf(_samples[i].SenderSequence), Us(delayNs(_samples[i])));
+        for (int i = 0; i < d.Length; i++)
+        {
+            var s = tx ? _samples[i] : _samples[i] with { T1Transmit = 0 };
+            d[i] = new SequencedDelay(_roundTrip.IndexOf(s.SenderSequence), Us(delayNs(s)));
+        }
         return DelayStatistics.Of(d);
     }
 

@@ -27,4 +27,40 @@ public sealed class DepartureTimeTests
         Assert.Equal(500_000, r.ForwardNs);
         Assert.Equal(r.RoundTripNs, r.ForwardNs + r.BackwardNs);
     }
+
+    static ReplySample Reply(uint seq, long t1, long tx) =>
+        // 100 µs forward, 10 µs turnaround, 100 µs back: every round trip is exactly 200 µs.
+        new(seq, seq, T1: t1, T2: t1 + 100_000, T3: t1 + 110_000, T4: t1 + 210_000, true, true, 0, 0, -1, -1, -1, 1)
+        {
+            T1Transmit = tx, T1Source = (byte)(tx != 0 ? 1 : 0),
+        };
+
+    [Fact]
+    public void ASessionWithSomeRepliesWithoutATxTimestampUsesT1ForAll()
+    {
+        // The kernel stamped packets 1 and 3 leaving 7 µs after T1; packets 0 and 2 have no stamp.
+        var stats = new SessionStatistics { PacketsSent = 4 };
+        stats.Add(Reply(0, 1_000_000, 0));
+        stats.Add(Reply(1, 2_000_000, 2_007_000));
+        stats.Add(Reply(2, 3_000_000, 0));
+        stats.Add(Reply(3, 4_000_000, 4_007_000));
+        Assert.False(stats.DeparturesFromTransmitTimestamps);
+        // One source: no 7 µs steps between consecutive packets, so IPDV is 0 throughout.
+        Assert.Equal(200.0, stats.RoundTrip.Delay.Min);
+        Assert.Equal(200.0, stats.RoundTrip.Delay.Max);
+        Assert.Equal(0.0, stats.RoundTrip.Ipdv.Max);
+        Assert.Equal(0.0, stats.Forward.Ipdv.Min);
+        Assert.Equal(100.0, stats.Forward.Delay.Max);
+    }
+
+    [Fact]
+    public void ASessionWithATxTimestampOnEveryReplyUsesThem()
+    {
+        var stats = new SessionStatistics { PacketsSent = 2 };
+        stats.Add(Reply(0, 1_000_000, 1_007_000));
+        stats.Add(Reply(1, 2_000_000, 2_007_000));
+        Assert.True(stats.DeparturesFromTransmitTimestamps);
+        Assert.Equal(193.0, stats.RoundTrip.Delay.Min);
+        Assert.Equal(93.0, stats.Forward.Delay.Max);
+    }
 }
