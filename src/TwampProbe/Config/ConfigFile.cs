@@ -165,6 +165,8 @@ public static class ConfigFile
             b.Limits = b.Limits with { OwampMaxRecordsPerSession = Int(a, f, 1, 100_000_000) }),
         new("owamp-max-records", true, "N packet records all OWAMP receive sessions may hold (default 1000000; beyond: Accept=5)", (b, a, f) =>
             b.Limits = b.Limits with { OwampMaxRecords = Int(a, f, 1, 1_000_000_000) }),
+        new("owamp-max-bandwidth", true, "BITS_PER_SECOND (k/M/G suffix) the mean rates of all OWAMP test sessions may add up to (default 10M; 0 = unlimited; beyond: Accept=5)", (b, a, f) =>
+            b.Limits = b.Limits with { OwampMaxBandwidth = BitsPerSecond(a, f) }),
         new("owamp-keep-results", true, "SECONDS the results of a finished OWAMP session stay available for Fetch-Session (default 600)", (b, a, f) =>
             b.Limits = b.Limits with { OwampKeepResults = TimeSpan.FromSeconds(Int(a, f, 1, 7 * 86400)) }),
         new("owamp-delete-on-fetch", true, "yes|no: delete an OWAMP session's results once fetched complete (default no)", (b, a, f) =>
@@ -244,6 +246,19 @@ public static class ConfigFile
         One(a, f);
         if (!int.TryParse(a[0], out int v) || v < min || v > max) throw f($"'{a[0]}' is not a whole number in {min}..{max}");
         return v;
+    }
+
+    /// <summary>A rate in bits per second: a whole number with an optional k, M or G suffix (powers of 1000).</summary>
+    static long BitsPerSecond(string[] a, Func<string, ConfigException> f)
+    {
+        One(a, f);
+        var text = a[0];
+        long unit = text.Length == 0 ? 1 : text[^1] switch { 'k' or 'K' => 1_000, 'M' => 1_000_000, 'G' => 1_000_000_000, _ => 1 };
+        var digits = unit == 1 ? text : text[..^1];
+        const long max = 1_000_000_000_000;
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit) || !long.TryParse(digits, out long v) || v > max / unit)
+            throw f($"'{text}' is not a rate in bits per second (a whole number, optionally with k, M or G, up to 1000G)");
+        return v * unit;
     }
 
     static bool Bool(string[] a, Func<string, ConfigException> f)

@@ -131,6 +131,9 @@ public sealed record ServerLimits
     /// <summary>Records all receive sessions may hold together (running and kept; each schedule slot counts as one); a request that would
     /// exceed it gets Accept = 5 (space frees as results expire or are fetched).</summary>
     public int OwampMaxRecords { get; init; } = 1_000_000;
+    /// <summary>Bits per second the mean rates of all OWAMP test sessions (sent and received) may add up to
+    /// (RFC 4656 §6.5: a server MUST be able to limit network capacity); beyond: Accept = 5. 0 = unlimited.</summary>
+    public long OwampMaxBandwidth { get; init; } = 10_000_000;
     /// <summary>How long the results of a finished receive session stay available for Fetch-Session.</summary>
     public TimeSpan OwampKeepResults { get; init; } = TimeSpan.FromSeconds(600);
     /// <summary>Delete a session's results once a Fetch-Session has returned the complete session.</summary>

@@ -42,6 +42,9 @@ public sealed class OwampServerHarness : IAsyncDisposable
             WellKnownTestPort = 0,
             OwampWellKnownTestPort = 0,
         };
+        // The tests use schedules of mean 0 freely (many packets at once): owamp-max-bandwidth is unlimited
+        // here unless a test sets it (OwampCapacityTests).
+        settings = settings with { Limits = settings.Limits with { OwampMaxBandwidth = 0 } };
         if (limits is not null) settings = settings with { Limits = limits(settings.Limits) };
         if (tweak is not null) settings = tweak(settings);
         _engine = new ReflectorEngine(Clock, new ReflectorOptions { SocketBufferBytes = 1 << 16 });

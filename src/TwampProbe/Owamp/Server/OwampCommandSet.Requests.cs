@@ -88,11 +88,34 @@ public sealed partial class OwampCommandSet
         lock (_sessions)
             if (_sessions.Count >= limits.MaxSessionsPerConnection)
                 return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {limits.MaxSessionsPerConnection} reached");
-        return request.ServerReceives ? AdmitReceive(request, security) : AdmitSend(request, security);
+        // RFC 4656 §6.5: "the server MUST have technical means to limit the use of network capacity":
+        // the session's mean rate is reserved from owamp-max-bandwidth until it ends; RFC 4656 §3.3:
+        // 5 = "temporary resource limitations" — capacity frees as other sessions end.
+        var family = (request.ServerReceives ? request.ReceiverAddress ?? _c.Local.Address : request.ReceiverAddress ?? _c.Remote.Address).AddressFamily;
+        double rate = OwampCapacity.MeanBitsPerSecond(request.Slots, request.PaddingLength, security, family);
+        var (bandwidth, tooFast) = _ctx.OwampResults.Capacity.TryReserve(rate, limits);
+        if (bandwidth is null) return Refuse(AcceptCode.TemporaryResourceLimitation, tooFast!);
+        AcceptSession answer;
+        try
+        {
+            answer = request.ServerReceives ? AdmitReceive(request, security, bandwidth) : AdmitSend(request, security, bandwidth);
+        }
+        catch
+        {
+            if (!HoldsBandwidth(bandwidth)) bandwidth.Release();
+            throw;
+        }
+        if (answer.Accept != AcceptCode.Ok) bandwidth.Release();
+        return answer;
+    }
+
+    bool HoldsBandwidth(OwampCapacity.Reservation bandwidth)
+    {
+        lock (_sessions) return _sessions.Any(s => ReferenceEquals(s.Bandwidth, bandwidth));
     }
 
     /// <summary>Conf-Receiver: the client sends, the server receives on a port it chooses and keeps the records.</summary>
-    AcceptSession AdmitReceive(RequestSession request, TestSecurity security)
+    AcceptSession AdmitReceive(RequestSession request, TestSecurity security, OwampCapacity.Reservation bandwidth)
     {
         var limits = _ctx.Settings.Limits;
         // RFC 4656 §3.5: the Sender/Receiver Address are the end points of the path; absent ones are
@@ -140,7 +163,7 @@ public sealed partial class OwampCommandSet
             };
             result.Attach(receiver);
             _ctx.OwampResults.Add(result);
-            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Receiver = receiver, Result = result });
+            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Receiver = receiver, Result = result, Bandwidth = bandwidth });
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
             if (port != request.ReceiverPort && request.ReceiverPort != 0) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
             LogDebug($"receive session {SessionId.ToHex(sid)} from {senderAddress}:{request.SenderPort} on port {port}, {request.Packets} packets");
@@ -161,7 +184,7 @@ public sealed partial class OwampCommandSet
     }
 
     /// <summary>Conf-Sender: the server sends to the client's Receiver Address and Port on the schedule.</summary>
-    AcceptSession AdmitSend(RequestSession request, TestSecurity security)
+    AcceptSession AdmitSend(RequestSession request, TestSecurity security, OwampCapacity.Reservation bandwidth)
     {
         var limits = _ctx.Settings.Limits;
         var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Remote.Address, _c.Remote.Address);
@@ -201,7 +224,7 @@ public sealed partial class OwampCommandSet
                 return Refuse(code, why);
             }
             sender.Target(new IPEndPoint(receiverAddress, request.ReceiverPort));
-            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Sender = sender });
+            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Sender = sender, Bandwidth = bandwidth });
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
             LogDebug($"send session {SessionId.ToHex(sid)} from port {port} to {receiverAddress}:{request.ReceiverPort}, {request.Packets} packets dscp {spec.Dscp}");
             // "If only Conf-Sender was set, Port is the port from which to expect OWAMP-Test packets"; the

@@ -145,6 +145,7 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
         finally
         {
             s.Dispose();
+            s.Bandwidth?.Release();
             _ctx.ReleaseSession(s.PrefixKey);
         }
     }

@@ -14,6 +14,9 @@ public sealed class OwampResults
     readonly Dictionary<string, OwampResult> _bySid = [];
     long _reserved;
 
+    /// <summary>The network capacity budget of all sessions (<c>owamp-max-bandwidth</c>, RFC 4656 §6.5).</summary>
+    public OwampCapacity Capacity { get; } = new();
+
     /// <summary>Records reserved by running and kept sessions.</summary>
     public long ReservedRecords { get { lock (_bySid) return _reserved; } }
     public int Count { get { lock (_bySid) return _bySid.Count; } }

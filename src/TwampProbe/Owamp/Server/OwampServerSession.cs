@@ -26,6 +26,8 @@ public sealed class OwampServerSession
     public OwampTestReceiver? Receiver { get; init; }
     /// <summary>The receive session's entry in <see cref="OwampResults"/>.</summary>
     public OwampResult? Result { get; init; }
+    /// <summary>Its share of <c>owamp-max-bandwidth</c>, given back when the session is released.</summary>
+    public OwampCapacity.Reservation? Bandwidth { get; init; }
     /// <summary>The session was stopped by a Stop-Sessions (this side's or the peer's).</summary>
     public bool Stopped { get; set; }
 

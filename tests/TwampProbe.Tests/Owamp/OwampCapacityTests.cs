@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Sockets;
+using TwampProbe.Config;
+using TwampProbe.Owamp.Server;
+using TwampProbe.Owamp.Test;
+using TwampProbe.Protocol.Owamp;
+using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Wire.Control;
+using TwampProbe.Protocol.Wire.Owamp.Control;
+using TwampProbe.Time;
+using Xunit;
+using static TwampProbe.Tests.Owamp.OwampServerHarness;
+
+namespace TwampProbe.Tests.Owamp;
+
+/// <summary>
+/// <c>owamp-max-bandwidth</c>: the mean rates of all OWAMP test sessions are bounded (RFC 4656 §6.5), a
+/// request beyond gets Accept = 5 (§3.3) and the capacity comes back when a session ends.
+/// </summary>
+public class OwampCapacityTests
+{
+    const string Path = "/etc/twampprobe.conf";
+    static readonly ClockState Clock = new(TimeSpan.Zero);
+
+    // Unauthenticated over IPv4, no padding: 20 + 8 + 14 = 42 octets, every 5 ms: 336 bit / 0.005 s = 67200 bit/s.
+    const long OneSession = 67_200;
+    static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(5);
+
+    static OwampServerHarness Harness(int portLow, long budget) => new(portLow, l => l with { OwampMaxBandwidth = budget });
+
+    static RequestSession SendTo(Socket sink, uint packets = 2000) =>
+        Request(serverReceives: false, packets, Interval, port: (ushort)((IPEndPoint)sink.LocalEndPoint!).Port);
+
+    static Socket Sink()
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return s;
+    }
+
+    /// <summary>Asks until the answer is Ok (the release follows the engine's thread by up to ~100 ms).</summary>
+    static async Task<AcceptCode> RequestUntilOkAsync(OwampTestClient client, Func<RequestSession> request)
+    {
+        var code = AcceptCode.TemporaryResourceLimitation;
+        for (int i = 0; i < 40 && code == AcceptCode.TemporaryResourceLimitation; i++)
+        {
+            code = (await client.RequestAsync(request())).Accept;
+            if (code == AcceptCode.TemporaryResourceLimitation) await Task.Delay(50);
+        }
+        return code;
+    }
+
+    [Fact]
+    public void MeanRateIsThePacketOnTheWireOverTheMeanSlot()
+    {
+        Assert.Equal(OneSession, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(Interval)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork), 3);
+        // The schedule repeats its slots: 1 ms and 9 ms are a mean of 5 ms, whatever their types.
+        Assert.Equal(OneSession, OwampCapacity.MeanBitsPerSecond(
+            [ScheduleSlot.Exponential(TimeSpan.FromMilliseconds(1)), ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(9))], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork), 3);
+        // IPv6 (40-octet header), authenticated header (48 octets), 100 octets of padding, one a second: (40 + 8 + 48 + 100) × 8.
+        Assert.Equal(1568, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(TimeSpan.FromSeconds(1))], 100, TestSecurity.Authenticated, AddressFamily.InterNetworkV6), 3);
+        Assert.True(double.IsPositiveInfinity(OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Exponential(TimeSpan.Zero), ScheduleSlot.Fixed(TimeSpan.Zero)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork)));
+    }
+
+    [Fact]
+    public async Task BeyondTheBudgetGetsAccept5WhileTheFirstRunsAndIsAcceptedOnceItsConnectionHangsUp()
+    {
+        await using var h = Harness(34400, budget: 100_000);
+        using var sink = Sink();
+        var first = await h.ConnectAsync();
+        Assert.Equal(AcceptCode.Ok, (await first.RequestAsync(SendTo(sink))).Accept);
+        Assert.Equal(AcceptCode.Ok, await first.StartAsync());
+        Assert.Equal(OneSession, h.Server.Context.OwampResults.Capacity.ReservedBitsPerSecond);
+        using var second = await h.ConnectAsync();
+        // RFC 4656 §3.3: 5 = "Cannot perform request due to temporary resource limitations."
+        var refused = await second.RequestAsync(SendTo(sink));
+        Assert.Equal((AcceptCode.TemporaryResourceLimitation, (ushort)0), (refused.Accept, refused.Port));
+        // The other direction consumes capacity too.
+        Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await second.RequestAsync(Request(serverReceives: true, 100, Interval))).Accept);
+        first.Dispose(); // abnormal end: the hang-up releases the session
+        Assert.Equal(AcceptCode.Ok, await RequestUntilOkAsync(second, () => SendTo(sink)));
+    }
+
+    [Fact]
+    public async Task AStoppedReceiveSessionGivesItsBandwidthBack()
+    {
+        await using var h = Harness(34450, budget: 100_000);
+        using var first = await h.ConnectAsync();
+        var request = Request(serverReceives: true, 20, Interval);
+        var accept = await first.RequestAsync(request);
+        Assert.Equal(AcceptCode.Ok, accept.Accept);
+        using var sender = new OwampTestSender(Spec(request, accept.Sid, first.Mode, first.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock);
+        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        Assert.Equal(AcceptCode.Ok, await first.StartAsync());
+        using var second = await h.ConnectAsync();
+        Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await second.RequestAsync(Request(serverReceives: true, 20, Interval))).Accept);
+        sender.Run(OwampTestClient.Timeout());
+        await first.StopAsync(AcceptCode.Ok, new StopSessionRecord(accept.Sid, 20, []));
+        Assert.Empty((await first.ReadStopAsync()).Sessions);
+        Assert.Equal(AcceptCode.Ok, await RequestUntilOkAsync(second, () => Request(serverReceives: true, 20, Interval)));
+    }
+
+    [Fact]
+    public async Task AZeroMeanIntervalGetsAccept5UnderAFiniteBudget()
+    {
+        await using var h = Harness(34500, budget: 1_000_000_000);
+        using var sink = Sink();
+        using var client = await h.ConnectAsync();
+        // An exponential mean of 0 with 8900 octets of padding is a line-rate burst: no finite budget covers it.
+        var burst = SendTo(sink, 100_000) with { Slots = [ScheduleSlot.Exponential(TimeSpan.Zero), ScheduleSlot.Fixed(TimeSpan.Zero)], PaddingLength = 8900 };
+        Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(burst)).Accept);
+        Assert.Equal(0, h.Server.Context.OwampResults.Capacity.ReservedBitsPerSecond);
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);
+    }
+
+    [Fact]
+    public async Task AReloadedBudgetAppliesToNewRequests()
+    {
+        await using var h = Harness(34550, budget: 100_000);
+        using var sink = Sink();
+        using var client = await h.ConnectAsync();
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);
+        Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(SendTo(sink))).Accept);
+        var settings = h.Server.Context.Settings;
+        h.Server.Reload(settings with { Limits = settings.Limits with { OwampMaxBandwidth = 2 * OneSession } });
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);
+        h.Server.Reload(settings with { Limits = settings.Limits with { OwampMaxBandwidth = 0 } }); // unlimited
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink) with { Slots = [ScheduleSlot.Fixed(TimeSpan.Zero)] })).Accept);
+    }
+
+    [Theory]
+    [InlineData("owamp-max-bandwidth 0", 0L)]
+    [InlineData("owamp-max-bandwidth 64000", 64_000L)]
+    [InlineData("owamp-max-bandwidth 500k", 500_000L)]
+    [InlineData("owamp-max-bandwidth 10M", 10_000_000L)]
+    [InlineData("owamp-max-bandwidth 2G", 2_000_000_000L)]
+    public void BandwidthDirectiveParses(string line, long bitsPerSecond)
+    {
+        var (s, _) = ConfigFile.Parse(line + "\n", Path);
+        Assert.Equal(bitsPerSecond, s.Limits.OwampMaxBandwidth);
+    }
+
+    [Fact]
+    public void BandwidthDefaultsTo10MAndIsReloadable()
+    {
+        var (s, _) = ConfigFile.Parse("", Path);
+        Assert.Equal(10_000_000L, s.Limits.OwampMaxBandwidth);
+        Assert.Contains(ConfigFile.Describe(), d => d.Name == "owamp-max-bandwidth" && d.Reloadable);
+    }
+
+    [Theory]
+    [InlineData("owamp-max-bandwidth")]
+    [InlineData("owamp-max-bandwidth -1")]
+    [InlineData("owamp-max-bandwidth 10m")]
+    [InlineData("owamp-max-bandwidth 1.5M")]
+    [InlineData("owamp-max-bandwidth M")]
+    [InlineData("owamp-max-bandwidth 2000G")]
+    [InlineData("owamp-max-bandwidth 10M 20M")]
+    public void BadBandwidthNamesFileAndLine(string line)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("\n" + line + "\n", Path));
+        Assert.StartsWith($"{Path}:2:", e.Message);
+        Assert.Contains("owamp-max-bandwidth", e.Message);
+    }
+}
