@@ -206,8 +206,9 @@ guest() {
 }
 
 # KVM inside a VM (nested) may hang before the kernel prints anything: then TCG, once.
-if [ "$accel" = kvm ] && ! wait_for '^BOOT-INIT ' 30 >/dev/null 2>&1; then
-	say "KVM: no BOOT-INIT within 30 s (nested KVM?): retrying with TCG"
+# (A KVM guest prints BOOT-INIT within a few seconds; 12 s leaves room for a loaded host.)
+if [ "$accel" = kvm ] && ! wait_for '^BOOT-INIT ' 12 >/dev/null 2>&1; then
+	say "KVM: no BOOT-INIT within 12 s (nested KVM?): retrying with TCG"
 	# TERM: $qemu_pid is timeout(1), which passes it on to qemu (KILL would leave qemu behind).
 	kill -TERM "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null || true
 	exec 3>&-
