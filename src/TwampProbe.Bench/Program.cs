@@ -117,6 +117,9 @@ static partial class Program
             reflector-cpu {ReflectorCpu}
             max-sessions 4096
             max-sessions-per-connection 2000
+            # Every bench session comes from 127.0.0.1: one prefix.
+            max-sessions-per-prefix 4096
+            max-connections-per-prefix 64
             log-level warn
 
             """);
