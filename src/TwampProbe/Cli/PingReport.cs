@@ -175,10 +175,26 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             else w.WriteNull("timestamp_source");
             if (sender.TimestampFallbackReason is { } why) w.WriteString("timestamp_note", why);
             w.WriteBoolean("clock_synchronized", clock.Synchronized);
+            SenderCpu(w, sender.Cost);
             if (options.PerPacket) Replies(w, st);
             w.WriteEndObject();
         }
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>
+    /// What the measurement cost this probe (<see cref="SenderCost"/>): the send loop's work per packet
+    /// without its waiting, the receive thread's CPU per datagram read.
+    /// </summary>
+    static void SenderCpu(Utf8JsonWriter w, SenderCost cost)
+    {
+        w.WriteStartObject("sender_cpu");
+        Number(w, "send_busy_ns_per_packet", Math.Round(cost.SendNsPerPacket, 1));
+        Number(w, "receive_cpu_ns_per_reply", Math.Round(cost.ReceiveNsPerReply, 1));
+        w.WriteNumber("send_busy_ns", cost.SendBusyNs);
+        w.WriteNumber("receive_cpu_ns", cost.ReceiveCpuNs);
+        w.WriteNumber("replies_read", cost.RepliesHandled);
+        w.WriteEndObject();
     }
 
     /// <summary>-R with --json: one record per reply, in arrival order (the text form prints them as they come).</summary>

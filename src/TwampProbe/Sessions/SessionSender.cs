@@ -43,6 +43,8 @@ public sealed class SessionSender : IDisposable
     bool _light;
 
     public SessionStatistics Statistics { get; } = new();
+    /// <summary>The send loop's and the receive thread's own work (read after <see cref="Run"/>).</summary>
+    public SenderCost Cost { get; } = new();
     /// <summary>
     /// When each sequence number went out, on CLOCK_MONOTONIC: the send loop writes the slot before it
     /// publishes PacketsSent (Volatile), the receive thread reads it for the loss threshold.
@@ -190,9 +192,12 @@ public sealed class SessionSender : IDisposable
         int tos = (_options.Dscp << 2) | (_options.Ecn & 3);
         var schedule = new SendSchedule(_options.Interval, _options.ExponentialInterval, _options.ScheduleSeed);
         long start = _time.MonotonicNanoseconds;
-        for (int i = 0; i < _options.Count && !ct.IsCancellationRequested; i++)
+        long busy = 0;
+        int i = 0;
+        for (; i < _options.Count && !ct.IsCancellationRequested; i++)
         {
             WaitUntil(start + schedule.Next(), ct);
+            long workStart = _time.MonotonicNanoseconds;
             var view = new SenderPacket(packet, _layout);
             view.ClearHeader();
             view.SequenceNumber = (uint)i;
@@ -211,7 +216,10 @@ public sealed class SessionSender : IDisposable
                 Volatile.Write(ref _sends, sendIndex + 1);
             }
             catch (SocketException e) { Log.Debug($"sender: packet {i}: {e.Message}"); }
+            busy += _time.MonotonicNanoseconds - workStart;
         }
+        Cost.SendBusyNs = busy;
+        Cost.PacketsSent = i;
     }
 
     /// <summary>Sleeps to ~1 ms before the (monotonic) deadline, then spins: send times stay within microseconds.</summary>
@@ -238,11 +246,14 @@ public sealed class SessionSender : IDisposable
     void ReceiveLoop(TestPacketCrypto? crypto, Func<long> until, CancellationToken ct)
     {
         using var batch = new PacketBatch(16, ReflectorEngine.MaxPacket + 112);
+        long cpuStart = ThreadCpuClock.Nanoseconds();
+        long handled = 0;
         while (!ct.IsCancellationRequested && _time.MonotonicNanoseconds < until())
         {
             int n;
             try { n = _socket.Receive(batch, 50); }
             catch (SocketException e) { Log.Debug($"sender: receive: {e.Message}"); continue; }
+            handled += n;
             long receivedAt = _time.MonotonicNanoseconds, receivedAtUnix = _time.UnixNanoseconds;
             DrainTransmitTimestamps();
             for (int i = 0; i < n; i++)
@@ -258,7 +269,10 @@ public sealed class SessionSender : IDisposable
             }
         }
         DrainTransmitTimestamps();
+        Cost.ReceiveCpuNs = ThreadCpuClock.Nanoseconds() - cpuStart;
+        Cost.RepliesHandled = handled;
     }
+
     /// <summary>Moves kernel/hardware TX timestamps from the error queue into the per-send table.</summary>
     void DrainTransmitTimestamps()
     {

@@ -52,6 +52,20 @@ public sealed class PingLightTests
         Assert.DoesNotContain("non-conforming", text);
     }
 
+    [Fact]
+    public async Task JsonReportsWhatTheMeasurementCostTheSender()
+    {
+        using var reflector = new FakeReflector(replyLength: 41);
+        var (exit, json) = await PingAsync(reflector, "--json");
+        Assert.True(exit == ExitCode.Ok, json);
+        var cpu = JsonDocument.Parse(json).RootElement.GetProperty("sender_cpu");
+        Assert.Equal(20, cpu.GetProperty("replies_read").GetInt64());
+        long busy = cpu.GetProperty("send_busy_ns").GetInt64(), rx = cpu.GetProperty("receive_cpu_ns").GetInt64();
+        Assert.True(busy > 0 && rx > 0, json);
+        Assert.Equal(Math.Round(busy / 20.0, 1), cpu.GetProperty("send_busy_ns_per_packet").GetDouble(), 3);
+        Assert.Equal(Math.Round(rx / 20.0, 1), cpu.GetProperty("receive_cpu_ns_per_reply").GetDouble(), 3);
+    }
+
     [Theory]
     [InlineData(37)] // Sender Error Estimate cut
     [InlineData(30)] // Sender Timestamp cut

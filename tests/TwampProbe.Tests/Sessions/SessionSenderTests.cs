@@ -131,4 +131,32 @@ public sealed class SessionSenderTests : IDisposable
             Assert.InRange(atMs, seq * intervalMs, seq * intervalMs + 250);
         }
     }
+    /// <summary>
+    /// The sender's cost counts its work, not its waiting: 20 packets 20 ms apart take ~400 ms, of which
+    /// the send loop works some microseconds per packet (it spins the last 200 µs before each: its thread
+    /// CPU time would be far more). The receive thread's CPU and the datagrams it read are counted too.
+    /// </summary>
+    [Fact]
+    public void CostCountsTheSendWorkAndTheReceiveThreadButNotTheWaiting()
+    {
+        const int count = 20;
+        using var reflector = new FakeReflector();
+        using var sender = new SessionSender(IPAddress.Loopback, new SenderOptions
+        {
+            Count = count, Interval = TimeSpan.FromMilliseconds(20), LossTimeout = TimeSpan.FromMilliseconds(200),
+        }, _server.Clock);
+        sender.Target(reflector.EndPoint, null, default, light: true);
+
+        var sw = Stopwatch.StartNew();
+        sender.Run(CancellationToken.None);
+        long wallNs = (long)sw.Elapsed.TotalNanoseconds;
+
+        var cost = sender.Cost;
+        Assert.Equal(count, cost.PacketsSent);
+        Assert.Equal(count, cost.RepliesHandled);
+        Assert.InRange(cost.SendBusyNs, 1, (count - 1) * 20_000_000L / 4);
+        Assert.InRange(cost.ReceiveCpuNs, 1, wallNs);
+        Assert.Equal(cost.SendBusyNs / (double)count, cost.SendNsPerPacket, 6);
+        Assert.Equal(cost.ReceiveCpuNs / (double)count, cost.ReceiveNsPerReply, 6);
+    }
 }
