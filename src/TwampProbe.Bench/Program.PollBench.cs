@@ -46,16 +46,45 @@ static partial class Program
         var mine = new JsonArray();
         PollGoals(mine, poll);
         ManyGoals(mine, many);
+        string modesReport = _only!.Contains("modes") ? await RunModesOnlyAsync(results, mine) : "";
         var names = mine.Select(g => (string)g!["goal"]!).ToHashSet();
         var goals = results["goals"] as JsonArray ?? [];
         foreach (var g in goals.Where(g => names.Contains((string)g!["goal"]!)).ToList()) goals.Remove(g);
         foreach (var g in mine) goals.Add(g!.DeepClone());
         results["goals"] = goals.DeepClone();
         File.WriteAllText(path, results.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
-        Console.WriteLine(PollReport(poll) + ManyReport(many));
+        Console.WriteLine(modesReport + (poll.Count > 0 ? PollReport(poll) : "") + (many.Count > 0 ? ManyReport(many) : ""));
         foreach (var g in mine) Console.WriteLine($"| {(string)g!["goal"]!} | {(string)g["measured"]!} | {((bool)g["met"]! ? "met" : "**not met**")} |");
         Console.WriteLine($"written: {path}");
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--only modes</c>: the reflector's unauth/auth/enc cost at each load and the sender's, with their
+    /// goals, under the keys a full run writes them ("reflector" keeps its echo and Light points from that run).
+    /// </summary>
+    static async Task<string> RunModesOnlyAsync(JsonObject results, JsonArray goals)
+    {
+        var keyPath = WriteKeyFile();
+        var server = StartMainServer(keyPath);
+        var points = new List<Point>();
+        foreach (var rate in Loads) points.AddRange(await RunModesAsync(server, rate));
+        var senderCosts = RunSenderCosts(keyPath);
+        Stop(server);
+        var kept = results["reflector"] is JsonArray old
+            ? old.Where(p => (string)p!["mode"]! is not ("unauth" or "auth" or "enc")).Select(p => p!.DeepClone()).ToList()
+            : [];
+        results["reflector"] = new JsonArray([.. kept, .. points.Select(p => (JsonNode)p.ToJson())]);
+        results["sender_cost"] = new JsonArray([.. senderCosts.Select(p => (JsonNode)p.ToJson())]);
+        var crypto = CryptoBench.Measure();
+        results["crypto_per_packet"] = crypto;
+        results["crypto_mode_ratios"] = CryptoBench.Ratios(goals, Loads, (m, r) => Find(points, m, r)?.NsPerPacket ?? double.NaN,
+            (m, r) => SenderCostOf(senderCosts, m, r), crypto);
+        SenderCostGoals(goals, senderCosts);
+        var sb = new System.Text.StringBuilder();
+        foreach (var p in points)
+            sb.AppendLine(F($"reflector {p.Mode} {p.Rate:0} pps: {p.NsPerPacket:0} ns/pkt (runs {string.Join(" ", p.Runs!.Select(r => F($"{r:0}")))}), loss {p.Load.LossPercent:0.000} %"));
+        return sb + "\n" + SenderCostReport(senderCosts);
     }
 
     sealed record PollPoint(string Poll, string Scheduling, double IdleCpuPercent, Point Point)

@@ -59,6 +59,7 @@ static partial class Program
                 case "--t3-only": Console.WriteLine(T3LeadBench.Report(T3LeadBench.Run(_duration, ReflectorCpu, GeneratorCpu, FifoPriority))); return 0;
                 case "--scale": _scale = [.. args[++i].Split(',').Select(int.Parse)]; break;
                 case "--only": _only = args[++i].Split(','); break;
+                case "--repeats": _repeats = Math.Max(1, int.Parse(args[++i], Inv)); break;
                 default: Console.Error.WriteLine($"bench: unknown option {args[i]}"); return 2;
             }
         }
@@ -84,11 +85,7 @@ static partial class Program
         var footprint = Footprint();
         results["footprint"] = footprint;
 
-        // Key file shared by server and client (auth/enc).
-        var keyPath = Path.Combine(_out, "bench-keys.pfs");
-        File.WriteAllText(keyPath, KeyFile.FormatLine("bench", "twampprobe bench secret") + "\n");
-        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _keys = KeyFile.Parse(File.ReadAllText(keyPath), keyPath);
+        var keyPath = WriteKeyFile();
 
         Log("warm-up of the load generator against the C echo");
         var echo = StartPinned(_echo, $"127.0.0.1 {EchoPort}", "echo.log");
@@ -108,30 +105,10 @@ static partial class Program
         Stop(echo);
         Stop(echoTs);
 
-        var config = Path.Combine(_out, "bench-serve.conf");
-        File.WriteAllText(config, $"""
-            listen 127.0.0.1:{ControlPort}
-            keyfile {keyPath}
-            test-ports {TestPorts}
-            light-listen 127.0.0.1:{LightPort}
-            reflector-cpu {ReflectorCpu}
-            max-sessions 4096
-            max-sessions-per-connection 2000
-            # Every bench session comes from 127.0.0.1: one prefix.
-            max-sessions-per-prefix 4096
-            max-connections-per-prefix 64
-            log-level warn
-
-            """);
-        var server = StartPinned(_bin, $"serve -c {config}", "serve.log");
-        WaitReady(ControlPort, TimeSpan.FromSeconds(10));
+        var server = StartMainServer(keyPath);
         foreach (var rate in Loads)
         {
-            foreach (var mode in new[] { "unauth", "auth", "enc" })
-            {
-                Log($"{mode} {rate} pps");
-                points.Add(await RunTwampAsync(server, mode, rate));
-            }
+            points.AddRange(await RunModesAsync(server, rate));
             Log($"light {rate} pps");
             points.Add(RunRaw(server, LightPort, rate, _duration, ReplyKind.Twamp) with { Mode = "light" });
         }
@@ -159,6 +136,8 @@ static partial class Program
             senders.Add(sp.ToJson());
         }
         results["sender"] = senders;
+        var senderCosts = RunSenderCosts(keyPath);
+        results["sender_cost"] = new JsonArray([.. senderCosts.Select(p => (JsonNode)p.ToJson())]);
         Stop(server);
         var (poll, many) = await RunWakeupsAndScaleAsync(results);
 
@@ -173,7 +152,9 @@ static partial class Program
         results["t3_lead"] = T3LeadBench.ToJson(t3Lead);
 
         var goals = Goals(points, scalePoints, senderPoints, footprint);
-        results["crypto_mode_ratios"] = CryptoBench.Ratios(goals, Loads, (m, r) => Find(points, m, r)?.NsPerPacket ?? double.NaN, cryptoBench);
+        results["crypto_mode_ratios"] = CryptoBench.Ratios(goals, Loads, (m, r) => Find(points, m, r)?.NsPerPacket ?? double.NaN,
+            (m, r) => SenderCostOf(senderCosts, m, r), cryptoBench);
+        SenderCostGoals(goals, senderCosts);
         goals.Add(T3LeadBench.Goal(t3Lead));
         PollGoals(goals, poll);
         ManyGoals(goals, many);
@@ -181,12 +162,67 @@ static partial class Program
         var json = results.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(_out, "results.json"), json + "\n");
         var md = Report(points, scalePoints, senderPoints, footprint, goals, crypto)
-            .Replace("### Footprint", T3LeadBench.Report(t3Lead) + "### Footprint")
+            .Replace("### Footprint", SenderCostReport(senderCosts) + T3LeadBench.Report(t3Lead) + "### Footprint")
             .Replace("### Goals", PollReport(poll) + ManyReport(many) + "### Goals") + CryptoBench.Markdown(cryptoBench);
         File.WriteAllText(Path.Combine(_out, "README-performance.md"), md);
         Console.WriteLine(md);
         Console.WriteLine($"written: {Path.Combine(_out, "results.json")}, {Path.Combine(_out, "README-performance.md")}");
         return 0;
+    }
+
+    /// <summary>Key file shared by server and client (auth/enc).</summary>
+    static string WriteKeyFile()
+    {
+        var keyPath = Path.Combine(_out, "bench-keys.pfs");
+        File.WriteAllText(keyPath, KeyFile.FormatLine("bench", "twampprobe bench secret") + "\n");
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _keys = KeyFile.Parse(File.ReadAllText(keyPath), keyPath);
+        return keyPath;
+    }
+
+    /// <summary>The server the cost, scale and sender points run against: the whole process SCHED_FIFO on the reflector CPU.</summary>
+    static Process StartMainServer(string keyPath)
+    {
+        var config = Path.Combine(_out, "bench-serve.conf");
+        File.WriteAllText(config, $"""
+            listen 127.0.0.1:{ControlPort}
+            keyfile {keyPath}
+            test-ports {TestPorts}
+            light-listen 127.0.0.1:{LightPort}
+            reflector-cpu {ReflectorCpu}
+            max-sessions 4096
+            max-sessions-per-connection 2000
+            # Every bench session comes from 127.0.0.1: one prefix.
+            max-sessions-per-prefix 4096
+            max-connections-per-prefix 64
+            log-level warn
+
+            """);
+        var server = StartPinned(_bin, $"serve -c {config}", "serve.log");
+        WaitReady(ControlPort, TimeSpan.FromSeconds(10));
+        return server;
+    }
+
+    /// <summary>
+    /// unauth, auth and enc at one load, interleaved and repeated <see cref="_repeats"/> times, the median
+    /// run of each mode kept: a slow moment of the machine does not land on one mode only.
+    /// </summary>
+    static async Task<List<Point>> RunModesAsync(Process server, double rate)
+    {
+        var points = new List<Point>();
+        var runs = CostModes.ToDictionary(m => m, _ => new List<Point>());
+        for (int rep = 0; rep < _repeats; rep++)
+            foreach (var mode in CostModes)
+            {
+                Log($"{mode} {rate} pps (run {rep + 1} of {_repeats})");
+                runs[mode].Add(await RunTwampAsync(server, mode, rate));
+            }
+        foreach (var mode in CostModes)
+        {
+            var sorted = runs[mode].OrderBy(r => r.NsPerPacket).ToArray();
+            points.Add(sorted[sorted.Length / 2] with { Runs = [.. runs[mode].Select(r => r.NsPerPacket)] });
+        }
+        return points;
     }
 
     // ---------------------------------------------------------------- processes
@@ -289,6 +325,9 @@ static partial class Program
 
     sealed record Point(string Mode, double Rate, LoadResult Load, long ThreadNs, long ProcessNs, long CoreNs, long WallNs, string Thread)
     {
+        /// <summary>CPU ns/pkt of every interleaved repeat when this point is their median (null: measured once).</summary>
+        public double[]? Runs { get; init; }
+
         public double NsPerPacket => Load.Received == 0 ? double.NaN : (double)ThreadNs / Load.Received;
         public double CoreNsPerPacket => Load.Received == 0 ? double.NaN : (double)CoreNs / Load.Received;
         public double CpuPercent => 100.0 * ThreadNs / WallNs;
@@ -317,6 +356,7 @@ static partial class Program
             ["rtt_us_p50"] = Us(Load.RttNs, 50),
             ["rtt_us_p99"] = Us(Load.RttNs, 99),
             ["rtt_us_max"] = Us(Load.RttNs, 100),
+            ["cpu_ns_per_packet_runs"] = Runs is null ? null : new JsonArray([.. Runs.Select(r => (JsonNode)Math.Round(r, 1))]),
         };
     }
 
