@@ -267,4 +267,58 @@ public sealed class SendReceiveTests
         rx.Dispose();
         Assert.Throws<ObjectDisposedException>(() => rx.Receive(batch, 0));
     }
+    /// <summary>
+    /// A batch that receives, then sends short replies from its slots (as the reflector does), then
+    /// receives again: every datagram of the second round arrives whole, with its peer and its
+    /// timestamp and TTL. Receive sets up again only the headers the last call changed; forgetting the
+    /// ones a send rewrote (iov length = the reply's length, no control buffer) truncates the next
+    /// packets and loses their metadata.
+    /// </summary>
+    [Fact]
+    public void ReceiveAfterSendingFromTheSameSlotsGetsWholeDatagramsWithMetadata()
+    {
+        var options = new UdpSocketOptions { ReceiveTimestamps = true, ReceiveTtl = true };
+        using var rx = Loopback.Bind(false, options);
+        using var tx = Loopback.Bind(false, options);
+        using var batch = new PacketBatch(8, 1500);
+        var buffer = new byte[1500];
+
+        void SendFromTx(int count, int length)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Loopback.FillPayload(buffer, i, length);
+                tx.SendTo(buffer.AsSpan(0, length), Loopback.PeerOf(rx), -1);
+            }
+        }
+
+        // Round 1: 2 datagrams of 600 octets; then 6 10-octet datagrams sent from slots 0-5 (more slots
+        // than the receive filled).
+        SendFromTx(2, 600);
+        Assert.Equal(2, Loopback.ReceiveAll(rx, batch, 2, _ => { }));
+        for (int i = 0; i < 6; i++)
+        {
+            ref PacketMeta m = ref batch.Meta(i);
+            m.Length = 10;
+            m.Peer = Loopback.PeerOf(tx);
+            m.TrafficClass = -1;
+        }
+
+        Assert.Equal(6, rx.Send(batch, 6));
+
+        // Round 2: 8 datagrams of 1200 octets into the same batch.
+        SendFromTx(8, 1200);
+        var lengths = new List<int>();
+        int got = Loopback.ReceiveAll(rx, batch, 8, slot =>
+        {
+            ref PacketMeta m = ref batch.Meta(slot);
+            lengths.Add(m.Length);
+            Assert.False(m.Truncated);
+            Assert.Equal(Loopback.PeerOf(tx), m.Peer);
+            Assert.Equal(TimestampSource.Kernel, m.TimestampSource);
+            Assert.Equal(64, m.Ttl);
+        });
+        Assert.Equal(8, got);
+        Assert.All(lengths, l => Assert.Equal(1200, l));
+    }
 }

@@ -31,6 +31,7 @@ public sealed unsafe class PacketBatch : IDisposable
 
         Capacity = slots;
         SlotBytes = slotBytes;
+        UnreadyHeaders = slots;
         _slotStride = (slotBytes + 63) & ~63;
         nuint n = (nuint)slots;
         _iovOffset = Align64(n * (nuint)sizeof(MMsgHdr));
@@ -74,6 +75,12 @@ public sealed unsafe class PacketBatch : IDisposable
     internal PacketMeta[] MetaArray => _meta;
 
     internal MMsgHdr* Headers => (MMsgHdr*)_memory.Pointer;
+
+    /// <summary>
+    /// Headers [0..this) may not be set up for recvmmsg (a receive filled them or a send rewrote them);
+    /// the ones beyond are. All of them at first.
+    /// </summary>
+    internal int UnreadyHeaders { get; set; }
 
     internal Iovec* Iov(int slot) => (Iovec*)(_memory.Pointer + _iovOffset) + slot;
 

@@ -460,7 +460,10 @@ public sealed unsafe class UdpTestSocket : IDisposable
 
         int capacity = batch.Capacity;
         MMsgHdr* headers = batch.Headers;
-        for (int i = 0; i < capacity; i++)
+        // Only the headers the last call changed: recvmmsg writes back the ones it filled, sendmmsg's
+        // SendCore rewrites its range. Busy polling calls this in a loop on idle sockets.
+        int unready = batch.UnreadyHeaders;
+        for (int i = 0; i < unready; i++)
         {
             Iovec* iov = batch.Iov(i);
             iov->Base = batch.Data(i);
@@ -477,6 +480,9 @@ public sealed unsafe class UdpTestSocket : IDisposable
         }
 
         int n = SocketCalls.recvmmsg(_rawFd, headers, (uint)capacity, MSG_DONTWAIT, null);
+        // The kernel writes msg_len, msg_namelen, msg_controllen and msg_flags of the messages it
+        // received only; one more in case a partial failure touched the next.
+        batch.UnreadyHeaders = Math.Min(capacity, Math.Max(n, 0) + 1);
         if (n < 0)
         {
             int err = Marshal.GetLastPInvokeError();
@@ -570,6 +576,7 @@ public sealed unsafe class UdpTestSocket : IDisposable
         MMsgHdr* headers = batch.Headers;
         PacketMeta[] meta = batch.MetaArray;
         int end = first + count;
+        batch.UnreadyHeaders = Math.Max(batch.UnreadyHeaders, end);
         for (int i = first; i < end; i++)
         {
             ref PacketMeta pm = ref meta[i];
