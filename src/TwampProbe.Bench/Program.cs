@@ -156,6 +156,7 @@ static partial class Program
             (m, r) => SenderCostOf(senderCosts, m, r), cryptoBench);
         SenderCostGoals(goals, senderCosts);
         goals.Add(T3LeadBench.Goal(t3Lead));
+        goals.Add(T3LeadBench.BusyGoal(t3Lead));
         PollGoals(goals, poll);
         ManyGoals(goals, many);
         results["goals"] = goals;
