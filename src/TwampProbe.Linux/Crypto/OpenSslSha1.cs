@@ -37,19 +37,36 @@ public static unsafe class OpenSslSha1
         return null;
     }
 
-    /// <summary>Updates the five state words with one 64-octet block (a <c>Sha1BlockFunction</c>).</summary>
+    /// <summary>
+    /// Updates the five state words with each 64-octet block of <paramref name="blocks"/> in turn (a
+    /// <c>Sha1BlockFunction</c>): the state is copied into the context once and out once per call, not per block.
+    /// </summary>
     /// <remarks>
     /// The context is not zeroed: SHA1_Transform reads only h0-h4, and zeroing 96 octets here takes
-    /// AVX-512 stores whose dirty upper register state then slows OpenSSL's SSE code down fivefold.
+    /// AVX-512 stores whose dirty upper register state then slows OpenSSL's SSE code down fivefold. The
+    /// spans are taken apart into pointer and length at once (no Span copies on the stack to reload).
     /// </remarks>
     [SkipLocalsInit]
-    public static void Compress(Span<uint> state, ReadOnlySpan<byte> block)
+    public static void Compress(Span<uint> state, ReadOnlySpan<byte> blocks)
     {
+        int length = blocks.Length;
         if (Transform == null) throw new InvalidOperationException("libcrypto has no SHA1_Transform");
-        if (state.Length < 5 || block.Length < 64) throw new ArgumentException("SHA-1 compresses 64 octets into 5 words");
+        if (state.Length < 5 || length == 0 || length % 64 != 0) throw new ArgumentException("SHA-1 compresses whole 64-octet blocks into 5 words");
         ShaCtx ctx;
-        for (int i = 0; i < 5; i++) ctx.H[i] = state[i];
-        fixed (byte* p = block) Transform(&ctx, p);
-        for (int i = 0; i < 5; i++) state[i] = ctx.H[i];
+        fixed (uint* h = state)
+        fixed (byte* p = blocks)
+        {
+            ctx.H[0] = h[0];
+            ctx.H[1] = h[1];
+            ctx.H[2] = h[2];
+            ctx.H[3] = h[3];
+            ctx.H[4] = h[4];
+            for (byte* block = p, end = p + length; block < end; block += 64) Transform(&ctx, block);
+            h[0] = ctx.H[0];
+            h[1] = ctx.H[1];
+            h[2] = ctx.H[2];
+            h[3] = ctx.H[3];
+            h[4] = ctx.H[4];
+        }
     }
 }

@@ -7,14 +7,25 @@ namespace TwampProbe.Protocol.Crypto;
 /// HMAC-SHA1 (RFC 2104, FIPS 198-1) with the keyed inner and outer states computed once: SHA-1 of
 /// (K ⊕ ipad) and of (K ⊕ opad) are the first block of every inner and outer hash, so a message then
 /// costs its own blocks plus one outer block — for a 16-octet message two compressions in all, and no
-/// call into a library. Compute only reads the midstates; Dispose (which zeroes them) belongs to the owner.
+/// call into a library. Each hash is one call of the compression over all its blocks: a message of up to
+/// 119 octets (every TWAMP/OWAMP test packet) is copied and padded into a scratch buffer of two blocks, a
+/// longer one has its whole blocks compressed in place and only its padded tail from the scratch; the
+/// outer block keeps its padding between calls and only takes the new inner digest.
+/// Not thread-safe (the scratch buffers): one owner, like the <see cref="TestPacketCrypto"/> holding it,
+/// which also disposes it (Dispose zeroes the midstates and the scratch).
 /// </summary>
 internal sealed class HmacSha1 : IDisposable
 {
     public const int HashSize = 20;
     const int Block = Sha1Compression.BlockSize;
+    /// <summary>The longest message whose padding (0x80, then the 8-octet length) still fits two blocks.</summary>
+    const int ShortMessage = 2 * Block - 9;
     readonly uint[] _inner = new uint[Sha1Compression.StateWords];
     readonly uint[] _outer = new uint[Sha1Compression.StateWords];
+    /// <summary>The message (up to <see cref="ShortMessage"/> octets) or the tail of a longer one, padded.</summary>
+    readonly byte[] _final = new byte[2 * Block];
+    /// <summary>The outer hash's one block: inner digest, 0x80, zeros, length (64 + 20) × 8 bits.</summary>
+    readonly byte[] _outerBlock = new byte[Block];
     readonly bool _hardware;
     /// <summary>A native compression handed over by the executable (<see cref="Sha1Acceleration"/>), or null.</summary>
     readonly Sha1BlockFunction? _native;
@@ -38,6 +49,8 @@ internal sealed class HmacSha1 : IDisposable
         Compress(_outer, pad);
         CryptographicOperations.ZeroMemory(k0);
         CryptographicOperations.ZeroMemory(pad);
+        _outerBlock[HashSize] = 0x80;
+        BinaryPrimitives.WriteUInt64BigEndian(_outerBlock.AsSpan(Block - 8), (Block + HashSize) * 8UL);
     }
 
     /// <summary>
@@ -48,45 +61,56 @@ internal sealed class HmacSha1 : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Span<uint> h = stackalloc uint[Sha1Compression.StateWords];
-        Span<byte> block = stackalloc byte[Block];
-
         _inner.CopyTo(h);
-        int whole = data.Length - data.Length % Block;
-        for (int off = 0; off < whole; off += Block) Compress(h, data.Slice(off, Block));
-        Finish(h, data[whole..], Block + (long)data.Length, block);
+        Span<byte> final = _final;
+        int whole = data.Length <= ShortMessage ? 0 : data.Length - data.Length % Block;
+        if (whole > 0) Compress(h, data[..whole]);
+        var tail = data[whole..];
+        tail.CopyTo(final);
+        Compress(h, Pad(final, tail.Length, Block + (long)data.Length));
 
-        // Outer hash: (K ⊕ opad) ‖ inner digest, i.e. one block: digest, 0x80, zeros, length 84 × 8.
-        block.Clear();
-        for (int i = 0; i < Sha1Compression.StateWords; i++) BinaryPrimitives.WriteUInt32BigEndian(block[(4 * i)..], h[i]);
-        block[HashSize] = 0x80;
-        BinaryPrimitives.WriteUInt64BigEndian(block[(Block - 8)..], (Block + HashSize) * 8UL);
+        // Outer hash: (K ⊕ opad) ‖ inner digest — one block, its padding already in place.
+        Span<byte> outerBlock = _outerBlock;
+        WriteDigest(h, outerBlock);
         _outer.CopyTo(h);
-        Compress(h, block);
+        Compress(h, outerBlock);
 
-        Span<byte> mac = stackalloc byte[HashSize];
-        for (int i = 0; i < Sha1Compression.StateWords; i++) BinaryPrimitives.WriteUInt32BigEndian(mac[(4 * i)..], h[i]);
-        mac[..Math.Min(HashSize, destination.Length)].CopyTo(destination);
-    }
-
-    void Compress(Span<uint> state, ReadOnlySpan<byte> block)
-    {
-        if (_native is not null) _native(state, block);
-        else Sha1Compression.Compress(state, block, _hardware);
-    }
-
-    /// <summary>FIPS 180-4 §5.1.1 padding: 0x80, zeros, the message length in bits as 64 bits big-endian.</summary>
-    void Finish(Span<uint> h, ReadOnlySpan<byte> tail, long totalLength, Span<byte> block)
-    {
-        block.Clear();
-        tail.CopyTo(block);
-        block[tail.Length] = 0x80;
-        if (tail.Length >= Block - 8)
+        if (destination.Length >= HashSize) WriteDigest(h, destination);
+        else
         {
-            Compress(h, block);
-            block.Clear();
+            // The digest field of the outer block is scratch until the next call.
+            WriteDigest(h, outerBlock);
+            outerBlock[..destination.Length].CopyTo(destination);
         }
-        BinaryPrimitives.WriteUInt64BigEndian(block[(Block - 8)..], (ulong)totalLength * 8);
-        Compress(h, block);
+    }
+
+    /// <summary>
+    /// FIPS 180-4 §5.1.1 padding after the <paramref name="tailLength"/> octets already in
+    /// <paramref name="final"/>: 0x80, zeros, the message length in bits as 64 bits big-endian. Returns
+    /// the one or two blocks to compress.
+    /// </summary>
+    static ReadOnlySpan<byte> Pad(Span<byte> final, int tailLength, long totalLength)
+    {
+        int end = tailLength + 9 <= Block ? Block : 2 * Block;
+        final[tailLength] = 0x80;
+        final[(tailLength + 1)..(end - 8)].Clear();
+        BinaryPrimitives.WriteUInt64BigEndian(final[(end - 8)..], (ulong)totalLength * 8);
+        return final[..end];
+    }
+
+    static void WriteDigest(ReadOnlySpan<uint> h, Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], h[4]);
+        BinaryPrimitives.WriteUInt32BigEndian(destination, h[0]);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[4..], h[1]);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[8..], h[2]);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[12..], h[3]);
+    }
+
+    void Compress(Span<uint> state, ReadOnlySpan<byte> blocks)
+    {
+        if (_native is not null) _native(state, blocks);
+        else Sha1Compression.CompressBlocks(state, blocks, _hardware);
     }
 
     public void Dispose()
@@ -94,5 +118,7 @@ internal sealed class HmacSha1 : IDisposable
         _disposed = true;
         Array.Clear(_inner);
         Array.Clear(_outer);
+        CryptographicOperations.ZeroMemory(_final);
+        CryptographicOperations.ZeroMemory(_outerBlock.AsSpan(0, HashSize));
     }
 }

@@ -101,7 +101,7 @@ public sealed class TestPacketCrypto : IDisposable
         else _aes.DecryptCbc(region, ZeroIv);
         Span<byte> expected = stackalloc byte[TestPacketLayout.HmacLength];
         _hmac.Compute(region, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
+        return ConstantTimeTag.Equal(expected, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
     }
 
     /// <summary>Zeroes the key schedule and the HMAC midstates (the session has ended).</summary>
