@@ -15,14 +15,16 @@ public static unsafe class OpenSslSha1
 {
     static readonly delegate* unmanaged[SuppressGCTransition]<ShaCtx*, byte*, int> Transform = Resolve();
 
-    /// <summary>OpenSSL's <c>SHA_CTX</c> (openssl/sha.h): h0-h4, Nl, Nh, data[16], num.</summary>
-    [StructLayout(LayoutKind.Sequential)]
+    /// <summary>
+    /// OpenSSL's <c>SHA_CTX</c> (openssl/sha.h: h0-h4, Nl, Nh, data[16], num — 24 words, 96 octets), of
+    /// which SHA1_Transform uses h0-h4. Named fields and an explicit size rather than fixed buffers: a
+    /// local with a fixed buffer gets the method a stack-protection cookie, and with it copies of the
+    /// span arguments made through 16-octet reloads of 8-octet stores (a store-forwarding stall per call).
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential, Size = 96)]
     struct ShaCtx
     {
-        public fixed uint H[5];
-        public uint Nl, Nh;
-        public fixed uint Data[16];
-        public uint Num;
+        public uint H0, H1, H2, H3, H4;
     }
 
     public static bool IsAvailable => Transform != null;
@@ -43,8 +45,7 @@ public static unsafe class OpenSslSha1
     /// </summary>
     /// <remarks>
     /// The context is not zeroed: SHA1_Transform reads only h0-h4, and zeroing 96 octets here takes
-    /// AVX-512 stores whose dirty upper register state then slows OpenSSL's SSE code down fivefold. The
-    /// spans are taken apart into pointer and length at once (no Span copies on the stack to reload).
+    /// AVX-512 stores whose dirty upper register state then slows OpenSSL's SSE code down fivefold.
     /// </remarks>
     [SkipLocalsInit]
     public static void Compress(Span<uint> state, ReadOnlySpan<byte> blocks)
@@ -53,20 +54,20 @@ public static unsafe class OpenSslSha1
         if (Transform == null) throw new InvalidOperationException("libcrypto has no SHA1_Transform");
         if (state.Length < 5 || length == 0 || length % 64 != 0) throw new ArgumentException("SHA-1 compresses whole 64-octet blocks into 5 words");
         ShaCtx ctx;
-        fixed (uint* h = state)
-        fixed (byte* p = blocks)
+        fixed (uint* h = &MemoryMarshal.GetReference(state))
+        fixed (byte* p = &MemoryMarshal.GetReference(blocks))
         {
-            ctx.H[0] = h[0];
-            ctx.H[1] = h[1];
-            ctx.H[2] = h[2];
-            ctx.H[3] = h[3];
-            ctx.H[4] = h[4];
+            ctx.H0 = h[0];
+            ctx.H1 = h[1];
+            ctx.H2 = h[2];
+            ctx.H3 = h[3];
+            ctx.H4 = h[4];
             for (byte* block = p, end = p + length; block < end; block += 64) Transform(&ctx, block);
-            h[0] = ctx.H[0];
-            h[1] = ctx.H[1];
-            h[2] = ctx.H[2];
-            h[3] = ctx.H[3];
-            h[4] = ctx.H[4];
+            h[0] = ctx.H0;
+            h[1] = ctx.H1;
+            h[2] = ctx.H2;
+            h[3] = ctx.H3;
+            h[4] = ctx.H4;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace TwampProbe.Protocol.Crypto;
@@ -61,7 +62,7 @@ internal sealed class HmacSha1 : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Span<uint> h = stackalloc uint[Sha1Compression.StateWords];
-        _inner.CopyTo(h);
+        _inner.AsSpan(0, Sha1Compression.StateWords).CopyTo(h); // constant length: copied inline
         Span<byte> final = _final;
         int whole = data.Length <= ShortMessage ? 0 : data.Length - data.Length % Block;
         if (whole > 0) Compress(h, data[..whole]);
@@ -72,7 +73,7 @@ internal sealed class HmacSha1 : IDisposable
         // Outer hash: (K ⊕ opad) ‖ inner digest — one block, its padding already in place.
         Span<byte> outerBlock = _outerBlock;
         WriteDigest(h, outerBlock);
-        _outer.CopyTo(h);
+        _outer.AsSpan(0, Sha1Compression.StateWords).CopyTo(h);
         Compress(h, outerBlock);
 
         if (destination.Length >= HashSize) WriteDigest(h, destination);
@@ -98,6 +99,7 @@ internal sealed class HmacSha1 : IDisposable
         return final[..end];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void WriteDigest(ReadOnlySpan<uint> h, Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination[16..], h[4]);
