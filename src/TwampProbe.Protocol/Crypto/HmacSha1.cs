@@ -60,8 +60,23 @@ internal sealed class HmacSha1 : IDisposable
     /// </summary>
     public void Compute(ReadOnlySpan<byte> data, Span<byte> destination)
     {
+        var digest = Digest(data);
+        digest[..Math.Min(HashSize, destination.Length)].CopyTo(destination);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="tag"/> is the HMAC-SHA1 of <paramref name="data"/> truncated to 16 octets,
+    /// compared in constant time (<see cref="ConstantTimeTag"/>).
+    /// </summary>
+    public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> tag) =>
+        ConstantTimeTag.Equal(Digest(data)[..ConstantTimeTag.Length], tag);
+
+    /// <summary>The 20-octet HMAC, in the digest field of the outer block: valid until the next call.</summary>
+    ReadOnlySpan<byte> Digest(ReadOnlySpan<byte> data)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Span<uint> h = stackalloc uint[Sha1Compression.StateWords];
+        Sha1State state = default;
+        Span<uint> h = state;
         _inner.AsSpan(0, Sha1Compression.StateWords).CopyTo(h); // constant length: copied inline
         Span<byte> final = _final;
         int whole = data.Length <= ShortMessage ? 0 : data.Length - data.Length % Block;
@@ -75,14 +90,9 @@ internal sealed class HmacSha1 : IDisposable
         WriteDigest(h, outerBlock);
         _outer.AsSpan(0, Sha1Compression.StateWords).CopyTo(h);
         Compress(h, outerBlock);
-
-        if (destination.Length >= HashSize) WriteDigest(h, destination);
-        else
-        {
-            // The digest field of the outer block is scratch until the next call.
-            WriteDigest(h, outerBlock);
-            outerBlock[..destination.Length].CopyTo(destination);
-        }
+        // The digest field is free again: the next call overwrites it before it compresses the block.
+        WriteDigest(h, outerBlock);
+        return outerBlock[..HashSize];
     }
 
     /// <summary>

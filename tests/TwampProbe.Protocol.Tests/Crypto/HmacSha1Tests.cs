@@ -68,6 +68,33 @@ public class HmacSha1Tests
         }
     }
 
+    /// <summary>The per-packet check: the received 16-octet field against the truncated HMAC of the plaintext.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VerifyAcceptsTheTruncatedHmacAndRefusesAnyOtherTag(bool fallback)
+    {
+        var rng = new Random(5357);
+        byte[] key = new byte[32];
+        rng.NextBytes(key);
+        using var hmac = new HmacSha1(key, Impl(fallback));
+        foreach (int length in new[] { 0, 16, 32, 96, 119, 120, 200 })
+        {
+            byte[] data = new byte[length];
+            rng.NextBytes(data);
+            byte[] tag = HMACSHA1.HashData(key, data).AsSpan(0, 16).ToArray();
+            Assert.True(hmac.Verify(data, tag));
+            for (int i = 0; i < 16; i++)
+            {
+                byte[] wrong = tag.ToArray();
+                wrong[i] ^= 0x01;
+                Assert.False(hmac.Verify(data, wrong), $"length {length} octet {i}");
+            }
+            Assert.False(hmac.Verify(data, tag.AsSpan(0, 15)));
+            Assert.False(hmac.Verify(data, HMACSHA1.HashData(key, data)));
+        }
+    }
+
     [Fact]
     public void DisposeZeroesTheMidstatesAndLaterUseThrows()
     {
@@ -79,5 +106,6 @@ public class HmacSha1Tests
         hmac.Dispose();
         Assert.All(states, s => Assert.All(s, w => Assert.Equal(0u, w)));
         Assert.Throws<ObjectDisposedException>(() => hmac.Compute("x"u8, new byte[16]));
+        Assert.Throws<ObjectDisposedException>(() => hmac.Verify("x"u8, new byte[16]));
     }
 }
