@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace TwampProbe.Linux.Crypto;
 
@@ -57,16 +58,12 @@ public static unsafe class OpenSslSha1
         fixed (uint* h = &MemoryMarshal.GetReference(state))
         fixed (byte* p = &MemoryMarshal.GetReference(blocks))
         {
-            ctx.H0 = h[0];
-            ctx.H1 = h[1];
-            ctx.H2 = h[2];
-            ctx.H3 = h[3];
+            // h0-h3 as one 16-octet copy each way: OpenSSL loads and stores them so, and a wide load of
+            // several narrow recent stores would wait for them to reach the cache (no store forwarding).
+            Vector128.Store(Vector128.Load(h), &ctx.H0);
             ctx.H4 = h[4];
             for (byte* block = p, end = p + length; block < end; block += 64) Transform(&ctx, block);
-            h[0] = ctx.H0;
-            h[1] = ctx.H1;
-            h[2] = ctx.H2;
-            h[3] = ctx.H3;
+            Vector128.Store(Vector128.Load(&ctx.H0), h);
             h[4] = ctx.H4;
         }
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 
 namespace TwampProbe.Protocol.Crypto;
@@ -9,9 +10,10 @@ namespace TwampProbe.Protocol.Crypto;
 /// (K ⊕ ipad) and of (K ⊕ opad) are the first block of every inner and outer hash, so a message then
 /// costs its own blocks plus one outer block — for a 16-octet message two compressions in all, and no
 /// call into a library. Each hash is one call of the compression over all its blocks: a message of up to
-/// 119 octets (every TWAMP/OWAMP test packet) is copied and padded into a scratch buffer of two blocks, a
-/// longer one has its whole blocks compressed in place and only its padded tail from the scratch; the
-/// outer block keeps its padding between calls and only takes the new inner digest.
+/// 119 octets (every TWAMP/OWAMP test packet) is copied into a scratch buffer of two blocks that keeps
+/// the padding of the last message of that length; a longer one has its whole blocks compressed in place
+/// and only its padded tail from the scratch; the outer block keeps its padding and only takes the new
+/// inner digest.
 /// Not thread-safe (the scratch buffers): one owner, like the <see cref="TestPacketCrypto"/> holding it,
 /// which also disposes it (Dispose zeroes the midstates and the scratch).
 /// </summary>
@@ -23,8 +25,15 @@ internal sealed class HmacSha1 : IDisposable
     const int ShortMessage = 2 * Block - 9;
     readonly uint[] _inner = new uint[Sha1Compression.StateWords];
     readonly uint[] _outer = new uint[Sha1Compression.StateWords];
-    /// <summary>The message (up to <see cref="ShortMessage"/> octets) or the tail of a longer one, padded.</summary>
-    readonly byte[] _final = new byte[2 * Block];
+    /// <summary>
+    /// Two slots of two blocks: the message (up to <see cref="ShortMessage"/> octets) or the tail of a
+    /// longer one, padded; <see cref="_padded"/> is the message length whose padding a slot holds (−1: none),
+    /// <see cref="_blocksLength"/> the length of its one or two blocks.
+    /// </summary>
+    readonly byte[] _final = new byte[4 * Block];
+    readonly int[] _padded = [-1, -1];
+    readonly int[] _blocksLength = new int[2];
+    int _nextSlot;
     /// <summary>The outer hash's one block: inner digest, 0x80, zeros, length (64 + 20) × 8 bits.</summary>
     readonly byte[] _outerBlock = new byte[Block];
     readonly bool _hardware;
@@ -50,7 +59,6 @@ internal sealed class HmacSha1 : IDisposable
         Compress(_outer, pad);
         CryptographicOperations.ZeroMemory(k0);
         CryptographicOperations.ZeroMemory(pad);
-        _outerBlock[HashSize] = 0x80;
         BinaryPrimitives.WriteUInt64BigEndian(_outerBlock.AsSpan(Block - 8), (Block + HashSize) * 8UL);
     }
 
@@ -78,46 +86,62 @@ internal sealed class HmacSha1 : IDisposable
         Sha1State state = default;
         Span<uint> h = state;
         _inner.AsSpan(0, Sha1Compression.StateWords).CopyTo(h); // constant length: copied inline
-        Span<byte> final = _final;
         int whole = data.Length <= ShortMessage ? 0 : data.Length - data.Length % Block;
         if (whole > 0) Compress(h, data[..whole]);
         var tail = data[whole..];
+        // A session hashes messages of two lengths (the sender's and the reflector's protected octets), one
+        // slot each: the padding of a length is written once, then only the message is copied in.
+        int slot = _padded[0] == data.Length ? 0 : _padded[1] == data.Length ? 1 : -1;
+        if (slot < 0)
+        {
+            slot = _nextSlot;
+            _nextSlot ^= 1;
+            _padded[slot] = data.Length;
+            _blocksLength[slot] = Pad(_final.AsSpan(slot * 2 * Block, 2 * Block), tail.Length, Block + (long)data.Length);
+        }
+        var final = _final.AsSpan(slot * 2 * Block, _blocksLength[slot]);
         tail.CopyTo(final);
-        Compress(h, Pad(final, tail.Length, Block + (long)data.Length));
+        Compress(h, final);
 
         // Outer hash: (K ⊕ opad) ‖ inner digest — one block, its padding already in place.
         Span<byte> outerBlock = _outerBlock;
-        WriteDigest(h, outerBlock);
+        WriteDigestAndPadding(h, outerBlock);
         _outer.AsSpan(0, Sha1Compression.StateWords).CopyTo(h);
         Compress(h, outerBlock);
         // The digest field is free again: the next call overwrites it before it compresses the block.
-        WriteDigest(h, outerBlock);
+        WriteDigestAndPadding(h, outerBlock);
         return outerBlock[..HashSize];
     }
 
     /// <summary>
     /// FIPS 180-4 §5.1.1 padding after the <paramref name="tailLength"/> octets already in
     /// <paramref name="final"/>: 0x80, zeros, the message length in bits as 64 bits big-endian. Returns
-    /// the one or two blocks to compress.
+    /// the length of the one or two blocks to compress.
     /// </summary>
-    static ReadOnlySpan<byte> Pad(Span<byte> final, int tailLength, long totalLength)
+    static int Pad(Span<byte> final, int tailLength, long totalLength)
     {
         int end = tailLength + 9 <= Block ? Block : 2 * Block;
         final[tailLength] = 0x80;
         final[(tailLength + 1)..(end - 8)].Clear();
         BinaryPrimitives.WriteUInt64BigEndian(final[(end - 8)..], (ulong)totalLength * 8);
-        return final[..end];
+        return end;
+    }
+
+    /// <summary>
+    /// The 20-octet digest (the state words big-endian), then 0x80 and 11 zeros: octets 0-31 of the outer
+    /// block, as two 16-octet stores. The compression reads the block 16 octets at a time, and so does
+    /// the tag comparison: a load that spans several narrower recent stores cannot be forwarded from them
+    /// and waits until they reach the cache.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void WriteDigestAndPadding(ReadOnlySpan<uint> h, Span<byte> outerBlock)
+    {
+        Vector128.Create(BigEndian(h[0]), BigEndian(h[1]), BigEndian(h[2]), BigEndian(h[3])).AsByte().CopyTo(outerBlock);
+        Vector128.Create(BigEndian(h[4]), BitConverter.IsLittleEndian ? 0x80u : 0x80000000u, 0, 0).AsByte().CopyTo(outerBlock[16..]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void WriteDigest(ReadOnlySpan<uint> h, Span<byte> destination)
-    {
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], h[4]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination, h[0]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[4..], h[1]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[8..], h[2]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[12..], h[3]);
-    }
+    static uint BigEndian(uint word) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(word) : word;
 
     void Compress(Span<uint> state, ReadOnlySpan<byte> blocks)
     {
@@ -131,6 +155,7 @@ internal sealed class HmacSha1 : IDisposable
         Array.Clear(_inner);
         Array.Clear(_outer);
         CryptographicOperations.ZeroMemory(_final);
+        _padded[0] = _padded[1] = -1;
         CryptographicOperations.ZeroMemory(_outerBlock.AsSpan(0, HashSize));
     }
 }
