@@ -85,7 +85,7 @@ internal sealed class HmacSha1 : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         Sha1State state = default;
         Span<uint> h = state;
-        _inner.AsSpan(0, Sha1Compression.StateWords).CopyTo(h); // constant length: copied inline
+        LoadState(_inner, h);
         int whole = data.Length <= ShortMessage ? 0 : data.Length - data.Length % Block;
         if (whole > 0) Compress(h, data[..whole]);
         var tail = data[whole..];
@@ -106,7 +106,7 @@ internal sealed class HmacSha1 : IDisposable
         // Outer hash: (K ⊕ opad) ‖ inner digest — one block, its padding already in place.
         Span<byte> outerBlock = _outerBlock;
         WriteDigestAndPadding(h, outerBlock);
-        _outer.AsSpan(0, Sha1Compression.StateWords).CopyTo(h);
+        LoadState(_outer, h);
         Compress(h, outerBlock);
         // The digest field is free again: the next call overwrites it before it compresses the block.
         WriteDigestAndPadding(h, outerBlock);
@@ -138,6 +138,14 @@ internal sealed class HmacSha1 : IDisposable
     {
         Vector128.Create(BigEndian(h[0]), BigEndian(h[1]), BigEndian(h[2]), BigEndian(h[3])).AsByte().CopyTo(outerBlock);
         Vector128.Create(BigEndian(h[4]), BitConverter.IsLittleEndian ? 0x80u : 0x80000000u, 0, 0).AsByte().CopyTo(outerBlock[16..]);
+    }
+
+    /// <summary>h0-h3 as one 16-octet copy, as the compression then reads them (a copy of 20 octets is two overlapping ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void LoadState(uint[] midstate, Span<uint> h)
+    {
+        Vector128.Create(midstate.AsSpan(0, 4)).CopyTo(h);
+        h[4] = midstate[4];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
