@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 namespace TwampProbe.Linux.Crypto;
 
 /// <summary>
-/// OpenSSL's SHA-1 compression of one block (<c>SHA1_Transform</c>, libcrypto): on x86 it runs on the
+/// OpenSSL's SHA-1 compression (<c>SHA1_Transform</c>, libcrypto), over all the blocks of a hash per call
+/// with the state kept in one context meanwhile: on x86 it runs on the
 /// SHA-NI instructions, which .NET exposes no intrinsics for, and costs a fifth of portable C#. Resolved
 /// at run time, so a libcrypto without it (built with no-deprecated: the function is deprecated in 3.0
 /// but exported) simply leaves <see cref="IsAvailable"/> false. SHA1_Transform reads and writes only
