@@ -12,6 +12,12 @@ internal interface IAesRounds
     static abstract Vector128<byte> Encrypt(Vector128<byte> state, ReadOnlySpan<Vector128<byte>> roundKeys);
     /// <summary>The equivalent inverse cipher (FIPS 197 §5.3.5) with the decryption round keys.</summary>
     static abstract Vector128<byte> Decrypt(Vector128<byte> state, ReadOnlySpan<Vector128<byte>> roundKeys);
+
+    // Decrypt split into its steps, so that independent blocks can go through them side by side:
+    // DecryptFirst with dk0, DecryptMiddle with dk1 … dk8, DecryptLast with dk9 and dk10.
+    static abstract Vector128<byte> DecryptFirst(Vector128<byte> state, Vector128<byte> k0);
+    static abstract Vector128<byte> DecryptMiddle(Vector128<byte> state, Vector128<byte> k);
+    static abstract Vector128<byte> DecryptLast(Vector128<byte> state, Vector128<byte> k9, Vector128<byte> k10);
 }
 
 /// <summary>
@@ -77,19 +83,61 @@ internal sealed class Aes128Hardware<TRounds> : Aes128 where TRounds : struct, I
         }
     }
 
-    /// <summary>P_i = D(C_i) ⊕ C_(i−1), C_(−1) = IV.</summary>
+    /// <summary>
+    /// P_i = D(C_i) ⊕ C_(i−1), C_(−1) = IV. The decryptions are independent: four blocks (then two) go
+    /// through the rounds side by side, so the AES unit works on several at once instead of waiting for
+    /// each round's result; the chain is XORed after.
+    /// </summary>
     public override void DecryptCbc(Span<byte> blocks, ReadOnlySpan<byte> iv)
     {
         CheckBlocks(blocks);
         CheckIv(iv);
         var k = DecKeys;
         var previous = Vector128.Create(iv);
-        for (int off = 0; off < blocks.Length; off += BlockSize)
+        int off = 0;
+        for (; off + 4 * BlockSize <= blocks.Length; off += 4 * BlockSize)
         {
-            var c = Load(blocks, off);
-            Store(TRounds.Decrypt(c, k) ^ previous, blocks, off);
-            previous = c;
+            var c0 = Load(blocks, off);
+            var c1 = Load(blocks, off + BlockSize);
+            var c2 = Load(blocks, off + 2 * BlockSize);
+            var c3 = Load(blocks, off + 3 * BlockSize);
+            var k0 = k[0];
+            Vector128<byte> s0 = TRounds.DecryptFirst(c0, k0), s1 = TRounds.DecryptFirst(c1, k0),
+                s2 = TRounds.DecryptFirst(c2, k0), s3 = TRounds.DecryptFirst(c3, k0);
+            for (int r = 1; r < 9; r++)
+            {
+                var kr = k[r];
+                s0 = TRounds.DecryptMiddle(s0, kr);
+                s1 = TRounds.DecryptMiddle(s1, kr);
+                s2 = TRounds.DecryptMiddle(s2, kr);
+                s3 = TRounds.DecryptMiddle(s3, kr);
+            }
+            Vector128<byte> k9 = k[9], k10 = k[10];
+            Store(TRounds.DecryptLast(s0, k9, k10) ^ previous, blocks, off);
+            Store(TRounds.DecryptLast(s1, k9, k10) ^ c0, blocks, off + BlockSize);
+            Store(TRounds.DecryptLast(s2, k9, k10) ^ c1, blocks, off + 2 * BlockSize);
+            Store(TRounds.DecryptLast(s3, k9, k10) ^ c2, blocks, off + 3 * BlockSize);
+            previous = c3;
         }
+        if (off + 2 * BlockSize <= blocks.Length)
+        {
+            var c0 = Load(blocks, off);
+            var c1 = Load(blocks, off + BlockSize);
+            var k0 = k[0];
+            Vector128<byte> s0 = TRounds.DecryptFirst(c0, k0), s1 = TRounds.DecryptFirst(c1, k0);
+            for (int r = 1; r < 9; r++)
+            {
+                var kr = k[r];
+                s0 = TRounds.DecryptMiddle(s0, kr);
+                s1 = TRounds.DecryptMiddle(s1, kr);
+            }
+            Vector128<byte> k9 = k[9], k10 = k[10];
+            Store(TRounds.DecryptLast(s0, k9, k10) ^ previous, blocks, off);
+            Store(TRounds.DecryptLast(s1, k9, k10) ^ c0, blocks, off + BlockSize);
+            previous = c1;
+            off += 2 * BlockSize;
+        }
+        if (off < blocks.Length) Store(TRounds.Decrypt(Load(blocks, off), k) ^ previous, blocks, off);
     }
 
     public override void Dispose()

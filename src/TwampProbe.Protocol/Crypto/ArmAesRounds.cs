@@ -45,4 +45,13 @@ internal readonly struct ArmAesRounds : IAesRounds
         s = ArmAes.InverseMixColumns(ArmAes.Decrypt(s, k[8]));
         return ArmAes.Decrypt(s, k[9]) ^ last;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> DecryptFirst(Vector128<byte> s, Vector128<byte> k0) => ArmAes.InverseMixColumns(ArmAes.Decrypt(s, k0));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> DecryptMiddle(Vector128<byte> s, Vector128<byte> k) => ArmAes.InverseMixColumns(ArmAes.Decrypt(s, k));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> DecryptLast(Vector128<byte> s, Vector128<byte> k9, Vector128<byte> k10) => ArmAes.Decrypt(s, k9) ^ k10;
 }

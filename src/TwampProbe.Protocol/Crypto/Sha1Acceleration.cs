@@ -19,22 +19,24 @@ public static class Sha1Acceleration
 
     /// <summary>
     /// Uses <paramref name="compress"/> for the per-packet HMAC-SHA1 of sessions created from now on.
-    /// False (and not used) when it does not compute SHA-1: checked on blocks whose result is known.
+    /// False (and not used) when it does not compute SHA-1: checked on runs of one, two and three blocks
+    /// whose result is known, so a function that compresses only the first block is refused too.
     /// </summary>
     public static bool Use(Sha1BlockFunction compress, string name)
     {
         ArgumentNullException.ThrowIfNull(compress);
         Span<uint> expected = stackalloc uint[Sha1Compression.StateWords];
         Span<uint> actual = stackalloc uint[Sha1Compression.StateWords];
-        Span<byte> block = stackalloc byte[Sha1Compression.BlockSize];
-        for (int i = 0; i < 3; i++)
+        Span<byte> blocks = stackalloc byte[3 * Sha1Compression.BlockSize];
+        for (int n = 1; n <= 3; n++)
         {
-            for (int j = 0; j < block.Length; j++) block[j] = (byte)(j * 7 + i * 31 + 1);
+            var run = blocks[..(n * Sha1Compression.BlockSize)];
+            for (int j = 0; j < run.Length; j++) run[j] = (byte)(j * 7 + n * 31 + 1);
             Sha1Compression.Initialize(expected);
-            expected[i] ^= 0x5a5a5a5a;
+            expected[n - 1] ^= 0x5a5a5a5a;
             expected.CopyTo(actual);
-            Sha1Compression.Compress(expected, block, hardware: false);
-            compress(actual, block);
+            Sha1Compression.CompressBlocks(expected, run, hardware: false);
+            compress(actual, run);
             if (!expected.SequenceEqual(actual)) return false;
         }
         s_native = new Registered(compress, name);

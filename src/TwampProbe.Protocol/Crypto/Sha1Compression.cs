@@ -43,6 +43,13 @@ internal static class Sha1Compression
         else CompressPortable(state, block);
     }
 
+    /// <summary>Updates <paramref name="state"/> with each 64-octet block of <paramref name="blocks"/> in turn.</summary>
+    public static void CompressBlocks(Span<uint> state, ReadOnlySpan<byte> blocks, bool hardware)
+    {
+        if (blocks.Length % BlockSize != 0) throw new ArgumentException("SHA-1 compresses whole 64-octet blocks", nameof(blocks));
+        for (int off = 0; off < blocks.Length; off += BlockSize) Compress(state, blocks.Slice(off, BlockSize), hardware);
+    }
+
     static void CompressPortable(Span<uint> state, ReadOnlySpan<byte> block)
     {
         block = block[..BlockSize];

@@ -99,9 +99,7 @@ public sealed class TestPacketCrypto : IDisposable
         var region = packet[..protectedLength];
         if (_layout.Security == TestSecurity.Authenticated) _aes.DecryptEcb(region[..Block]);
         else _aes.DecryptCbc(region, ZeroIv);
-        Span<byte> expected = stackalloc byte[TestPacketLayout.HmacLength];
-        _hmac.Compute(region, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
+        return _hmac.Verify(region, packet.Slice(hmacOffset, TestPacketLayout.HmacLength));
     }
 
     /// <summary>Zeroes the key schedule and the HMAC midstates (the session has ended).</summary>

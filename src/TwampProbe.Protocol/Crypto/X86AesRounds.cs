@@ -45,4 +45,14 @@ internal readonly struct X86AesRounds : IAesRounds
         s = X86Aes.Decrypt(s, k[9]);
         return X86Aes.DecryptLast(s, k[10]);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> DecryptFirst(Vector128<byte> s, Vector128<byte> k0) => s ^ k0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> DecryptMiddle(Vector128<byte> s, Vector128<byte> k) => X86Aes.Decrypt(s, k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> DecryptLast(Vector128<byte> s, Vector128<byte> k9, Vector128<byte> k10) =>
+        X86Aes.DecryptLast(X86Aes.Decrypt(s, k9), k10);
 }

@@ -68,6 +68,56 @@ public class HmacSha1Tests
         }
     }
 
+    /// <summary>
+    /// One instance, messages whose lengths alternate and change (it keeps the padding of two lengths at a
+    /// time): every HMAC still matches the BCL's.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MessagesOfAlternatingAndChangingLengthsMatchTheBcl(bool fallback)
+    {
+        var rng = new Random(2104);
+        byte[] key = new byte[32];
+        rng.NextBytes(key);
+        using var hmac = new HmacSha1(key, Impl(fallback));
+        int[] lengths = [32, 96, 32, 96, 16, 96, 16, 32, 55, 56, 55, 63, 64, 119, 120, 32, 200, 96, 0, 0, 96];
+        foreach (int length in lengths.Concat(Enumerable.Range(0, 200).Select(_ => rng.Next(0, 3) switch { 0 => 16, 1 => 32, _ => rng.Next(0, 260) })))
+        {
+            byte[] data = new byte[length], digest = new byte[20];
+            rng.NextBytes(data);
+            hmac.Compute(data, digest);
+            Assert.Equal(H(HMACSHA1.HashData(key, data)), H(digest));
+        }
+    }
+
+    /// <summary>The per-packet check: the received 16-octet field against the truncated HMAC of the plaintext.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VerifyAcceptsTheTruncatedHmacAndRefusesAnyOtherTag(bool fallback)
+    {
+        var rng = new Random(5357);
+        byte[] key = new byte[32];
+        rng.NextBytes(key);
+        using var hmac = new HmacSha1(key, Impl(fallback));
+        foreach (int length in new[] { 0, 16, 32, 96, 119, 120, 200 })
+        {
+            byte[] data = new byte[length];
+            rng.NextBytes(data);
+            byte[] tag = HMACSHA1.HashData(key, data).AsSpan(0, 16).ToArray();
+            Assert.True(hmac.Verify(data, tag));
+            for (int i = 0; i < 16; i++)
+            {
+                byte[] wrong = tag.ToArray();
+                wrong[i] ^= 0x01;
+                Assert.False(hmac.Verify(data, wrong), $"length {length} octet {i}");
+            }
+            Assert.False(hmac.Verify(data, tag.AsSpan(0, 15)));
+            Assert.False(hmac.Verify(data, HMACSHA1.HashData(key, data)));
+        }
+    }
+
     [Fact]
     public void DisposeZeroesTheMidstatesAndLaterUseThrows()
     {
@@ -79,5 +129,6 @@ public class HmacSha1Tests
         hmac.Dispose();
         Assert.All(states, s => Assert.All(s, w => Assert.Equal(0u, w)));
         Assert.Throws<ObjectDisposedException>(() => hmac.Compute("x"u8, new byte[16]));
+        Assert.Throws<ObjectDisposedException>(() => hmac.Verify("x"u8, new byte[16]));
     }
 }

@@ -14,6 +14,33 @@ public class TestPacketCryptoTests
     static readonly byte[] P2 = B("ae2d8a571e03ac9c9eb76fac45af8e51");
     static readonly byte[] HmacKey00To1F = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
 
+    /// <summary>Each of the four per-packet operations, 1000 times per mode and path: not one octet allocated.</summary>
+    [Theory]
+    [InlineData(TestSecurity.Authenticated, false)]
+    [InlineData(TestSecurity.Authenticated, true)]
+    [InlineData(TestSecurity.Encrypted, false)]
+    [InlineData(TestSecurity.Encrypted, true)]
+    public void ProtectingAndVerifyingPacketsAllocatesNothing(TestSecurity security, bool fallback)
+    {
+        var layout = TestPacketLayout.For(security);
+        using var crypto = new TestPacketCrypto(SpKey, HmacKey00To1F, security, fallback ? CryptoImplementation.Fallback : CryptoImplementation.Auto);
+        byte[] sender = new byte[layout.SenderHeader], reflector = new byte[layout.ReflectorHeader];
+        byte[] senderWire = new byte[sender.Length], reflectorWire = new byte[reflector.Length];
+        void Round()
+        {
+            crypto.ProtectSender(sender);
+            sender.CopyTo(senderWire, 0);
+            Assert.True(crypto.UnprotectSender(sender));
+            crypto.ProtectReflector(reflector);
+            reflector.CopyTo(reflectorWire, 0);
+            Assert.True(crypto.UnprotectReflector(reflector));
+        }
+        Round(); // first use: lazily initialised statics
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) Round();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void DerivedKeysMatchTwampACaptureValues()
     {
