@@ -10,7 +10,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// The published server stays up and keeps serving whatever its peers do: clients killed in the
 /// middle of a flood, many clients at once in every mode, a descriptor limit of an init system.
 /// </summary>
-[Collection("binary")]
 public sealed class AlwaysOnTests : IDisposable
 {
     readonly TempDir _dir = new();

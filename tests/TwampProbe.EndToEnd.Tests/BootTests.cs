@@ -16,7 +16,7 @@ namespace TwampProbe.EndToEnd.Tests;
 /// and stop (each answering at once after it says OK), boot-to-first-reply and the daemon's VmRSS.
 /// Needs root (netns, tap), as in CI.
 /// </summary>
-[Collection("binary")]
+[Collection(Collections.Image)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class BootTests(RaspberryPiImage image, ITestOutputHelper output)
 {
