@@ -43,7 +43,13 @@ case "$TIMESTAMPING" in hardware|software) ;; *) echo "make-image: $board_dir/bo
 start=$(date +%s)
 out_bin=out/$RID
 echo "== $board: publish $RID"
-publish_args=(src/TwampProbe/TwampProbe.csproj -c "$CONFIG" -r "$RID" -o "$out_bin" -nologo -v q -p:TreatWarningsAsErrors=true)
+# Published into a scratch directory first, then each changed file renamed into out/RID: the
+# end-to-end tests run out/linux-x64/twampprobe while BootTests builds the x86-64 image, and a
+# publish straight into out/linux-x64 replaces the binary (unlink, create, write) under their feet.
+mkdir -p out "$out_bin"
+staging=$(mktemp -d "out/.publish-$RID.XXXXXX")
+trap 'rm -rf "$staging"' EXIT
+publish_args=(src/TwampProbe/TwampProbe.csproj -c "$CONFIG" -r "$RID" -o "$staging" -nologo -v q -p:TreatWarningsAsErrors=true)
 if [ "$RID" = linux-arm64 ] && [ "$(uname -m)" != aarch64 ]; then
 	make -s deps-cross
 	# Cross Native AOT: clang targets aarch64-linux-gnu (ILCompiler passes --target) and finds
@@ -52,7 +58,10 @@ if [ "$RID" = linux-arm64 ] && [ "$(uname -m)" != aarch64 ]; then
 	publish_args+=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld -p:ObjCopyName=llvm-objcopy)
 fi
 "$DOTNET" publish "${publish_args[@]}"
-rm -f "$out_bin"/*.dbg
+rm -f "$staging"/*.dbg
+for f in "$staging"/*; do
+	cmp -s "$f" "$out_bin/${f##*/}" || mv -f "$f" "$out_bin/${f##*/}"
+done
 binary=$out_bin/twampprobe
 [ -f "$binary" ] || { echo "make-image: publish produced no $binary" >&2; exit 1; }
 machine=$(od -An -tu2 -j18 -N2 "$binary" | tr -d ' ')
