@@ -146,8 +146,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "boot-test: FAIL: interrupted" >&2; exit 1' INT TERM
-# The hard limit: the whole run, from here.
-( sleep "$limit"; echo "boot-test: FAIL: time limit ${limit} s reached" >&2; kill -TERM $$ ) &
+# The hard limit: the whole run, from here. The sleep holds neither stdout nor stderr and goes with
+# the watchdog: a sleep left holding them kept whoever reads this script's output (BootTests) waiting
+# until the limit ran out, long after the script itself had ended.
+(
+	sleep "$limit" > /dev/null 2>&1 < /dev/null &
+	sleeper=$!
+	trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+	wait "$sleeper" && { echo "boot-test: FAIL: time limit ${limit} s reached" >&2; kill -TERM $$; }
+) &
 watchdog=$!
 
 ip netns add "$ns"
