@@ -13,7 +13,8 @@ namespace TwampProbe.EndToEnd.Tests;
 /// <item><see cref="Image"/>: <c>make image</c>, qemu-user and the qemu-system boots, one after another
 /// (CPU-heavy; they share one <see cref="RaspberryPiImage"/>). Started first, as it takes the longest.</item>
 /// <item><see cref="Alone"/>: tests whose pass mark depends on getting the CPUs when they need them
-/// (10 000 packets/s with at most 1 % loss): run after all the parallel ones, with nothing else.</item>
+/// (10 000 packets/s with at most 1 % loss) or that measure the server's resident memory and wake-ups
+/// under floods of their own: run after all the parallel ones, one class at a time, with nothing else.</item>
 /// </list>
 /// What parallel classes must not share, each has to itself: network namespaces and veth names
 /// (<see cref="Topology"/>, <see cref="LinkPair"/>: one set per instance), test-port ranges
