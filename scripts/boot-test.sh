@@ -146,8 +146,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "boot-test: FAIL: interrupted" >&2; exit 1' INT TERM
-# The hard limit: the whole run, from here.
-( sleep "$limit"; echo "boot-test: FAIL: time limit ${limit} s reached" >&2; kill -TERM $$ ) &
+# The hard limit: the whole run, from here. The sleep holds neither stdout nor stderr and goes with
+# the watchdog: a sleep left holding them kept whoever reads this script's output (BootTests) waiting
+# until the limit ran out, long after the script itself had ended.
+(
+	sleep "$limit" > /dev/null 2>&1 < /dev/null &
+	sleeper=$!
+	trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+	wait "$sleeper" && { echo "boot-test: FAIL: time limit ${limit} s reached" >&2; kill -TERM $$; }
+) &
 watchdog=$!
 
 ip netns add "$ns"
@@ -221,9 +228,12 @@ boot_ok_at=$(elapsed "$qemu_start")
 case "$boot_ok" in *"rc=0 "*) ;; *) tail -40 "$console" >&2; fail "S50twampprobe start failed: $boot_ok" ;; esac
 
 # ---- 3. measurements ----------------------------------------------------------------------------
-# ping_mode MODE COUNT [ARGS...]: 'ping -c COUNT -i 0.01 --json' in MODE; prints "received sent".
+# ping_mode MODE COUNT [ARGS...]: 'ping -c COUNT -i 0.01 -L 1 --json' in MODE (ARGS may give another
+# -L); prints "received sent". -L 1, not the default 2 s: every ping waits that long after its last
+# packet, and a reply over the tap takes milliseconds, from a TCG guest too.
 ping_mode() {
 	local mode=$1 count=$2 args=(-c "$2" -i 0.01 --json -m "$1" "${@:3}") out rc
+	[[ " ${*:3} " == *" -L "* ]] || args+=(-L 1)
 	[ "$mode" = unauth ] || args+=(-u boottest -k "$key")
 	set +e
 	out=$(nsx timeout 60 "$client" ping "${args[@]}" "$guest_ip" 2> "$work/ping.err")

@@ -5,6 +5,8 @@
 #      'make deps-cross', then cross-compiles Native AOT with clang + lld)
 #   3. runs board/BOARD/post-build.sh into out/BOARD/rootfs
 #   4. packs it as out/BOARD/rootfs.tar.gz: root:root, sorted, fixed mtime, gzip -n (reproducible)
+# IMAGE_BINARY=PATH skips step 2 and packs that already published twampprobe (it must be of the
+# board's architecture): BootTests hands it the binary that the other end-to-end tests run.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,19 +44,33 @@ case "$TIMESTAMPING" in hardware|software) ;; *) echo "make-image: $board_dir/bo
 
 start=$(date +%s)
 out_bin=out/$RID
-echo "== $board: publish $RID"
-publish_args=(src/TwampProbe/TwampProbe.csproj -c "$CONFIG" -r "$RID" -o "$out_bin" -nologo -v q -p:TreatWarningsAsErrors=true)
-if [ "$RID" = linux-arm64 ] && [ "$(uname -m)" != aarch64 ]; then
-	make -s deps-cross
-	# Cross Native AOT: clang targets aarch64-linux-gnu (ILCompiler passes --target) and finds
-	# Debian's cross sysroot /usr/aarch64-linux-gnu by itself. No -p:SysRoot: with it, lld looks
-	# for the absolute paths inside libc.so's linker script under the sysroot a second time.
-	publish_args+=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld -p:ObjCopyName=llvm-objcopy)
+if [ -n "${IMAGE_BINARY:-}" ]; then
+	echo "== $board: $IMAGE_BINARY (IMAGE_BINARY), not published here"
+	binary=$IMAGE_BINARY
+else
+	echo "== $board: publish $RID"
+	# Published into a scratch directory first, then each changed file renamed into out/RID: a publish
+	# straight into out/RID replaces the binary (unlink, create, write) under the feet of whatever runs
+	# it meanwhile (make test's end-to-end tests run out/linux-x64/twampprobe, in parallel).
+	mkdir -p out "$out_bin"
+	staging=$(mktemp -d "out/.publish-$RID.XXXXXX")
+	trap 'rm -rf "$staging"' EXIT
+	publish_args=(src/TwampProbe/TwampProbe.csproj -c "$CONFIG" -r "$RID" -o "$staging" -nologo -v q -p:TreatWarningsAsErrors=true)
+	if [ "$RID" = linux-arm64 ] && [ "$(uname -m)" != aarch64 ]; then
+		make -s deps-cross
+		# Cross Native AOT: clang targets aarch64-linux-gnu (ILCompiler passes --target) and finds
+		# Debian's cross sysroot /usr/aarch64-linux-gnu by itself. No -p:SysRoot: with it, lld looks
+		# for the absolute paths inside libc.so's linker script under the sysroot a second time.
+		publish_args+=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld -p:ObjCopyName=llvm-objcopy)
+	fi
+	"$DOTNET" publish "${publish_args[@]}"
+	rm -f "$staging"/*.dbg
+	for f in "$staging"/*; do
+		cmp -s "$f" "$out_bin/${f##*/}" || mv -f "$f" "$out_bin/${f##*/}"
+	done
+	binary=$out_bin/twampprobe
 fi
-"$DOTNET" publish "${publish_args[@]}"
-rm -f "$out_bin"/*.dbg
-binary=$out_bin/twampprobe
-[ -f "$binary" ] || { echo "make-image: publish produced no $binary" >&2; exit 1; }
+[ -f "$binary" ] || { echo "make-image: no $binary" >&2; exit 1; }
 machine=$(od -An -tu2 -j18 -N2 "$binary" | tr -d ' ')
 if [ "$machine" != "$expect_machine" ]; then
 	echo "make-image: $binary has e_machine $machine, expected $expect_machine for $RID" >&2

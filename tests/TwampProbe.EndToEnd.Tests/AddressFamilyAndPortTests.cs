@@ -3,7 +3,6 @@ using Xunit;
 
 namespace TwampProbe.EndToEnd.Tests;
 
-[Collection("binary")]
 public sealed class AddressFamilyAndPortTests
 {
     [Fact]
@@ -28,16 +27,18 @@ public sealed class AddressFamilyAndPortTests
     [Fact]
     public async Task WellKnownTestPort862IsGrantedAndSharedBetweenSenders()
     {
-        // RFC 8545 §5: a client may request UDP 862 as the receiver port.
+        // RFC 8545 §5: a client may request UDP 862 as the receiver port. Every server binds UDP 862 on
+        // its listen address at start-up: this one listens on 127.0.0.2 of its own, so the servers of the
+        // tests running beside it (all on 127.0.0.1) cannot hold its UDP 862.
         var (lo, hi) = Binary.PortRange(10);
-        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}", address: "127.0.0.2");
         var runs = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
             Binary.Run($"ping -c 30 -i 0.01 -L 0.5 -P 862 --json {server.Endpoint}"))).ToArray();
         foreach (var r in await Task.WhenAll(runs))
         {
             Assert.True(r.ExitCode == 0, r.Stderr);
             var j = JsonDocument.Parse(r.Stdout).RootElement;
-            Assert.Equal("127.0.0.1:862", j.GetProperty("reflector").GetString());
+            Assert.Equal("127.0.0.2:862", j.GetProperty("reflector").GetString());
             Assert.Equal(30, j.GetProperty("packets_received").GetInt32());
         }
     }

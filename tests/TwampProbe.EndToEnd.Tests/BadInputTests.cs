@@ -11,7 +11,6 @@ using Xunit;
 namespace TwampProbe.EndToEnd.Tests;
 
 /// <summary>Bad test packets against the published binary: dropped, counted, never reflected.</summary>
-[Collection("binary")]
 public sealed class BadInputTests : IDisposable
 {
     readonly TempDir _dir = new();

@@ -50,12 +50,18 @@ public static partial class Binary
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    static int _range = 40000 + Environment.ProcessId % 100 * 200;
+    // Test-port ranges start in 20000-31999 (and end below 32100), under the kernel's ephemeral ports
+    // (32768-60999): the tests run in parallel, and a client's ephemeral socket inside another test's
+    // range would take a port that test binds exactly (ping -P lo) or receive the junk it sends there.
+    const int RangeFloor = 20000, RangeSpan = 12000;
+    static readonly int _rangeStart = Environment.ProcessId % 60 * 200;
+    static int _rangeNext;
 
-    /// <summary>A block of UDP ports for one server's test-port range.</summary>
+    /// <summary>A block of UDP ports for one server's test-port range, unique within this test run.</summary>
     public static (int Low, int High) PortRange(int size = 50)
     {
-        int low = Interlocked.Add(ref _range, size) - size;
+        int offset = Interlocked.Add(ref _rangeNext, size) - size;
+        int low = RangeFloor + (_rangeStart + offset) % RangeSpan;
         return (low, low + size - 1);
     }
 

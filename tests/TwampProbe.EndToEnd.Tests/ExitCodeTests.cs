@@ -3,7 +3,6 @@ using Xunit;
 namespace TwampProbe.EndToEnd.Tests;
 
 /// <summary>What the operator sees when things go wrong: distinct exit codes and messages that say what to do.</summary>
-[Collection("binary")]
 public sealed class ExitCodeTests
 {
     [Fact]
@@ -122,11 +121,3 @@ public sealed class ExitCodeTests
         Assert.Contains("3 sent, 0 received, 3 lost", r.Stdout);
     }
 }
-
-/// <summary>
-/// The end-to-end tests that run the published binary, one at a time; they share one
-/// <see cref="RaspberryPiImage"/> (built on first use), so the image is built once per run.
-/// </summary>
-[CollectionDefinition("binary")]
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class BinaryCollection : ICollectionFixture<RaspberryPiImage>;

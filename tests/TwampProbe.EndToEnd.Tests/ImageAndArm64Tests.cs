@@ -13,7 +13,7 @@ namespace TwampProbe.EndToEnd.Tests;
 /// tarball with an aarch64 binary; the arm64 binary serves and pings under qemu-user
 /// (scripts/arm64-smoke.sh). The image is built once per test run (<see cref="RaspberryPiImage"/>).
 /// </summary>
-[Collection("binary")]
+[Collection(Collections.Image)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ImageAndArm64Tests(RaspberryPiImage image, ITestOutputHelper output)
 {
@@ -162,7 +162,7 @@ public sealed class ImageAndArm64Tests(RaspberryPiImage image, ITestOutputHelper
     }
 }
 
-/// <summary>One <c>make image BOARD=raspberrypi4</c> per test run, on first use (a collection fixture of "binary": ImageAndArm64Tests and BootTests share it).</summary>
+/// <summary>One <c>make image BOARD=raspberrypi4</c> per test run, on first use (the fixture of the "image" collection: ImageAndArm64Tests and BootTests share it).</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class RaspberryPiImage
 {

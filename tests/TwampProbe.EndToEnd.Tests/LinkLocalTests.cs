@@ -8,7 +8,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// carry no zone (RFC 5357 §3.5), so the server takes it from the control connection to bind the test
 /// socket and to recognise the Session-Sender; every mode gets every packet back.
 /// </summary>
-[Collection("binary")]
 public sealed class LinkLocalTests : IDisposable
 {
     const int LightPort = 19862;

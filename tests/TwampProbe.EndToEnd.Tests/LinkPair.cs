@@ -7,7 +7,7 @@ namespace TwampProbe.EndToEnd.Tests;
 /// </summary>
 public sealed class LinkPair : IDisposable
 {
-    readonly string _id = $"{Environment.ProcessId % 10000}";
+    readonly string _id = Topology.NextId(); // unique per instance: the classes run in parallel
     public string A => $"lla{_id}";
     public string B => $"llb{_id}";
     /// <summary>a's end of the veth: the zone a uses for b's link-local address.</summary>

@@ -4,7 +4,6 @@ using Xunit;
 namespace TwampProbe.EndToEnd.Tests;
 
 /// <summary>serve + ping of the published binary on loopback, 100 packets in every mode.</summary>
-[Collection("binary")]
 public sealed class ModesEndToEndTests : IDisposable
 {
     readonly TempDir _dir = new();

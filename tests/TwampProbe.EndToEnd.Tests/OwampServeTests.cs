@@ -6,7 +6,6 @@ using Xunit;
 namespace TwampProbe.EndToEnd.Tests;
 
 /// <summary><c>serve</c> with OWAMP-Control beside TWAMP (RFC 4656 §3.1, RFC 8545 §7): server-side checks only.</summary>
-[Collection("binary")]
 public sealed class OwampServeTests
 {
     static uint GreetingModes(int port)

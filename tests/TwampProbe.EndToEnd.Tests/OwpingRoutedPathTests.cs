@@ -8,7 +8,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// the records, the Type-P DSCP on the server's test packets, over IPv4 and IPv6; UDP 861 requested
 /// (free inside the namespace) is the port the server receives on.
 /// </summary>
-[Collection("binary")]
 public sealed class OwpingRoutedPathTests : IDisposable
 {
     readonly Topology _net = new();

@@ -11,7 +11,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// directions at once and one at a time, IPv4 and IPv6, bad test packets dropped and counted, and
 /// tshark's OWAMP-Test dissector on our unauthenticated test packets. OWAMP-Control on ephemeral ports.
 /// </summary>
-[Collection("binary")]
 public sealed class OwpingTests : IDisposable
 {
     readonly TempDir _dir = new();

@@ -8,7 +8,6 @@ using Xunit;
 namespace TwampProbe.EndToEnd.Tests;
 
 /// <summary>ping's command line as an operator meets it: -S, lost servers, signals, local mistakes, twping flags, help.</summary>
-[Collection("binary")]
 public sealed partial class PingCliTests : IDisposable
 {
     readonly TempDir _dir = new();

@@ -11,7 +11,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// capabilities must still be usable for sessions opened later on control-connection threads,
 /// and for the reflector thread's SCHED_FIFO. Also the descriptor limit raised at start-up.
 /// </summary>
-[Collection("binary")]
 public sealed partial class PrivilegeTests
 {
     const ulong KeptCapabilities = (1UL << 10) | (1UL << 12) | (1UL << 23); // NET_BIND_SERVICE, NET_ADMIN, SYS_NICE
@@ -92,9 +91,10 @@ public sealed partial class PrivilegeTests
     {
         Assert.True(Environment.UserName == "root", "needs root (CI runs as root)");
         const int Low = 780, High = 799;
-        using var server = new ServerProcess($"--test-ports {Low}-{High} --user nobody");
+        // On 127.0.0.5, an address of its own: OwpingTests asks for UDP 861 on 127.0.0.1 at the same time.
+        using var server = new ServerProcess($"--test-ports {Low}-{High} --user nobody", address: "127.0.0.5");
         Assert.True(server.WaitForLog(l => l.Contains("running as nobody"), TimeSpan.FromSeconds(3)), server.LogText);
-        string target = $"127.0.0.1:{server.OwampPort}";
+        string target = $"127.0.0.5:{server.OwampPort}";
         // Client -> server: the server receives on UDP 861 as asked (RFC 8545), bound after the drop.
         var send = Binary.Run($"owping -t -c 5 -i 0.005f -L 0.5 --receiver-port 861 --json {target}");
         Assert.True(send.ExitCode == 0, $"owping -t exited {send.ExitCode}: {send.Stderr}\n{server.LogText}");

@@ -8,7 +8,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// hop, the requested DSCP comes back, ECN survives both ways, timestamps come from the kernel —
 /// over IPv4 and IPv6.
 /// </summary>
-[Collection("binary")]
 public sealed class RoutedPathTests : IDisposable
 {
     readonly Topology _net = new();

@@ -9,7 +9,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// TWAMP Light socket. The Session-Sender only accepts replies from the address it sent to (as does
 /// any sender that connects its socket), so a reply from the primary address would be 100 % loss.
 /// </summary>
-[Collection("binary")]
 public sealed class SecondaryAddressTests : IDisposable
 {
     const int LightPort = 19862;

@@ -3,7 +3,6 @@ using Xunit;
 namespace TwampProbe.EndToEnd.Tests;
 
 /// <summary><c>twampprobe self-test</c>: the per-packet crypto's known-answer checks inside the published binary.</summary>
-[Collection("binary")]
 public sealed class SelfTestTests
 {
     [Fact]

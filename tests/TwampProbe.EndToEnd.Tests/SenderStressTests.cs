@@ -8,7 +8,7 @@ namespace TwampProbe.EndToEnd.Tests;
 /// <c>twampprobe serve</c>: the send and receive threads each protect/verify packets at full rate.
 /// Sharing one HMAC/AES instance between them aborted the client (exit 134, Cryptography_ConcurrentUseNotSupported).
 /// </summary>
-[Collection("binary")]
+[Collection(Collections.Alone)]
 public sealed class SenderStressTests : IDisposable
 {
     const int Count = 3000, Iterations = 4;

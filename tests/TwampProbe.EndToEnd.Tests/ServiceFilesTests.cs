@@ -8,7 +8,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// parsing the unit (systemd cannot run here: no systemd PID 1) and by running the init script
 /// with start-stop-daemon against the published binary.
 /// </summary>
-[Collection("binary")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ServiceFilesTests(ITestOutputHelper output)
 {

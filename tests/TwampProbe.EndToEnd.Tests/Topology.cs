@@ -6,7 +6,13 @@ namespace TwampProbe.EndToEnd.Tests;
 /// </summary>
 public sealed class Topology : IDisposable
 {
-    readonly string _id = $"{Environment.ProcessId % 10000}";
+    /// <summary>
+    /// This process and a count: the end-to-end classes run in parallel, so every instance (one per
+    /// test) gets namespaces and veth names of its own. Names stay within IFNAMSIZ (15).
+    /// </summary>
+    internal static string NextId() => $"{Environment.ProcessId % 10000}x{Interlocked.Increment(ref _instances)}";
+    static int _instances;
+    readonly string _id = NextId();
     public string A => $"tpa{_id}";
     public string R => $"tpr{_id}";
     public string B => $"tpb{_id}";

@@ -9,7 +9,6 @@ namespace TwampProbe.EndToEnd.Tests;
 /// encrypted control frames, so mixed mode is judged on its test packets; the golden-capture
 /// tests cover the encrypted paths byte for byte.)
 /// </summary>
-[Collection("binary")]
 public sealed class TsharkDissectorTests
 {
     static string Tshark(string args)
