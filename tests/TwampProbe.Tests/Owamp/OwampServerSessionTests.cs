@@ -63,7 +63,12 @@ public class OwampServerSessionTests
     {
         await using var h = new OwampServerHarness(31850 + 20 * (int)Math.Log2((int)mode));
         using var client = await h.ConnectAsync(mode);
-        var probe = Request(serverReceives: false, packets: 20, TimeSpan.FromMilliseconds(5));
+        // The Start Time is fixed when the request is made; the server's sender starts after two more round
+        // trips (Request-Session, Start-Sessions) and skips whatever is then more than Timeout (0.3 s) late
+        // (RFC 4656 §4.1.1). On a loaded host (2 CPUs, parallel test assemblies, a starved thread pool)
+        // those round trips have taken more than the 0.3 + 0.3 s a start 300 ms ahead left: 1 s ahead
+        // leaves 1.3 s.
+        var probe = Request(serverReceives: false, packets: 20, TimeSpan.FromMilliseconds(5), startIn: TimeSpan.FromSeconds(1));
         using var receiver = new OwampTestReceiver(Spec(probe, probe.Sid, mode, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock, 100);
         var request = probe with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port };
         var accept = await client.RequestAsync(request);
@@ -71,7 +76,8 @@ public class OwampServerSessionTests
         Assert.Equal(request.Sid, accept.Sid); // the receiver (the client) chose it
         receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
-        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+        // A thread of its own, as the client's receiver has: not a pool thread that may come too late.
+        var rx = Task.Factory.StartNew(() => receiver.Run(OwampTestClient.Timeout()), TaskCreationOptions.LongRunning);
 
         // RFC 4656 §3.8: the server waits until its session is complete, then stops first.
         var stop = await client.ReadStopAsync();
