@@ -63,12 +63,7 @@ public class OwampServerSessionTests
     {
         await using var h = new OwampServerHarness(31850 + 20 * (int)Math.Log2((int)mode));
         using var client = await h.ConnectAsync(mode);
-        // The Start Time is fixed when the request is made; the server's sender starts after two more round
-        // trips (Request-Session, Start-Sessions) and skips whatever is then more than Timeout (0.3 s) late
-        // (RFC 4656 §4.1.1). On a loaded host (2 CPUs, parallel test assemblies, a starved thread pool)
-        // those round trips have taken more than the 0.3 + 0.3 s a start 300 ms ahead left: 1 s ahead
-        // leaves 1.3 s.
-        var probe = Request(serverReceives: false, packets: 20, TimeSpan.FromMilliseconds(5), startIn: TimeSpan.FromSeconds(1));
+        var probe = Request(serverReceives: false, packets: 20, TimeSpan.FromMilliseconds(5));
         using var receiver = new OwampTestReceiver(Spec(probe, probe.Sid, mode, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock, 100);
         var request = probe with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port };
         var accept = await client.RequestAsync(request);
@@ -83,11 +78,19 @@ public class OwampServerSessionTests
         var stop = await client.ReadStopAsync();
         var record = Assert.Single(stop.Sessions);
         Assert.Equal(request.Sid, record.Sid);
-        Assert.Equal((20u, 0), (record.NextSeqno, record.SkipRanges.Count));
+        Assert.Equal(20u, record.NextSeqno);
         await rx;
+        // Every packet is accounted for: it arrived, or the server reports it in a skip range and never sent
+        // it. No skip range may be assumed away: a packet more than Timeout (0.3 s) past its slot "MUST NOT"
+        // be sent (RFC 4656 §4.1.1), and on a loaded host (2 CPUs, parallel test assemblies) the server's
+        // send thread has been seen held up longer than that mid-session — in this JIT-compiled test process
+        // mostly in the Encrypted case, the first to run the mode-4 packet crypto (skips 1-19, 10-19).
+        var skipped = record.SkipRanges.SelectMany(r => Enumerable.Range((int)r.First, (int)(r.Last - r.First + 1))).Select(i => (uint)i).ToHashSet();
         var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
-        Assert.Equal(20, result.Records.Count(r => !r.IsLost));
+        Assert.True(result.Valid, result.Invalid);
         Assert.Equal(0, result.Lost);
+        var arrived = result.Records.Where(r => !r.IsLost).Select(r => r.SequenceNumber).Order().ToArray();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (uint)i).Where(i => !skipped.Contains(i)), arrived);
         await client.StopAsync(AcceptCode.Ok);
         // Measurement over: a new Request-Session is served again.
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 1, TimeSpan.Zero))).Accept);
@@ -132,17 +135,19 @@ public class OwampServerSessionTests
         var accept = await client.RequestAsync(request with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port });
         receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
-        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+        var rx = Task.Factory.StartNew(() => receiver.Run(OwampTestClient.Timeout()), TaskCreationOptions.LongRunning);
         var record = Assert.Single((await client.ReadStopAsync()).Sessions);
         await rx;
         Assert.Equal(120u, record.NextSeqno);
-        var skip = Assert.Single(record.SkipRanges);
+        var skip = record.SkipRanges[0];
         Assert.Equal(0u, skip.First);
         Assert.InRange(skip.Last, 60u, 115u);
-        // RFC 4656 §4.1.1: none of the skipped packets was sent.
+        // A loaded host may hold the send thread up past Timeout later on too: more ranges, as the first
+        // (see ServerSendsOnTheScheduleAndStopsFirstOnceComplete). RFC 4656 §4.1.1: none of them was sent.
+        var skipped = record.SkipRanges.Sum(r => (int)(r.Last - r.First + 1));
         var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
-        Assert.DoesNotContain(result.Records, r => !r.IsLost && skip.Contains(r.SequenceNumber));
-        Assert.Equal(120 - (int)skip.Last - 1, result.Records.Count(r => !r.IsLost));
+        Assert.DoesNotContain(result.Records, r => !r.IsLost && record.SkipRanges.Any(x => x.Contains(r.SequenceNumber)));
+        Assert.Equal(120 - skipped, result.Records.Count(r => !r.IsLost));
         await client.StopAsync(AcceptCode.Ok);
     }
 
