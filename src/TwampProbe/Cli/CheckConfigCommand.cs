@@ -1,4 +1,5 @@
 using TwampProbe.Config;
+using TwampProbe.Owamp.Server;
 using TwampProbe.Protocol.Wire;
 
 namespace TwampProbe.Cli;
@@ -17,15 +18,7 @@ public static class CheckConfigCommand
         {
             var (server, app) = ServeCommand.Load(options);
             Console.Out.WriteLine($"{options.ConfigPath ?? "defaults"}: OK");
-            Console.Out.WriteLine($"  listen       {string.Join(" ", server.Listen)}");
-            var modes = new[] { TwampModes.Unauthenticated, TwampModes.Authenticated, TwampModes.Encrypted, TwampModes.Mixed }
-                .Where(m => (server.OfferedModes & m) != 0).Select(m => m.Name());
-            Console.Out.WriteLine($"  modes        {string.Join(",", modes)}{(server.OfferedModes.HasDscpEcnMonitoring() ? " + DSCP/ECN monitoring (RFC 7750)" : "")} ({server.Keys.Count} key identities)");
-            Console.Out.WriteLine($"  test-ports   {server.TestPortLow}-{server.TestPortHigh}");
-            Console.Out.WriteLine($"  light        {(server.LightListen?.ToString() ?? "off")}");
-            Console.Out.WriteLine($"  servwait     {server.Limits.ServWait.TotalSeconds} s, refwait {server.Limits.RefWait.TotalSeconds} s");
-            Console.Out.WriteLine($"  max-sessions {server.Limits.MaxSessions}, per connection {server.Limits.MaxSessionsPerConnection}");
-            Console.Out.WriteLine($"  leds         {(app.Leds.Count == 0 ? "none" : string.Join(", ", app.Leds.Select(l => $"{l.Role}={l.Backend}:{l.Target}")))}");
+            foreach (var line in Describe(server, app)) Console.Out.WriteLine(line);
             return ExitCode.Ok;
         }
         catch (ConfigException e)
@@ -33,5 +26,37 @@ public static class CheckConfigCommand
             Console.Error.WriteLine($"twampprobe: {e.Message}");
             return ExitCode.Config;
         }
+    }
+
+    /// <summary>What serve would do with the settings: the listeners of both protocols, the modes, the limits.</summary>
+    public static IEnumerable<string> Describe(ServerSettings server, AppSettings app)
+    {
+        var limits = server.Limits;
+        yield return $"  listen       {string.Join(" ", server.Listen)}";
+        yield return $"  owamp        {OwampListeners(server)}";
+        var modes = new[] { TwampModes.Unauthenticated, TwampModes.Authenticated, TwampModes.Encrypted, TwampModes.Mixed }
+            .Where(m => (server.OfferedModes & m) != 0).Select(m => m.Name());
+        yield return $"  modes        {string.Join(",", modes)}{(server.OfferedModes.HasDscpEcnMonitoring() ? " + DSCP/ECN monitoring (RFC 7750)" : "")} ({server.Keys.Count} key identities)";
+        yield return $"  test-ports   {server.TestPortLow}-{server.TestPortHigh}";
+        yield return $"  light        {(server.LightListen?.ToString() ?? "off")}";
+        yield return $"  servwait     {limits.ServWait.TotalSeconds} s, refwait {limits.RefWait.TotalSeconds} s";
+        yield return $"  max-sessions {limits.MaxSessions}, per connection {limits.MaxSessionsPerConnection}";
+        if (server.Owamp)
+        {
+            yield return $"  owamp-limits records {limits.OwampMaxRecords} (per client prefix {OwampResults.PrefixShare(limits)}, per session {limits.OwampMaxRecordsPerSession}), " +
+                         $"bandwidth {(limits.OwampMaxBandwidth == 0 ? "unlimited" : $"{limits.OwampMaxBandwidth} bit/s")}, keep results {limits.OwampKeepResults.TotalSeconds} s" +
+                         (limits.OwampDeleteOnFetch ? ", deleted on fetch" : "");
+        }
+        yield return $"  leds         {(app.Leds.Count == 0 ? "none" : string.Join(", ", app.Leds.Select(l => $"{l.Role}={l.Backend}:{l.Target}")))}";
+    }
+
+    /// <summary>The OWAMP-Control listeners: the configured ones, or the default port 861 beside each TWAMP listener.</summary>
+    static string OwampListeners(ServerSettings server)
+    {
+        var endPoints = server.OwampEndPoints;
+        if (endPoints.Count == 0) return "off";
+        var list = string.Join(" ", endPoints.Select(e => e.EndPoint.ToString()));
+        // Without owamp-listen, serve goes on with TWAMP only when such a port cannot be had (README, OWAMP server).
+        return endPoints.All(e => e.Configured) ? list : $"{list} (default; TWAMP only if a port cannot be had)";
     }
 }

@@ -163,7 +163,7 @@ public static class ConfigFile
         }),
         new("owamp-max-records-per-session", true, "N packet records one OWAMP receive session may store (default 100000; more packets: Accept=4)", (b, a, f) =>
             b.Limits = b.Limits with { OwampMaxRecordsPerSession = Int(a, f, 1, 100_000_000) }),
-        new("owamp-max-records", true, "N packet records all OWAMP receive sessions may hold (default 1000000; beyond: Accept=5)", (b, a, f) =>
+        new("owamp-max-records", true, "N packet records (schedule slots count as records) all OWAMP sessions may hold, each client prefix a quarter of it, at least room for one largest session (default 1000000; beyond: Accept=5)", (b, a, f) =>
             b.Limits = b.Limits with { OwampMaxRecords = Int(a, f, 1, 1_000_000_000) }),
         new("owamp-max-bandwidth", true, "BITS_PER_SECOND (k/M/G suffix) the mean rates of all OWAMP test sessions may add up to (default 10M; 0 = unlimited; beyond: Accept=5)", (b, a, f) =>
             b.Limits = b.Limits with { OwampMaxBandwidth = BitsPerSecond(a, f) }),

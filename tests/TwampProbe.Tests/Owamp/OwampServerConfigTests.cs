@@ -119,4 +119,25 @@ public class OwampServerConfigTests
         var outside = await client.RequestAsync(Request(serverReceives: true, 5, TimeSpan.Zero) with { ReceiverPort = 9 });
         Assert.InRange(outside.Port, 32700, 32749);
     }
+
+    [Fact]
+    public void CheckConfigListsTheOwampListenersBesideTheTwampOnes()
+    {
+        var (s, app) = ConfigFile.Parse("listen 192.0.2.1:862\nowamp-listen 192.0.2.1\nowamp-listen [2001:db8::1]:8610\nowamp-max-records 20000\n", Path);
+        var lines = TwampProbe.Cli.CheckConfigCommand.Describe(s, app).ToList();
+        Assert.Contains("  listen       192.0.2.1:862", lines);
+        Assert.Contains("  owamp        192.0.2.1:861 [2001:db8::1]:8610", lines);
+        Assert.Contains(lines, l => l.StartsWith("  owamp-limits records 20000 (per client prefix 20000, per session 100000)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CheckConfigSaysWhereOwampListensByDefaultAndWhenItIsOff()
+    {
+        var (s, app) = ConfigFile.Parse("listen 127.0.0.1:8620\nlisten [::1]\n", Path);
+        Assert.Contains("  owamp        127.0.0.1:861 [::1]:861 (default; TWAMP only if a port cannot be had)", TwampProbe.Cli.CheckConfigCommand.Describe(s, app));
+        var (off, offApp) = ConfigFile.Parse("owamp no\n", Path);
+        var lines = TwampProbe.Cli.CheckConfigCommand.Describe(off, offApp).ToList();
+        Assert.Contains("  owamp        off", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("  owamp-limits", StringComparison.Ordinal));
+    }
 }

@@ -52,9 +52,10 @@ public sealed class OwampServerHarness : IAsyncDisposable
         Server.Start();
     }
 
-    public async Task<OwampTestClient> ConnectAsync(TwampModes mode = TwampModes.Unauthenticated)
+    /// <param name="from">The client's own address (another loopback address is another client prefix).</param>
+    public async Task<OwampTestClient> ConnectAsync(TwampModes mode = TwampModes.Unauthenticated, IPAddress? from = null)
     {
-        var c = await OwampTestClient.ConnectAsync(Owamp);
+        var c = await OwampTestClient.ConnectAsync(Owamp, from);
         await c.SetupAsync(mode);
         return c;
     }
@@ -114,9 +115,10 @@ public sealed class OwampTestClient : IDisposable
 
     public static CancellationToken Timeout(int seconds = 15) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
-    public static async Task<OwampTestClient> ConnectAsync(IPEndPoint server)
+    public static async Task<OwampTestClient> ConnectAsync(IPEndPoint server, IPAddress? from = null)
     {
         var s = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (from is not null) s.Bind(new IPEndPoint(from, 0));
         await s.ConnectAsync(server);
         return new OwampTestClient(s);
     }

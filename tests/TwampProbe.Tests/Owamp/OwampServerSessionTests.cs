@@ -71,17 +71,33 @@ public class OwampServerSessionTests
         Assert.Equal(request.Sid, accept.Sid); // the receiver (the client) chose it
         receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
-        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+        // A thread of its own, as the client's receiver has: not a pool thread that may come too late.
+        var rx = Task.Factory.StartNew(() => receiver.Run(OwampTestClient.Timeout()), TaskCreationOptions.LongRunning);
 
         // RFC 4656 §3.8: the server waits until its session is complete, then stops first.
         var stop = await client.ReadStopAsync();
         var record = Assert.Single(stop.Sessions);
         Assert.Equal(request.Sid, record.Sid);
-        Assert.Equal((20u, 0), (record.NextSeqno, record.SkipRanges.Count));
+        Assert.Equal(20u, record.NextSeqno);
         await rx;
+        // Every packet is accounted for: it arrived, or the server reports it in a skip range and never sent
+        // it, or it left with a send timestamp more than Timeout old and the receiver discarded it. None of
+        // these may be assumed away on a loaded host (2 CPUs, parallel test assemblies, load average > 9):
+        // the server's send thread has been seen held up for longer than the Timeout (0.3 s) mid-session.
+        // Then a packet more than Timeout past its slot "MUST NOT" be sent (RFC 4656 §4.1.1: skips 1-19,
+        // 10-19 were seen), and a packet whose timestamp was taken before the hold-up "MUST be discarded"
+        // (§4.2). Mode 4 is where this shows: its timestamp is taken before the packet is encrypted and
+        // authenticated (§4.1.2), and in this JIT-compiled test process it is the first case to run that
+        // crypto, so the send thread can stall inside it between the timestamp and the send.
+        var skipped = record.SkipRanges.SelectMany(r => Enumerable.Range((int)r.First, (int)(r.Last - r.First + 1))).Select(i => (uint)i).ToHashSet();
         var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
-        Assert.Equal(20, result.Records.Count(r => !r.IsLost));
-        Assert.Equal(0, result.Lost);
+        Assert.True(result.Valid, result.Invalid);
+        long outOfTime = receiver.Dropped(OwampDropReason.OutOfTime);
+        Assert.True(receiver.DroppedTotal == outOfTime, $"dropped {receiver.DroppedTotal}, {outOfTime} of them out of time");
+        Assert.Equal(outOfTime, result.Lost);
+        var arrived = result.Records.Where(r => !r.IsLost).Select(r => r.SequenceNumber).ToHashSet();
+        Assert.Equal(20 - skipped.Count, arrived.Count + outOfTime);
+        Assert.Empty(arrived.Intersect(skipped));
         await client.StopAsync(AcceptCode.Ok);
         // Measurement over: a new Request-Session is served again.
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 1, TimeSpan.Zero))).Accept);
@@ -126,17 +142,19 @@ public class OwampServerSessionTests
         var accept = await client.RequestAsync(request with { ReceiverPort = (ushort)receiver.LocalEndPoint.Port });
         receiver.ExpectFrom(new IPEndPoint(IPAddress.Loopback, accept.Port));
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
-        var rx = Task.Run(() => receiver.Run(OwampTestClient.Timeout()));
+        var rx = Task.Factory.StartNew(() => receiver.Run(OwampTestClient.Timeout()), TaskCreationOptions.LongRunning);
         var record = Assert.Single((await client.ReadStopAsync()).Sessions);
         await rx;
         Assert.Equal(120u, record.NextSeqno);
-        var skip = Assert.Single(record.SkipRanges);
+        var skip = record.SkipRanges[0];
         Assert.Equal(0u, skip.First);
         Assert.InRange(skip.Last, 60u, 115u);
-        // RFC 4656 §4.1.1: none of the skipped packets was sent.
+        // A loaded host may hold the send thread up past Timeout later on too: more ranges, as the first
+        // (see ServerSendsOnTheScheduleAndStopsFirstOnceComplete). RFC 4656 §4.1.1: none of them was sent.
+        var skipped = record.SkipRanges.Sum(r => (int)(r.Last - r.First + 1));
         var result = receiver.Complete(record.NextSeqno, record.SkipRanges);
-        Assert.DoesNotContain(result.Records, r => !r.IsLost && skip.Contains(r.SequenceNumber));
-        Assert.Equal(120 - (int)skip.Last - 1, result.Records.Count(r => !r.IsLost));
+        Assert.DoesNotContain(result.Records, r => !r.IsLost && record.SkipRanges.Any(x => x.Contains(r.SequenceNumber)));
+        Assert.Equal(120 - skipped, result.Records.Count(r => !r.IsLost));
         await client.StopAsync(AcceptCode.Ok);
     }
 

@@ -305,4 +305,42 @@ public class TestEngineTests
         Assert.Equal(10, receiver.Store.Distinct);
         Assert.All(receiver.Store.Received.ToArray(), x => Assert.Equal(255, x.Ttl)); // hop limit as received
     }
+
+    [Fact]
+    public void PacketsQueuedBeforeTheEndAreTakenInWhenTheReceiverGetsToThemLate()
+    {
+        // A busy host: every packet arrives within the session, but the receive thread only runs once the
+        // session is complete. The packets waiting on the socket are judged by their receive timestamps.
+        var spec = Spec(5, TimeSpan.Zero, startIn: TimeSpan.FromMilliseconds(-200), timeout: TimeSpan.FromSeconds(1));
+        var (sender, receiver) = Pair(spec);
+        using var s = sender;
+        using var r = receiver;
+        sender.Run(CancellationToken.None); // 200 ms late, within the 1 s Timeout: all five are sent
+        Assert.Equal(5, sender.PacketsSent);
+        long wait = receiver.CompleteUnixNanoseconds - SystemClock.Instance.UnixNanoseconds;
+        if (wait > 0) Thread.Sleep(TimeSpan.FromTicks(wait / 100 + TimeSpan.TicksPerMillisecond * 20));
+        receiver.Run(CancellationToken.None);
+        Assert.Equal(5, receiver.Accepted);
+        Assert.Equal(0, receiver.Complete(sender.NextSeqno, sender.SkipRanges).Lost);
+    }
+
+    [Fact]
+    public void AReceiverAllocatesItsRecordStorageOnlyWhenItRuns()
+    {
+        // 100 000 packets: records, send times and the receive batch are megabytes. A server receiver is
+        // made at Request-Session; a client that requests sessions and never starts them must not make it
+        // hold any of that.
+        var spec = Spec(100_000, TimeSpan.FromMilliseconds(1), startIn: TimeSpan.FromSeconds(10));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using var receiver = new OwampTestReceiver(spec, Loopback(), Clock, 110_000);
+        long made = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(made < 256 * 1024, $"the constructor allocated {made} bytes");
+        Assert.Empty(receiver.Store.Received.ToArray());
+        Assert.False(receiver.StorageAllocated);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        receiver.Poll(0);
+        long polled = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(receiver.StorageAllocated);
+        Assert.True(polled > 100_000 * PacketRecord.Size, $"the first poll allocated {polled} bytes");
+    }
 }

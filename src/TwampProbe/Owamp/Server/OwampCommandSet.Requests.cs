@@ -70,7 +70,13 @@ public sealed partial class OwampCommandSet
         await WriteAsync(() => _c.Channel.WriteWithHmacAsync(bytes, ct), ct).ConfigureAwait(false);
     }
 
-    /// <summary>Decides a valid-looking Request-Session; every refusal carries the fitting Accept code (RFC 4656 §3.3) and Port 0.</summary>
+    /// <summary>
+    /// Decides a valid-looking Request-Session; every refusal carries the fitting Accept code (RFC 4656 §3.3)
+    /// and Port 0. What is asked is judged first — the fields, the end points (RFC 4656 §6.2), the ports —
+    /// and only a request that could be served is weighed against capacity: a third-party request on a
+    /// busy server gets the policy's Accept = 1, not a "try again later" 5 that would succeed when idle.
+    /// The same order as Request-TW-Session (<see cref="TwampCommandSet"/>).
+    /// </summary>
     AcceptSession Admit(RequestSession request)
     {
         var settings = _ctx.Settings;
@@ -85,20 +91,21 @@ public sealed partial class OwampCommandSet
         if (request.Packets > (uint)limits.OwampMaxRecordsPerSession)
             return Refuse(AcceptCode.PermanentResourceLimitation, $"{request.Packets} packets exceed owamp-max-records-per-session {limits.OwampMaxRecordsPerSession}");
         if (request.Packets == 0) return Refuse(AcceptCode.NotSupported, "Number of Packets 0");
+        var (ends, refused) = request.ServerReceives ? ReceiveEnds(request) : SendEnds(request);
+        if (refused is not null) return refused;
         lock (_sessions)
             if (_sessions.Count >= limits.MaxSessionsPerConnection)
                 return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {limits.MaxSessionsPerConnection} reached");
         // RFC 4656 §6.5: "the server MUST have technical means to limit the use of network capacity":
         // the session's mean rate is reserved from owamp-max-bandwidth until it ends; RFC 4656 §3.3:
         // 5 = "temporary resource limitations" — capacity frees as other sessions end.
-        var family = (request.ServerReceives ? request.ReceiverAddress ?? _c.Local.Address : request.ReceiverAddress ?? _c.Remote.Address).AddressFamily;
-        double rate = OwampCapacity.MeanBitsPerSecond(request.Slots, request.PaddingLength, security, family);
+        double rate = OwampCapacity.MeanBitsPerSecond(request.Slots, request.PaddingLength, security, ends.Receiver.AddressFamily);
         var (bandwidth, tooFast) = _ctx.OwampResults.Capacity.TryReserve(rate, limits);
         if (bandwidth is null) return Refuse(AcceptCode.TemporaryResourceLimitation, tooFast!);
         AcceptSession answer;
         try
         {
-            answer = request.ServerReceives ? AdmitReceive(request, security, bandwidth) : AdmitSend(request, security, bandwidth);
+            answer = request.ServerReceives ? AdmitReceive(request, ends, security, bandwidth) : AdmitSend(request, ends, security, bandwidth);
         }
         catch
         {
@@ -114,30 +121,67 @@ public sealed partial class OwampCommandSet
         lock (_sessions) return _sessions.Any(s => ReferenceEquals(s.Bandwidth, bandwidth));
     }
 
-    /// <summary>Conf-Receiver: the client sends, the server receives on a port it chooses and keeps the records.</summary>
-    AcceptSession AdmitReceive(RequestSession request, TestSecurity security, OwampCapacity.Reservation bandwidth)
+    /// <summary>The two ends of the test path, absent addresses filled in from the control connection.</summary>
+    readonly record struct Ends(IPAddress Sender, IPAddress Receiver);
+
+    /// <summary>
+    /// Conf-Receiver: the Sender/Receiver Address are the end points of the path; absent ones are the control
+    /// connection's (RFC 4656 §3.5, as in TWAMP, RFC 5357 §3.5). The server receives: the Receiver Address
+    /// must be one of its own (Accept = 3); the server sends nothing to the sender.
+    /// </summary>
+    (Ends, AcceptSession?) ReceiveEnds(RequestSession request)
     {
-        var limits = _ctx.Settings.Limits;
-        // RFC 4656 §3.5: the Sender/Receiver Address are the end points of the path; absent ones are
-        // the control connection's (as in TWAMP, RFC 5357 §3.5).
         var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Remote.Address, _c.Remote.Address);
         var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Local.Address, _c.Local.Address);
+        var ends = new Ends(senderAddress, receiverAddress);
         if (senderAddress.AddressFamily != receiverAddress.AddressFamily)
-            return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
+            return (ends, Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families"));
         if (!SameAddress(receiverAddress, _c.Local.Address) && LocalAddresses.Check(receiverAddress) is { } notLocal)
-            return Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}");
+            return (ends, Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}"));
+        return (ends, null);
+    }
+
+    /// <summary>Conf-Sender: the server sends to the client's Receiver Address and Port, from one of its own addresses.</summary>
+    (Ends, AcceptSession?) SendEnds(RequestSession request)
+    {
+        var limits = _ctx.Settings.Limits;
+        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Remote.Address, _c.Remote.Address);
+        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Local.Address, _c.Local.Address);
+        var ends = new Ends(senderAddress, receiverAddress);
+        if (senderAddress.AddressFamily != receiverAddress.AddressFamily)
+            return (ends, Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families"));
+        if (request.ReceiverPort == 0) return (ends, Refuse(AcceptCode.NotSupported, "Receiver Port 0"));
+        // RFC 4656 §6.2: "Unless otherwise configured, the default behavior of servers MUST be to decline
+        // requests where the Receiver Address field is not equal to the address that the control connection
+        // was initiated from or an address of the server." Declined with Accept = 1, as TWAMP does.
+        if (!SameAddress(receiverAddress, _c.Remote.Address) && !limits.AllowThirdParty.Any(p => p.Contains(receiverAddress)))
+            return (ends, Refuse(AcceptCode.Failure, $"Receiver Address {receiverAddress} is not the control client {_c.Remote.Address}: " +
+                                                     "sending to a third party is declined (RFC 4656 §6.2; see allow-third-party)"));
+        if (!SameAddress(senderAddress, _c.Local.Address) && LocalAddresses.Check(senderAddress) is { } notLocal)
+            return (ends, Refuse(AcceptCode.NotSupported, $"Sender Address {senderAddress} {notLocal}"));
+        return (ends, null);
+    }
+
+    /// <summary>Conf-Receiver: the client sends, the server receives on a port it chooses and keeps the records.</summary>
+    AcceptSession AdmitReceive(RequestSession request, Ends ends, TestSecurity security, OwampCapacity.Reservation bandwidth)
+    {
+        var limits = _ctx.Settings.Limits;
+        var (senderAddress, receiverAddress) = (ends.Sender, ends.Receiver);
         // Room for the packets and a few duplicates (RFC 4656 §4.2: duplicates "MUST be recorded normally").
         int records = (int)Math.Min(limits.OwampMaxRecordsPerSession, request.Packets + request.Packets / 16 + 4);
         // The slots stay with the results (the reproduction, §3.9): each is charged as a record (RFC 4656
         // §6.5: the memory use of a session is computed and limited), else any number could be parked.
+        // The charge is the client prefix's from here until the results go (OwampResults.PrefixShare);
+        // the storage itself is allocated only when the session starts (OwampTestReceiver).
         int charge = records + request.Slots.Count;
         long now = _c.Now;
+        var prefix = _c.PrefixKey;
         // RFC 4656 §3.3: 5 = "temporary resource limitations" — space frees as results expire or are fetched.
-        if (_ctx.OwampResults.TryReserve(charge, limits, now) is { } full)
+        if (_ctx.OwampResults.TryReserve(charge, prefix, limits, now) is { } full)
             return Refuse(AcceptCode.TemporaryResourceLimitation, full);
-        if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
+        if (_ctx.TryReserveSession(prefix) is { } noSession)
         {
-            _ctx.OwampResults.Unreserve(charge);
+            _ctx.OwampResults.Unreserve(charge, prefix);
             return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
         }
         // "SID is always chosen by the receiver" (RFC 4656 §3.5).
@@ -149,8 +193,8 @@ public sealed partial class OwampCommandSet
             var (port, code, why) = BindPort(request.ReceiverPort, p => receiver = new OwampTestReceiver(spec, new IPEndPoint(receiverAddress, p), _ctx.Clock, records, _ctx.Time, _ctx.Privileged));
             if (receiver is null)
             {
-                _ctx.OwampResults.Unreserve(charge);
-                _ctx.ReleaseSession(_c.PrefixKey);
+                _ctx.OwampResults.Unreserve(charge, prefix);
+                _ctx.ReleaseSession(prefix);
                 return Refuse(code, why);
             }
             receiver.ExpectFrom(new IPEndPoint(senderAddress, request.SenderPort));
@@ -159,11 +203,12 @@ public sealed partial class OwampCommandSet
             {
                 Sid = sid,
                 Reproduction = request with { Sid = sid, ReceiverPort = (ushort)port, NumberOfSlots = (uint)request.Slots.Count },
+                PrefixKey = prefix,
                 ReservedRecords = charge,
             };
             result.Attach(receiver);
             _ctx.OwampResults.Add(result);
-            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Receiver = receiver, Result = result, Bandwidth = bandwidth });
+            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = prefix, Receiver = receiver, Result = result, Bandwidth = bandwidth });
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
             if (port != request.ReceiverPort && request.ReceiverPort != 0) Interlocked.Increment(ref _ctx.Counters.AlternatePortAnswers);
             LogDebug($"receive session {SessionId.ToHex(sid)} from {senderAddress}:{request.SenderPort} on port {port}, {request.Packets} packets");
@@ -176,38 +221,27 @@ public sealed partial class OwampCommandSet
             if (!kept)
             {
                 receiver?.Dispose();
-                _ctx.OwampResults.Unreserve(charge);
-                _ctx.ReleaseSession(_c.PrefixKey);
+                _ctx.OwampResults.Unreserve(charge, prefix);
+                _ctx.ReleaseSession(prefix);
             }
             throw;
         }
     }
 
     /// <summary>Conf-Sender: the server sends to the client's Receiver Address and Port on the schedule.</summary>
-    AcceptSession AdmitSend(RequestSession request, TestSecurity security, OwampCapacity.Reservation bandwidth)
+    AcceptSession AdmitSend(RequestSession request, Ends ends, TestSecurity security, OwampCapacity.Reservation bandwidth)
     {
         var limits = _ctx.Settings.Limits;
-        var receiverAddress = LinkLocal.WithScope(request.ReceiverAddress ?? _c.Remote.Address, _c.Remote.Address);
-        var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Local.Address, _c.Local.Address);
-        if (senderAddress.AddressFamily != receiverAddress.AddressFamily)
-            return Refuse(AcceptCode.NotSupported, "sender and receiver addresses of different families");
-        if (request.ReceiverPort == 0) return Refuse(AcceptCode.NotSupported, "Receiver Port 0");
-        // RFC 4656 §6.2: "Unless otherwise configured, the default behavior of servers MUST be to decline
-        // requests where the Receiver Address field is not equal to the address that the control connection
-        // was initiated from or an address of the server." Declined with Accept = 1, as TWAMP does.
-        if (!SameAddress(receiverAddress, _c.Remote.Address) && !limits.AllowThirdParty.Any(p => p.Contains(receiverAddress)))
-            return Refuse(AcceptCode.Failure, $"Receiver Address {receiverAddress} is not the control client {_c.Remote.Address}: " +
-                                              "sending to a third party is declined (RFC 4656 §6.2; see allow-third-party)");
-        if (!SameAddress(senderAddress, _c.Local.Address) && LocalAddresses.Check(senderAddress) is { } notLocal)
-            return Refuse(AcceptCode.NotSupported, $"Sender Address {senderAddress} {notLocal}");
+        var (senderAddress, receiverAddress) = (ends.Sender, ends.Receiver);
         // A send session keeps no records, but its schedule lives as long as it does: its slots are charged
-        // to owamp-max-records until it is released (RFC 4656 §6.5).
+        // to owamp-max-records (and the client prefix's share) until it is released (RFC 4656 §6.5).
         int slots = request.Slots.Count;
-        if (_ctx.OwampResults.TryReserve(slots, limits, _c.Now) is { } full)
+        var prefix = _c.PrefixKey;
+        if (_ctx.OwampResults.TryReserve(slots, prefix, limits, _c.Now) is { } full)
             return Refuse(AcceptCode.TemporaryResourceLimitation, full);
-        if (_ctx.TryReserveSession(_c.PrefixKey) is { } noSession)
+        if (_ctx.TryReserveSession(prefix) is { } noSession)
         {
-            _ctx.OwampResults.Unreserve(slots);
+            _ctx.OwampResults.Unreserve(slots, prefix);
             return Refuse(AcceptCode.TemporaryResourceLimitation, noSession);
         }
         // With Conf-Receiver = 0 the client is the receiver and chose the SID (RFC 4656 §3.5).
@@ -219,12 +253,12 @@ public sealed partial class OwampCommandSet
             var (port, code, why) = BindPort(0, p => sender = new OwampTestSender(spec, new IPEndPoint(senderAddress, p), _ctx.Clock, time: _ctx.Time, privileged: _ctx.Privileged));
             if (sender is null)
             {
-                _ctx.OwampResults.Unreserve(slots);
-                _ctx.ReleaseSession(_c.PrefixKey);
+                _ctx.OwampResults.Unreserve(slots, prefix);
+                _ctx.ReleaseSession(prefix);
                 return Refuse(code, why);
             }
             sender.Target(new IPEndPoint(receiverAddress, request.ReceiverPort));
-            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = _c.PrefixKey, Sender = sender, Bandwidth = bandwidth });
+            lock (_sessions) _sessions.Add(new OwampServerSession { Sid = sid, PrefixKey = prefix, Sender = sender, Bandwidth = bandwidth });
             Interlocked.Increment(ref _ctx.Counters.SessionsAccepted);
             LogDebug($"send session {SessionId.ToHex(sid)} from port {port} to {receiverAddress}:{request.ReceiverPort}, {request.Packets} packets dscp {spec.Dscp}");
             // "If only Conf-Sender was set, Port is the port from which to expect OWAMP-Test packets"; the
@@ -238,8 +272,8 @@ public sealed partial class OwampCommandSet
             if (!kept)
             {
                 sender?.Dispose();
-                _ctx.OwampResults.Unreserve(slots);
-                _ctx.ReleaseSession(_c.PrefixKey);
+                _ctx.OwampResults.Unreserve(slots, prefix);
+                _ctx.ReleaseSession(prefix);
             }
             throw;
         }

@@ -139,7 +139,7 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
             if (s.Sender is { } snd)
             {
                 Interlocked.Add(ref _sent, snd.PacketsSent);
-                _ctx.OwampResults.Unreserve(snd.Spec.Slots.Count);
+                _ctx.OwampResults.Unreserve(snd.Spec.Slots.Count, s.PrefixKey);
             }
         }
         finally

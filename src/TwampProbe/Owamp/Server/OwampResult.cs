@@ -24,6 +24,8 @@ public sealed class OwampResult
     public required byte[] Sid { get; init; }
     /// <summary>The Request-Session that set the session up, with the SID and the ports actually used (§3.9).</summary>
     public required RequestSession Reproduction { get; init; }
+    /// <summary>The client prefix that asked for the session: its records count against that prefix's share.</summary>
+    public required string PrefixKey { get; init; }
     /// <summary>Records reserved in the all-sessions budget (<c>owamp-max-records</c>), each schedule slot counted
     /// as one; once the session has ended, the records and slots it keeps (<see cref="OwampResults.Ended"/>).
     /// Changed only under that budget's lock.</summary>

@@ -6,16 +6,19 @@ namespace TwampProbe.Owamp.Test;
 
 /// <summary>
 /// The packet records of one OWAMP-Test receive session (RFC 4656 §4.2): every accepted packet in
-/// arrival order, duplicates included ("MUST be recorded normally"), up to a fixed capacity allocated up
-/// front — adding allocates nothing. <see cref="Complete"/> applies the Stop-Sessions rules of §3.8 and
-/// appends the lost-packet records (§3.9: "one MAY place all the records that correspond to lost packets
-/// at the very end"). One writer (the receive thread); read it after that thread is done.
+/// arrival order, duplicates included ("MUST be recorded normally"), up to a fixed capacity allocated
+/// once by <see cref="Allocate"/> when the session starts — not at Request-Session, so that sessions
+/// requested and never started hold no storage — and adding allocates nothing. <see cref="Complete"/>
+/// applies the Stop-Sessions rules of §3.8 and appends the lost-packet records (§3.9: "one MAY place all
+/// the records that correspond to lost packets at the very end"). One writer (the receive thread); other
+/// threads read <see cref="Received"/> only below a count the writer published after the records.
 /// </summary>
 public sealed class OwampRecordStore
 {
-    readonly PacketRecord[] _records;
-    readonly ulong[] _seen;
+    PacketRecord[]? _records;
+    ulong[]? _seen;
     readonly uint _packets;
+    readonly int _capacity;
     int _count;
     long _highest = -1;
 
@@ -27,11 +30,21 @@ public sealed class OwampRecordStore
         _packets = packets;
         Limit = limit;
         // Room for every packet and a few duplicates; a larger store is only reserved when the limit allows.
-        _records = new PacketRecord[(int)Math.Min(limit, packets + Math.Min(packets / 8, 4096) + 16)];
-        _seen = new ulong[(packets + 63) / 64];
+        _capacity = (int)Math.Min(limit, packets + Math.Min(packets / 8, 4096) + 16);
     }
 
     public int Limit { get; }
+    /// <summary>The storage is there (<see cref="Allocate"/> was called).</summary>
+    public bool Allocated => Volatile.Read(ref _records) is not null;
+
+    /// <summary>Allocates the storage (once; by the writer, before the first <see cref="TryAdd"/>).</summary>
+    public void Allocate()
+    {
+        if (_records is not null) return;
+        _seen = new ulong[(_packets + 63) / 64];
+        Volatile.Write(ref _records, new PacketRecord[_capacity]);
+    }
+
     public int Count => _count;
     /// <summary>Records of a sequence number already recorded.</summary>
     public int Duplicates { get; private set; }
@@ -39,17 +52,18 @@ public sealed class OwampRecordStore
     public int Distinct { get; private set; }
     /// <summary>The highest sequence number received, −1 for none.</summary>
     public long Highest => _highest;
-    public ReadOnlySpan<PacketRecord> Received => _records.AsSpan(0, _count);
+    public ReadOnlySpan<PacketRecord> Received => Volatile.Read(ref _records) is { } records ? records.AsSpan(0, _count) : [];
 
-    public bool Seen(uint seq) => seq < _packets && (_seen[seq >> 6] & (1UL << (int)(seq & 63))) != 0;
+    public bool Seen(uint seq) => seq < _packets && _seen is { } seen && (seen[seq >> 6] & (1UL << (int)(seq & 63))) != 0;
 
     /// <summary>Records a received packet; false when the store is full (the packet is then dropped and counted).</summary>
     public bool TryAdd(in PacketRecord record)
     {
-        if (_count == _records.Length) return false;
+        var records = _records ?? throw new InvalidOperationException("OwampRecordStore: Allocate first");
+        if (_count == records.Length) return false;
         uint seq = record.SequenceNumber;
         if (seq >= _packets) throw new ArgumentOutOfRangeException(nameof(record), "sequence number outside the session");
-        ref ulong word = ref _seen[seq >> 6];
+        ref ulong word = ref _seen![seq >> 6];
         ulong bit = 1UL << (int)(seq & 63);
         if ((word & bit) != 0) Duplicates++;
         else
@@ -58,7 +72,7 @@ public sealed class OwampRecordStore
             Distinct++;
         }
         if (seq > _highest) _highest = seq;
-        _records[_count++] = record;
+        records[_count++] = record;
         return true;
     }
 

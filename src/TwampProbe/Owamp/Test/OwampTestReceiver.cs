@@ -26,6 +26,10 @@ namespace TwampProbe.Owamp.Test;
 /// socket, the crypto and the store; it disposes the crypto when Run ends. Read <see cref="Store"/> and call
 /// <see cref="Complete"/> after that; the counters may be read at any time. Deadlines are on CLOCK_MONOTONIC.
 /// Allocates nothing per packet.</para>
+/// <para>Memory: the constructor binds the socket and nothing more. The schedule's send times, the record
+/// store and the receive batch — megabytes for a long session — are allocated when the session runs (the
+/// first <see cref="Run"/> or <see cref="Poll"/>), so a client that requests sessions and never starts them
+/// makes the server hold none of that.</para>
 /// </summary>
 public sealed class OwampTestReceiver : IDisposable
 {
@@ -36,7 +40,7 @@ public sealed class OwampTestReceiver : IDisposable
     readonly UdpTestSocket _socket;
     readonly ClockState _clock;
     readonly IClock _time;
-    readonly ulong[] _offsets;
+    ulong[]? _offsets;
     readonly long[] _dropped = new long[OwampDropReasons.Count];
     readonly int _header;
     readonly long _timeout;
@@ -44,6 +48,7 @@ public sealed class OwampTestReceiver : IDisposable
     PacketBatch? _batch;
     UdpPeer _sender;
     bool _anyPort;
+    volatile bool _disposed;
     long _accepted, _threadAllocated;
     int _ran;
     int _trafficClass = -1;
@@ -61,7 +66,6 @@ public sealed class OwampTestReceiver : IDisposable
         _time = time ?? SystemClock.Instance;
         _header = OwampTestPacket.HeaderLength(spec.Security);
         _timeout = spec.TimeoutNanoseconds;
-        _offsets = Schedule.Offsets(spec.Sid, spec.Slots, (int)spec.Packets);
         Store = new OwampRecordStore(spec.Packets, maxRecords);
         var options = new UdpSocketOptions
         {
@@ -73,7 +77,6 @@ public sealed class OwampTestReceiver : IDisposable
             DualStack = local.Address.Equals(IPAddress.IPv6Any),
         };
         _socket = privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
-        _batch = new PacketBatch(16, MaxPacket);
         if (spec.Security != TestSecurity.Unauthenticated) _crypto = new TestPacketCrypto(spec.Keys!, spec.Sid, spec.Security);
     }
 
@@ -95,12 +98,32 @@ public sealed class OwampTestReceiver : IDisposable
     public bool TrafficClassVaried => Volatile.Read(ref _trafficClassVaried);
 
     /// <summary>The scheduled send time of packet <paramref name="seq"/>.</summary>
-    public NtpTimestamp ScheduledSendTime(uint seq) => Schedule.SendTime(_spec.StartTime, _offsets[seq]);
+    public NtpTimestamp ScheduledSendTime(uint seq) => Schedule.SendTime(_spec.StartTime, Offsets[seq]);
 
     /// <summary>When the session is complete: Timeout after the scheduled time of the last packet (RFC 4656 §3.8), Unix ns.</summary>
     public long CompleteUnixNanoseconds => _spec.Packets == 0
         ? _spec.StartTime.ToUnixNanoseconds() + _timeout
         : ScheduledSendTime(_spec.Packets - 1).ToUnixNanoseconds() + _timeout;
+
+    /// <summary>The schedule's offsets, computed on first use (any thread; the same array wins).</summary>
+    ulong[] Offsets => Volatile.Read(ref _offsets)
+        ?? Interlocked.CompareExchange(ref _offsets, Schedule.Offsets(_spec.Sid, _spec.Slots, (int)_spec.Packets), null)
+        ?? _offsets!;
+
+    /// <summary>The session's storage is allocated (it has run or been polled).</summary>
+    public bool StorageAllocated => Store.Allocated && Volatile.Read(ref _batch) is not null;
+
+    /// <summary>Allocates the send times, the record store and the batch: on the receive thread, when the session runs.</summary>
+    PacketBatch EnsureStorage()
+    {
+        if (_batch is { } batch) return batch;
+        if (_disposed) throw new ObjectDisposedException(nameof(OwampTestReceiver));
+        _ = Offsets;
+        Store.Allocate();
+        batch = new PacketBatch(16, MaxPacket);
+        Volatile.Write(ref _batch, batch);
+        return batch;
+    }
 
     /// <summary>Accept packets only from this address and port (port 0: any port of that address).</summary>
     public void ExpectFrom(IPEndPoint sender)
@@ -112,10 +135,13 @@ public sealed class OwampTestReceiver : IDisposable
     /// <summary>
     /// Receives until the session is complete (Timeout after the last scheduled send time, plus
     /// <paramref name="grace"/>) or <paramref name="ct"/> is cancelled (Stop-Sessions). Once.
+    /// At the end it takes in what is already queued on the socket: a packet that arrived before the end
+    /// is judged by its receive timestamp, not by when a busy host got round to reading it.
     /// </summary>
     public void Run(CancellationToken ct, TimeSpan grace = default)
     {
         if (Interlocked.Exchange(ref _ran, 1) != 0) throw new InvalidOperationException("OwampTestReceiver.Run runs once");
+        EnsureStorage();
         long until = _time.MonotonicNanoseconds + (CompleteUnixNanoseconds - _time.UnixNanoseconds) + (long)grace.TotalNanoseconds;
         try
         {
@@ -125,6 +151,7 @@ public sealed class OwampTestReceiver : IDisposable
                 if (left <= 0) break;
                 Poll((int)Math.Clamp(left / 1_000_000, 1, 50));
             }
+            Drain();
         }
         finally
         {
@@ -132,10 +159,25 @@ public sealed class OwampTestReceiver : IDisposable
         }
     }
 
-    /// <summary>Waits up to <paramref name="timeoutMs"/> for packets and takes in what arrived. Returns the datagrams read.</summary>
+    /// <summary>
+    /// What is queued at the end: at most the socket's receive buffer of datagrams (bounded, so that a
+    /// flood cannot keep the loop going), without waiting.
+    /// </summary>
+    void Drain()
+    {
+        int most = (1 << 20) / OwampTestPacket.HeaderLength(TestSecurity.Unauthenticated);
+        for (int read = 0; read < most;)
+        {
+            int n = Poll(0);
+            if (n == 0) break;
+            read += n;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for packets (0: none) and takes in what arrived. Returns the datagrams read.</summary>
     public int Poll(int timeoutMs)
     {
-        var batch = _batch ?? throw new ObjectDisposedException(nameof(OwampTestReceiver));
+        var batch = EnsureStorage();
         int n;
         try { n = _socket.Receive(batch, timeoutMs); }
         catch (SocketException e)
@@ -191,12 +233,13 @@ public sealed class OwampTestReceiver : IDisposable
     /// arrived, if before <see cref="CompleteUnixNanoseconds"/>; null for a completed session. Call after Run.
     /// </summary>
     public OwampReceiveResult Complete(uint nextSeqno, IReadOnlyList<SkipRange> skipRanges, long? stopUnixNanoseconds = null) =>
-        Store.Complete(nextSeqno, skipRanges, _spec.StartTime, _offsets, _timeout,
+        Store.Complete(nextSeqno, skipRanges, _spec.StartTime, Offsets, _timeout,
             stopUnixNanoseconds is long stop && stop < CompleteUnixNanoseconds ? stop : null, _clock.ErrorEstimate);
 
     /// <summary>Call after Run (or the caller's Poll loop) has ended.</summary>
     public void Dispose()
     {
+        _disposed = true;
         Interlocked.Exchange(ref _crypto, null)?.Dispose();
         Interlocked.Exchange(ref _batch, null)?.Dispose();
         _socket.Dispose();
