@@ -321,4 +321,61 @@ public sealed class SendReceiveTests
         Assert.Equal(8, got);
         Assert.All(lengths, l => Assert.Equal(1200, l));
     }
+    /// <summary>
+    /// Receive with a maximum of one (busy polling asks an idle socket for one datagram) takes one of
+    /// three queued datagrams and sets up only that header: slots a send rewrote stay to be set up by the
+    /// next full receive, which then gets every datagram whole.
+    /// </summary>
+    [Fact]
+    public void AReceiveOfOneTakesOneAndLeavesTheOtherHeadersToTheNextFullReceive()
+    {
+        var options = new UdpSocketOptions { ReceiveTimestamps = true, ReceiveTtl = true };
+        using var rx = Loopback.Bind(false, options);
+        using var tx = Loopback.Bind(false, options);
+        using var batch = new PacketBatch(8, 1500);
+        var buffer = new byte[1500];
+
+        void SendFromTx(int count, int length)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Loopback.FillPayload(buffer, i, length);
+                tx.SendTo(buffer.AsSpan(0, length), Loopback.PeerOf(rx), -1);
+            }
+        }
+
+        // Slots 0-5 rewritten by a send of 10-octet datagrams (to tx, which never reads them).
+        for (int i = 0; i < 6; i++)
+        {
+            ref PacketMeta m = ref batch.Meta(i);
+            m.Length = 10;
+            m.Peer = Loopback.PeerOf(tx);
+            m.TrafficClass = -1;
+        }
+
+        Assert.Equal(6, rx.Send(batch, 6));
+
+        SendFromTx(3, 1200);
+        int first = 0;
+        for (long deadline = Environment.TickCount64 + 3000; first == 0 && Environment.TickCount64 < deadline;)
+        {
+            first = rx.Receive(batch, 200, maxPackets: 1);
+        }
+
+        Assert.Equal(1, first);
+        Assert.Equal(1200, batch.Meta(0).Length);
+        Assert.False(batch.Meta(0).Truncated);
+
+        var lengths = new List<int>();
+        int rest = Loopback.ReceiveAll(rx, batch, 2, slot =>
+        {
+            ref PacketMeta m = ref batch.Meta(slot);
+            lengths.Add(m.Length);
+            Assert.False(m.Truncated);
+            Assert.Equal(64, m.Ttl);
+        });
+        Assert.Equal(2, rest);
+        Assert.All(lengths, l => Assert.Equal(1200, l));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rx.Receive(batch, 0, maxPackets: 0));
+    }
 }

@@ -274,15 +274,23 @@ public sealed unsafe class UdpTestSocket : IDisposable
     /// recvmmsg into batch slots [0..n); returns n (0 on timeout/EAGAIN/EINTR). timeoutMs == 0: non-blocking;
     /// &gt; 0: poll() first for up to timeoutMs; &lt; 0: wait indefinitely.
     /// </summary>
-    public int Receive(PacketBatch batch, int timeoutMs)
+    public int Receive(PacketBatch batch, int timeoutMs) => Receive(batch, timeoutMs, int.MaxValue);
+
+    /// <summary>
+    /// As <see cref="Receive(PacketBatch, int)"/>, at most <paramref name="maxPackets"/> datagrams (1 or
+    /// more). A busy-polling reader asks an idle socket for one: recvmmsg then returns with the first
+    /// datagram instead of trying for a second, and only one header is set up per idle call.
+    /// </summary>
+    public int Receive(PacketBatch batch, int timeoutMs, int maxPackets)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPackets, 1);
         bool fdRef = false, memRef = false;
         try
         {
             _fd.DangerousAddRef(ref fdRef);
             batch.Memory.DangerousAddRef(ref memRef);
-            return ReceiveCore(batch, timeoutMs);
+            return ReceiveCore(batch, timeoutMs, Math.Min(maxPackets, batch.Capacity));
         }
         finally
         {
@@ -451,19 +459,18 @@ public sealed unsafe class UdpTestSocket : IDisposable
         _errScratch?.Dispose();
     }
 
-    private int ReceiveCore(PacketBatch batch, int timeoutMs)
+    private int ReceiveCore(PacketBatch batch, int timeoutMs, int capacity)
     {
         if (timeoutMs != 0 && !WaitReadable(timeoutMs))
         {
             return 0;
         }
 
-        int capacity = batch.Capacity;
         MMsgHdr* headers = batch.Headers;
         // Only the headers the last call changed: recvmmsg writes back the ones it filled, sendmmsg's
         // SendCore rewrites its range. Busy polling calls this in a loop on idle sockets.
         int unready = batch.UnreadyHeaders;
-        for (int i = 0; i < unready; i++)
+        for (int i = 0, end = Math.Min(unready, capacity); i < end; i++)
         {
             Iovec* iov = batch.Iov(i);
             iov->Base = batch.Data(i);
@@ -482,7 +489,8 @@ public sealed unsafe class UdpTestSocket : IDisposable
         int n = SocketCalls.recvmmsg(_rawFd, headers, (uint)capacity, MSG_DONTWAIT, null);
         // The kernel writes msg_len, msg_namelen, msg_controllen and msg_flags of the messages it
         // received only; one more in case a partial failure touched the next.
-        batch.UnreadyHeaders = Math.Min(capacity, Math.Max(n, 0) + 1);
+        // Headers beyond this call's count that were not set up stay as they were.
+        batch.UnreadyHeaders = unready > capacity ? unready : Math.Min(capacity, Math.Max(n, 0) + 1);
         if (n < 0)
         {
             int err = Marshal.GetLastPInvokeError();

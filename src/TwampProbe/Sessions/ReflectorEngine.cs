@@ -223,7 +223,7 @@ public sealed partial class ReflectorEngine : IDisposable
                 var sockets = _sockets;
                 if (sockets.Count <= DirectPollLimit)
                 {
-                    foreach (var rs in sockets.Values) served |= TryDrain(rs);
+                    foreach (var rs in sockets.Values) served |= TryDrain(rs, busyPoll: true);
                 }
                 else n = _poller.Wait(ready, 0);
             }
@@ -249,11 +249,11 @@ public sealed partial class ReflectorEngine : IDisposable
     }
 
     /// <summary>Drains one batch; true when the socket had packets. Survives anything.</summary>
-    bool TryDrain(ReflectorSocket rs)
+    bool TryDrain(ReflectorSocket rs, bool busyPoll = false)
     {
         try
         {
-            bool any = Drain(rs);
+            bool any = Drain(rs, busyPoll);
             Volatile.Write(ref _threadAllocated, GC.GetAllocatedBytesForCurrentThread());
             return any;
         }
@@ -300,11 +300,16 @@ public sealed partial class ReflectorEngine : IDisposable
     /// anything came. What is left stays readable (level-triggered) and is served next round, after
     /// every other ready socket had its turn.
     /// </summary>
-    bool Drain(ReflectorSocket rs)
+    bool Drain(ReflectorSocket rs, bool busyPoll)
     {
         int received;
-        try { received = rs.Socket.Receive(_batch, 0); }
+        // Busy polling asks a socket that was empty last round for one datagram: the first packet after a
+        // quiet spell is reflected without recvmmsg trying for a second (about a microsecond here); once
+        // packets keep coming, whole batches again.
+        int most = busyPoll && rs.EmptyLastPoll ? 1 : BatchSize;
+        try { received = rs.Socket.Receive(_batch, 0, most); }
         catch (SocketException e) { Log.Debug($"reflector: receive on {rs.LocalEndPoint}: {e.Message}"); return false; }
+        rs.EmptyLastPoll = received == 0;
         if (received == 0) return false;
         // One monotonic read per batch: session deadlines never follow the wall clock.
         _batchMonotonicNs = _time.MonotonicNanoseconds;

@@ -29,6 +29,9 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
     /// <summary>Set when the last session left: the reflector thread closes it.</summary>
     public bool Closing { get; set; }
 
+    /// <summary>The last busy-polling receive on it found nothing (reflector thread only).</summary>
+    internal bool EmptyLastPoll { get; set; } = true;
+
     public int SessionCount => _sessions.Count;
 
     /// <summary>A snapshot of the sessions served here.</summary>

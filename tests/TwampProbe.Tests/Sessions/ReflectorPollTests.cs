@@ -61,6 +61,35 @@ public sealed class ReflectorPollTests
         Assert.Equal(0, server.Engine.InternalErrors);
     }
 
+    /// <summary>
+    /// After a quiet spell busy polling reads one datagram, then whole batches again: a burst of 60
+    /// back-to-back packets of different lengths all come back, whole and in order of their numbers.
+    /// </summary>
+    [Fact]
+    public async Task BusyPollingReflectsABurstAfterAQuietSpellWhole()
+    {
+        using var server = new TestServer(Low, High, poll: ReflectorPollMode.Busy);
+        using var sender = new TestSender(ttl: 64);
+        var (_, port) = await SessionAsync(server, sender.Port);
+        var layout = TestPacketLayout.Unauthenticated;
+        Thread.Sleep(50);
+
+        const int burst = 60;
+        for (uint i = 0; i < burst; i++) sender.SendTo(TestSender.Packet(layout, 27 + (int)i * 10, 500 + i, Now()), port);
+        var seen = new HashSet<uint>();
+        for (int i = 0; i < burst; i++)
+        {
+            var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException($"{seen.Count} of {burst} replies");
+            var r = new ReflectorPacket(reply.Data, layout);
+            uint n = r.SenderSequenceNumber - 500;
+            Assert.InRange(n, 0u, (uint)burst - 1);
+            // RFC 5357 §4.2.1: the reply is as long as the request (41 octets of header + the same padding).
+            Assert.Equal(layout.SenderHeader + 27 + (int)n * 10, reply.Data.Length);
+            Assert.True(seen.Add(n));
+        }
+        Assert.Equal(0, server.Engine.InternalErrors);
+    }
+
     [Fact]
     public async Task BusyPollingServesMoreSocketsThanItReadsDirectly()
     {

@@ -51,7 +51,8 @@ public sealed class TestSender : IDisposable
         while (true)
         {
             int left = (int)Math.Max(1, deadline - Environment.TickCount64);
-            int n = Socket.Receive(Batch, left);
+            // One at a time: a reply left in the socket is the next call's.
+            int n = Socket.Receive(Batch, left, maxPackets: 1);
             if (n > 0) return (Batch.Buffer(0)[..Batch.Meta(0).Length].ToArray(), Batch.Meta(0));
             if (Environment.TickCount64 >= deadline) return null;
         }
