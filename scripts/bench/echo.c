@@ -2,7 +2,11 @@
  * (epoll_wait, then non-blocking recvmmsg batches until the queue is empty, each batch sent back
  * to its sources with one sendmmsg). With -t it also asks for what the TWAMP reflector
  * asks for (SO_TIMESTAMPING RX software timestamps, IP_RECVTTL, IP_RECVTOS control messages),
- * to show the kernel's share of that cost. Usage: echo [-t] ADDR PORT. SIGTERM stops it. */
+ * to show the kernel's share of that cost. With -b (implies -t) it busy-polls like `reflector-poll busy`
+ * (non-blocking recvmmsg in a loop, one datagram asked of an idle socket, a pause between empty rounds)
+ * and measures the floor of the reflector's turnaround: CLOCK_REALTIME just before the reply's
+ * sendmmsg minus the packet's kernel RX timestamp; SIGTERM then prints its p50/p99 to stderr.
+ * Usage: echo [-t|-b] ADDR PORT. SIGTERM stops it. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BATCH 32
@@ -26,11 +31,83 @@ static struct sockaddr_in addrs[BATCH];
 static struct iovec iov[BATCH];
 static struct mmsghdr msgs[BATCH];
 
+#define FLOOR_MAX (1 << 22)
+static long floor_ns[FLOOR_MAX];
+static int floor_n;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig) { (void)sig; stop = 1; }
+
+static int cmp_long(const void *x, const void *y)
+{
+    long a = *(const long *)x, b = *(const long *)y;
+    return a < b ? -1 : a > b;
+}
+
+static long rx_timestamp_ns(struct msghdr *h)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+            struct timespec t[3];
+            memcpy(t, CMSG_DATA(c), sizeof t);
+            return t[0].tv_sec * 1000000000L + t[0].tv_nsec;
+        }
+    return 0;
+}
+
+/* -b: the busy-polling floor. */
+static int busy(int fd)
+{
+    int idle = 1;
+    signal(SIGTERM, on_term);
+    while (!stop) {
+        int want = idle ? 1 : BATCH;
+        for (int i = 0; i < want; i++) {
+            iov[i].iov_base = data[i];
+            iov[i].iov_len = SLOT;
+            memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_name = &addrs[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+            msgs[i].msg_hdr.msg_control = ctrl[i];
+            msgs[i].msg_hdr.msg_controllen = CTRL;
+        }
+        int n = recvmmsg(fd, msgs, want, MSG_DONTWAIT, NULL);
+        idle = n <= 0;
+        if (idle) { __builtin_ia32_pause(); continue; }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        long t3 = now.tv_sec * 1000000000L + now.tv_nsec;
+        for (int i = 0; i < n; i++) {
+            long t2 = rx_timestamp_ns(&msgs[i].msg_hdr);
+            if (t2 != 0 && floor_n < FLOOR_MAX) floor_ns[floor_n++] = t3 - t2;
+            iov[i].iov_len = msgs[i].msg_len;
+            msgs[i].msg_hdr.msg_control = NULL;
+            msgs[i].msg_hdr.msg_controllen = 0;
+        }
+        int off = 0;
+        while (off < n) {
+            int s = sendmmsg(fd, msgs + off, n - off, 0);
+            if (s < 0) { if (errno == EINTR) continue; break; }
+            off += s;
+        }
+    }
+    qsort(floor_ns, floor_n, sizeof floor_ns[0], cmp_long);
+    if (floor_n > 0)
+        fprintf(stderr, "echo: turnaround floor n=%d p50=%.2f p99=%.2f us\n", floor_n,
+                floor_ns[(floor_n - 1) / 2] / 1e3, floor_ns[(int)((floor_n - 1) * 0.99)] / 1e3);
+    else
+        fprintf(stderr, "echo: turnaround floor n=0\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int ts = 0, a = 1;
+    int ts = 0, spin = 0, a = 1;
     if (argc > 1 && strcmp(argv[1], "-t") == 0) { ts = 1; a++; }
-    if (argc - a != 2) { fprintf(stderr, "usage: echo [-t] ADDR PORT\n"); return 2; }
+    else if (argc > 1 && strcmp(argv[1], "-b") == 0) { ts = spin = 1; a++; }
+    if (argc - a != 2) { fprintf(stderr, "usage: echo [-t|-b] ADDR PORT\n"); return 2; }
     signal(SIGTERM, SIG_DFL);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[a + 1])) };
@@ -45,6 +122,10 @@ int main(int argc, char **argv)
         setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
     }
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { perror("bind"); return 1; }
+    if (spin) {
+        fprintf(stderr, "echo: ready on %s:%s (busy polling)\n", argv[a], argv[a + 1]);
+        return busy(fd);
+    }
     int ep = epoll_create1(0);
     struct epoll_event ev = { .events = EPOLLIN };
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);

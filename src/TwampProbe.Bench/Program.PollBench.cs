@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using TwampProbe.Control;
+using TwampProbe.Linux.Net;
 using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Wire;
 
@@ -27,8 +28,10 @@ static partial class Program
     static async Task<(List<PollPoint> Poll, List<ManyPoint> Many)> RunWakeupsAndScaleAsync(JsonObject results)
     {
         var poll = _only is null || _only.Contains("poll") ? await RunPollBenchAsync() : [];
+        if (poll.Count > 0) _busyFloor = RunBusyFloor();
         var many = _only is null || _only.Contains("many") ? await RunManySessionsAsync() : [];
         if (poll.Count > 0) results["poll"] = new JsonArray([.. poll.Select(p => (JsonNode)p.ToJson())]);
+        if (_busyFloor is not null) results["poll_floor"] = _busyFloor.ToJson();
         if (many.Count > 0) results["many_sessions"] = new JsonArray([.. many.Select(p => (JsonNode)p.ToJson())]);
         return (poll, many);
     }
@@ -89,9 +92,13 @@ static partial class Program
 
     sealed record PollPoint(string Poll, string Scheduling, double IdleCpuPercent, Point Point)
     {
+        /// <summary>Turnaround p50 (µs) of every repeat when this point is their median.</summary>
+        public double[]? P50Runs { get; init; }
+
         public JsonObject ToJson()
         {
             var o = Point.ToJson();
+            if (P50Runs is not null) o["turnaround_us_p50_runs"] = new JsonArray([.. P50Runs.Select(x => (JsonNode)Math.Round(x, 2))]);
             o["reflector_poll"] = Poll;
             o["scheduling"] = Scheduling;
             o["idle_thread_cpu_percent"] = Math.Round(IdleCpuPercent, 3);
@@ -161,16 +168,70 @@ static partial class Program
                 double idle = IdleCpuPercent(server);
                 foreach (var rate in PollRates)
                 {
-                    Log($"reflector-poll {poll} {rate} pps");
-                    var gen = new LoadGenerator([target], rate, _duration, 250_000);
-                    var point = Measure(server, "reflector", "unauth", rate, gen);
-                    points.Add(new PollPoint(poll, fifo ? $"SCHED_FIFO {FifoPriority}" : "SCHED_OTHER nice −20", idle, point));
+                    // The goal's point (busy, SCHED_OTHER, 1k pps) is run _repeats times and its median kept:
+                    // a microsecond p50 moves from run to run on a VM.
+                    int runs = poll == "busy" && !fifo && rate == 1_000 ? _repeats : 1;
+                    var measured = new List<Point>();
+                    for (int r = 0; r < runs; r++)
+                    {
+                        Log($"reflector-poll {poll} {rate} pps{(runs > 1 ? $" (run {r + 1} of {runs})" : "")}");
+                        measured.Add(Measure(server, "reflector", "unauth", rate, new LoadGenerator([target], rate, _duration, 250_000)));
+                    }
+                    var sorted = measured.OrderBy(m => Pct(m.Load.TurnaroundNs, 50)).ToArray();
+                    points.Add(new PollPoint(poll, fifo ? $"SCHED_FIFO {FifoPriority}" : "SCHED_OTHER nice −20", idle, sorted[sorted.Length / 2])
+                    {
+                        P50Runs = runs > 1 ? [.. measured.Select(m => Pct(m.Load.TurnaroundNs, 50) / 1e3)] : null,
+                    });
                 }
                 await client.StopSessionsAsync(AcceptCode.Ok, 1, CancellationToken.None);
             }
             finally { Stop(server); }
         }
         return points;
+    }
+
+    /// <summary>The C busy-polling floor (scripts/bench/echo.c -b): RX timestamp → just before sendmmsg, median of the runs.</summary>
+    sealed record BusyFloor(double P50Us, double P99Us, int Samples, double[] P50Runs)
+    {
+        public JsonObject ToJson() => new()
+        {
+            ["what"] = "scripts/bench/echo.c -b: busy-polling C echo, CLOCK_REALTIME before sendmmsg - kernel RX timestamp, 1k pps, SCHED_OTHER nice -20 on the reflector CPU",
+            ["turnaround_floor_us_p50"] = Math.Round(P50Us, 2),
+            ["turnaround_floor_us_p99"] = Math.Round(P99Us, 2),
+            ["samples"] = Samples,
+            ["turnaround_floor_us_p50_runs"] = new JsonArray([.. P50Runs.Select(x => (JsonNode)Math.Round(x, 2))]),
+        };
+    }
+
+    static BusyFloor? _busyFloor;
+
+    /// <summary>
+    /// What the kernel and a minimal C program need for the busy-polling turnaround on this machine: the same
+    /// generator at 1k pps against echo.c -b pinned like the busy reflector; the program prints its own
+    /// p50/p99 at SIGTERM.
+    /// </summary>
+    static BusyFloor RunBusyFloor()
+    {
+        var runs = new List<(double P50, double P99, int N)>();
+        for (int r = 0; r < _repeats; r++)
+        {
+            Log($"busy-polling floor (C) 1000 pps (run {r + 1} of {_repeats})");
+            string log = Path.Combine(_out, "echo-busy.log");
+            File.Delete(log);
+            var psi = new ProcessStartInfo("/bin/sh", ["-c", $"exec chrt -o 0 nice -n -20 taskset -c {ReflectorCpu} {_echo} -b 127.0.0.1 {EchoBusyPort} 2>{log}"]) { UseShellExecute = false };
+            var p = Process.Start(psi)!;
+            Children.Add(p);
+            Thread.Sleep(200);
+            using (var target = new Target { Socket = Target.Bind(8 << 20), Peer = UdpPeer.From(new IPEndPoint(IPAddress.Loopback, EchoBusyPort)), Kind = ReplyKind.Echo })
+                new LoadGenerator([target], 1_000, _duration, 250_000).Run(Drain, GeneratorCpu);
+            Stop(p);
+            var line = File.ReadAllLines(log).LastOrDefault(l => l.StartsWith("echo: turnaround floor", StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"echo -b printed no floor ({log})");
+            double Field(string name) => double.Parse(line.Split(' ').First(w => w.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..], Inv);
+            runs.Add((Field("p50"), Field("p99"), (int)Field("n")));
+        }
+        var median = runs.OrderBy(r => r.P50).ElementAt(runs.Count / 2);
+        return new BusyFloor(median.P50, median.P99, median.N, [.. runs.Select(r => r.P50)]);
     }
 
     static void PollGoals(JsonArray goals, List<PollPoint> points)
@@ -184,8 +245,9 @@ static partial class Program
         {
             double p50 = Pct(busy.Point.Load.TurnaroundNs, 50) / 1e3, p99 = Pct(busy.Point.Load.TurnaroundNs, 99) / 1e3;
             string beside = epoll is null ? "" : F($" (epoll: {Pct(epoll.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(epoll.Point.Load.TurnaroundNs, 99) / 1e3:0.0} us at {epoll.Point.CpuPercent:0.0}% CPU)");
+            string floor = _busyFloor is { } f ? F($"; C busy-polling floor on this machine {f.P50Us:0.0} / {f.P99Us:0.0} us") : "";
             Goal("reflector-poll busy, 1k pps: turnaround p50 <= 5 us, p99 <= 20 us", p50 <= 5 && p99 <= 20,
-                F($"{p50:0.0} / {p99:0.0} us at {busy.Point.CpuPercent:0}% of a CPU{beside}"));
+                F($"{p50:0.0} / {p99:0.0} us at {busy.Point.CpuPercent:0}% of a CPU{beside}{floor}"));
         }
         if (epoll is not null)
             Goal("reflector-poll epoll: idle reflector CPU stays 0", epoll.IdleCpuPercent < 0.1, F($"{epoll.IdleCpuPercent:0.000}%"));
@@ -201,6 +263,11 @@ static partial class Program
         L($"|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var p in points)
             L($"| {p.Poll} | {p.Scheduling} | {p.Point.Rate:0} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {Pct(p.Point.Load.RttNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.RttNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.IdleCpuPercent:0.00} |");
+        L($"");
+        if (_busyFloor is { } f)
+            L($"C busy-polling floor (scripts/bench/echo.c -b, the same generator at 1000 pps, pinned and scheduled like the busy reflector): RX timestamp → just before sendmmsg p50 {f.P50Us:0.0} µs, p99 {f.P99Us:0.0} µs (median of {f.P50Runs.Length} runs, p50s {string.Join(" ", f.P50Runs.Select(x => F($"{x:0.0}")))}): what the kernel's receive path and a minimal program need on this machine.");
+        if (points.FirstOrDefault(p => p.P50Runs is not null) is { } rep)
+            L($"The busy SCHED_OTHER 1000 pps row is the median of {rep.P50Runs!.Length} runs (turnaround p50s {string.Join(" ", rep.P50Runs.Select(x => F($"{x:0.0}")))} µs).");
         L($"");
         L($"Busy polling spins on its CPU (all of it, idle or not; less here only when other work on that CPU preempts it). Recommended at SCHED_OTHER on a CPU nothing else uses: under SCHED_FIFO the kernel's RT throttling (kernel.sched_rt_runtime_us, 950000 of 1000000) stops a thread that never sleeps for the rest of every second, 50 ms in which packets wait — the SCHED_FIFO row shows it. On a shared machine the SCHED_OTHER p99 is only as good as CPU {ReflectorCpu} is free.");
         L($"");

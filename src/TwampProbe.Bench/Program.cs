@@ -25,7 +25,7 @@ namespace TwampProbe.Bench;
 /// </summary>
 static partial class Program
 {
-    const int ControlPort = 28620, LightPort = 28862, EchoPort = 28990, EchoTsPort = 28991;
+    const int ControlPort = 28620, LightPort = 28862, EchoPort = 28990, EchoTsPort = 28991, EchoBusyPort = 28992;
     const string TestPorts = "29000-32700";
     const int ReflectorCpu = 1, GeneratorCpu = 0;
     /// <summary>
