@@ -254,7 +254,8 @@ public sealed partial class ReflectorEngine : IDisposable
         try
         {
             bool any = Drain(rs, busyPoll);
-            Volatile.Write(ref _threadAllocated, GC.GetAllocatedBytesForCurrentThread());
+            // Only a served batch can allocate: an idle busy-polling round does not read the counter.
+            if (any) Volatile.Write(ref _threadAllocated, GC.GetAllocatedBytesForCurrentThread());
             return any;
         }
         catch (Exception e)
