@@ -267,6 +267,7 @@ public sealed class SendReceiveTests
         rx.Dispose();
         Assert.Throws<ObjectDisposedException>(() => rx.Receive(batch, 0));
     }
+
     /// <summary>
     /// A batch that receives, then sends short replies from its slots (as the reflector does), then
     /// receives again: every datagram of the second round arrives whole, with its peer and its
@@ -281,30 +282,14 @@ public sealed class SendReceiveTests
         using var rx = Loopback.Bind(false, options);
         using var tx = Loopback.Bind(false, options);
         using var batch = new PacketBatch(8, 1500);
-        var buffer = new byte[1500];
 
-        void SendFromTx(int count, int length)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                Loopback.FillPayload(buffer, i, length);
-                tx.SendTo(buffer.AsSpan(0, length), Loopback.PeerOf(rx), -1);
-            }
-        }
+        void SendFromTx(int count, int length) => SendDatagrams(tx, rx, count, length);
 
         // Round 1: 2 datagrams of 600 octets; then 6 10-octet datagrams sent from slots 0-5 (more slots
         // than the receive filled).
         SendFromTx(2, 600);
         Assert.Equal(2, Loopback.ReceiveAll(rx, batch, 2, _ => { }));
-        for (int i = 0; i < 6; i++)
-        {
-            ref PacketMeta m = ref batch.Meta(i);
-            m.Length = 10;
-            m.Peer = Loopback.PeerOf(tx);
-            m.TrafficClass = -1;
-        }
-
-        Assert.Equal(6, rx.Send(batch, 6));
+        SendShortFromSlots(rx, batch, 6, Loopback.PeerOf(tx));
 
         // Round 2: 8 datagrams of 1200 octets into the same batch.
         SendFromTx(8, 1200);
@@ -321,6 +306,7 @@ public sealed class SendReceiveTests
         Assert.Equal(8, got);
         Assert.All(lengths, l => Assert.Equal(1200, l));
     }
+
     /// <summary>
     /// Receive with a maximum of one (busy polling asks an idle socket for one datagram) takes one of
     /// three queued datagrams and sets up only that header: slots a send rewrote stay to be set up by the
@@ -333,27 +319,11 @@ public sealed class SendReceiveTests
         using var rx = Loopback.Bind(false, options);
         using var tx = Loopback.Bind(false, options);
         using var batch = new PacketBatch(8, 1500);
-        var buffer = new byte[1500];
 
-        void SendFromTx(int count, int length)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                Loopback.FillPayload(buffer, i, length);
-                tx.SendTo(buffer.AsSpan(0, length), Loopback.PeerOf(rx), -1);
-            }
-        }
+        void SendFromTx(int count, int length) => SendDatagrams(tx, rx, count, length);
 
         // Slots 0-5 rewritten by a send of 10-octet datagrams (to tx, which never reads them).
-        for (int i = 0; i < 6; i++)
-        {
-            ref PacketMeta m = ref batch.Meta(i);
-            m.Length = 10;
-            m.Peer = Loopback.PeerOf(tx);
-            m.TrafficClass = -1;
-        }
-
-        Assert.Equal(6, rx.Send(batch, 6));
+        SendShortFromSlots(rx, batch, 6, Loopback.PeerOf(tx));
 
         SendFromTx(3, 1200);
         int first = 0;
@@ -377,5 +347,28 @@ public sealed class SendReceiveTests
         Assert.Equal(2, rest);
         Assert.All(lengths, l => Assert.Equal(1200, l));
         Assert.Throws<ArgumentOutOfRangeException>(() => rx.Receive(batch, 0, maxPackets: 0));
+    }
+    private static void SendDatagrams(UdpTestSocket from, UdpTestSocket to, int count, int length)
+    {
+        var buffer = new byte[length];
+        for (int i = 0; i < count; i++)
+        {
+            Loopback.FillPayload(buffer, i, length);
+            from.SendTo(buffer, Loopback.PeerOf(to), -1);
+        }
+    }
+
+    /// <summary>Sends 10-octet datagrams from slots 0..count-1 of the batch: SendCore rewrites those headers.</summary>
+    private static void SendShortFromSlots(UdpTestSocket socket, PacketBatch batch, int count, UdpPeer to)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            ref PacketMeta m = ref batch.Meta(i);
+            m.Length = 10;
+            m.Peer = to;
+            m.TrafficClass = -1;
+        }
+
+        Assert.Equal(count, socket.Send(batch, count));
     }
 }

@@ -131,6 +131,7 @@ public sealed class SessionSenderTests : IDisposable
             Assert.InRange(atMs, seq * intervalMs, seq * intervalMs + 250);
         }
     }
+
     /// <summary>
     /// The sender's cost counts its work, not its waiting: 20 packets 20 ms apart take ~400 ms, of which
     /// the send loop works some microseconds per packet (it spins the last 200 µs before each: its thread
