@@ -202,10 +202,9 @@ public sealed class TwampCommandSet(ServerConnection connection) : IControlComma
             return Refuse(AcceptCode.NotSupported, $"padding {request.PaddingLength} exceeds max-padding {settings.Limits.MaxPadding}");
         if (layout.SenderHeader + request.PaddingLength > ReflectorEngine.MaxPacket)
             return Refuse(AcceptCode.NotSupported, $"packets of {layout.SenderHeader + request.PaddingLength} octets exceed {ReflectorEngine.MaxPacket}");
-        lock (_sessions)
-            if (_sessions.Count >= settings.Limits.MaxSessionsPerConnection)
-                return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {settings.Limits.MaxSessionsPerConnection} reached");
 
+        // What is asked is judged before capacity: a request that can never be served gets its own
+        // refusal, not a resource limitation that invites the client to ask again.
         // RFC 5357 §3.5: a zero Sender/Receiver Address means the control connection's addresses.
         // Link-local addresses take the interface of the control connection (LinkLocal.WithScope).
         var senderAddress = LinkLocal.WithScope(request.SenderAddress ?? _c.Remote.Address, _c.Remote.Address);
@@ -223,6 +222,9 @@ public sealed class TwampCommandSet(ServerConnection connection) : IControlComma
         // The Receiver Address must be one of ours: refused at once, not after a scan of the port range.
         if (!SameAddress(receiverAddress, _c.Local.Address) && LocalAddresses.Check(receiverAddress) is { } notLocal)
             return Refuse(AcceptCode.NotSupported, $"Receiver Address {receiverAddress} {notLocal}");
+        lock (_sessions)
+            if (_sessions.Count >= settings.Limits.MaxSessionsPerConnection)
+                return Refuse(AcceptCode.PermanentResourceLimitation, $"max-sessions-per-connection {settings.Limits.MaxSessionsPerConnection} reached");
         if (_ctx.TryReserveSession(_c.PrefixKey) is { } full)
             return Refuse(AcceptCode.TemporaryResourceLimitation, full);
 

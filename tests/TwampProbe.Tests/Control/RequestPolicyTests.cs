@@ -60,6 +60,27 @@ public sealed class RequestPolicyTests : IDisposable
         Assert.Equal(AcceptCode.Failure, other.Accept);
     }
 
+    /// <summary>
+    /// What is asked is judged before capacity: on a connection already at max-sessions-per-connection a
+    /// third-party request still gets the policy's Accept=1 and a foreign Receiver Address Accept=3,
+    /// not Accept=4 (which says "this could be served, but not now on this connection").
+    /// </summary>
+    [Fact]
+    public async Task AtThePerConnectionLimitARequestThatCanNeverBeServedGetsItsOwnRefusal()
+    {
+        using var server = new TestServer(Low + 40, High, s => s with { Limits = s.Limits with { MaxSessionsPerConnection = 1 } });
+        var (client, _, _) = await server.SetUpAsync(TwampModes.Unauthenticated);
+        Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(TestServer.Request(29280), TestServer.Timeout())).Accept);
+
+        var thirdParty = await client.RequestSessionAsync(TestServer.Request(29281) with { SenderAddress = IPAddress.Parse("127.0.0.9") }, TestServer.Timeout());
+        var foreignReceiver = await client.RequestSessionAsync(TestServer.Request(29282) with { ReceiverAddress = IPAddress.Parse("192.0.2.1") }, TestServer.Timeout());
+        var another = await client.RequestSessionAsync(TestServer.Request(29283), TestServer.Timeout());
+
+        Assert.Equal(AcceptCode.Failure, thirdParty.Accept);
+        Assert.Equal(AcceptCode.NotSupported, foreignReceiver.Accept);
+        Assert.Equal(AcceptCode.PermanentResourceLimitation, another.Accept);
+    }
+
     [Theory]
     [InlineData("192.0.2.1")]     // TEST-NET-1: not on this host
     [InlineData("224.0.0.1")]
