@@ -170,7 +170,7 @@ static class T3LeadBench
         void L(FormattableString s) => sb.AppendLine(s.ToString(Inv));
         L($"### T3 lead (reflector's kernel TX timestamp − T3)");
         L($"");
-        L($"In-process reflector (ReflectorEngine with its T3-lead diagnostic), pinned and SCHED_FIFO like the served one (busy polling: SCHED_OTHER, as the README recommends it), fed by the generator's 250 µs bursts; every reply's TX software timestamp paired with its T3 by OPT_ID. Batching bound = how much later than a lone reply a reply may leave because it shares a sendmmsg (default {DefaultBound} ns); 0 = one sendmsg per reply; 1 s = no bound, every recvmmsg batch in one sendmmsg as before.");
+        L($"In-process reflector (ReflectorEngine with its T3-lead diagnostic; bench.sh has the JIT compile it like the Native-AOT binary: no tiering, no AVX), pinned and SCHED_FIFO like the served one (busy polling: SCHED_OTHER, as the README recommends it), fed by the generator's 250 µs bursts; every reply's TX software timestamp paired with its T3 by OPT_ID. Batching bound = how much later than a lone reply a reply may leave because it shares a sendmmsg (default {DefaultBound} ns); 0 = one sendmsg per reply; 1 s = no bound, every recvmmsg batch in one sendmmsg as before.");
         L($"");
         L($"| mode | load pps | reflector-poll | bound ns | lead p50 / p99 / max µs | replies per sendmmsg | CPU ns/pkt | samples |");
         L($"|---|---:|---|---:|---:|---:|---:|---:|");
