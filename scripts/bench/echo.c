@@ -31,6 +31,37 @@ static struct sockaddr_in addrs[BATCH];
 static struct iovec iov[BATCH];
 static struct mmsghdr msgs[BATCH];
 
+/* Sets up headers 0..n-1 for recvmmsg, with control buffers when ctl. */
+static void set_up(int n, int ctl)
+{
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_base = data[i];
+        iov[i].iov_len = SLOT;
+        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+        if (ctl) { msgs[i].msg_hdr.msg_control = ctrl[i]; msgs[i].msg_hdr.msg_controllen = CTRL; }
+    }
+}
+
+/* Sends the n datagrams just received back to their sources, as they came. */
+static void echo_back(int fd, int n)
+{
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_len = msgs[i].msg_len;
+        msgs[i].msg_hdr.msg_control = NULL;
+        msgs[i].msg_hdr.msg_controllen = 0;
+    }
+    int off = 0;
+    while (off < n) {
+        int s = sendmmsg(fd, msgs + off, n - off, 0);
+        if (s < 0) { if (errno == EINTR) continue; break; }
+        off += s;
+    }
+}
+
 #define FLOOR_MAX (1 << 22)
 static long floor_ns[FLOOR_MAX];
 static int floor_n;
@@ -62,17 +93,7 @@ static int busy(int fd)
     signal(SIGTERM, on_term);
     while (!stop) {
         int want = idle ? 1 : BATCH;
-        for (int i = 0; i < want; i++) {
-            iov[i].iov_base = data[i];
-            iov[i].iov_len = SLOT;
-            memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-            msgs[i].msg_hdr.msg_name = &addrs[i];
-            msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-            msgs[i].msg_hdr.msg_control = ctrl[i];
-            msgs[i].msg_hdr.msg_controllen = CTRL;
-        }
+        set_up(want, 1);
         int n = recvmmsg(fd, msgs, want, MSG_DONTWAIT, NULL);
         idle = n <= 0;
         if (idle) { __builtin_ia32_pause(); continue; }
@@ -82,16 +103,8 @@ static int busy(int fd)
         for (int i = 0; i < n; i++) {
             long t2 = rx_timestamp_ns(&msgs[i].msg_hdr);
             if (t2 != 0 && floor_n < FLOOR_MAX) floor_ns[floor_n++] = t3 - t2;
-            iov[i].iov_len = msgs[i].msg_len;
-            msgs[i].msg_hdr.msg_control = NULL;
-            msgs[i].msg_hdr.msg_controllen = 0;
         }
-        int off = 0;
-        while (off < n) {
-            int s = sendmmsg(fd, msgs + off, n - off, 0);
-            if (s < 0) { if (errno == EINTR) continue; break; }
-            off += s;
-        }
+        echo_back(fd, n);
     }
     qsort(floor_ns, floor_n, sizeof floor_ns[0], cmp_long);
     if (floor_n > 0)
@@ -134,29 +147,10 @@ int main(int argc, char **argv)
         struct epoll_event got;
         if (epoll_wait(ep, &got, 1, 1000) <= 0) continue;
       drain:
-        for (int i = 0; i < BATCH; i++) {
-            iov[i].iov_base = data[i];
-            iov[i].iov_len = SLOT;
-            memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-            msgs[i].msg_hdr.msg_name = &addrs[i];
-            msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-            if (ts) { msgs[i].msg_hdr.msg_control = ctrl[i]; msgs[i].msg_hdr.msg_controllen = CTRL; }
-        }
+        set_up(BATCH, ts);
         int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) continue;
-        for (int i = 0; i < n; i++) {
-            iov[i].iov_len = msgs[i].msg_len;
-            msgs[i].msg_hdr.msg_control = NULL;
-            msgs[i].msg_hdr.msg_controllen = 0;
-        }
-        int off = 0;
-        while (off < n) {
-            int s = sendmmsg(fd, msgs + off, n - off, 0);
-            if (s < 0) { if (errno == EINTR) continue; break; }
-            off += s;
-        }
+        echo_back(fd, n);
         if (n == BATCH) goto drain;
     }
 }
