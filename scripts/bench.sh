@@ -21,7 +21,7 @@ BENCH_DLL="$OUT/artifacts/bin/TwampProbe.Bench/release/TwampProbe.Bench.dll"
 
 # 2000 sessions: 2000 sockets here and 2000 in the server.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-rm -f "$OUT"/serve.log "$OUT"/echo.log "$OUT"/echo-ts.log
+rm -f "$OUT"/serve.log "$OUT"/echo.log "$OUT"/echo-ts.log "$OUT"/echo-1.log
 # The generator (and everything it does not pin elsewhere) runs on CPU 0.
 # The in-process parts (the T3-lead reflector, the sender-pacing SessionSender) are compiled like the
 # Native-AOT binary: fully optimised from the start (no tiering) and x86-64-v2 code without AVX, whose

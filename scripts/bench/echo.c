@@ -6,10 +6,15 @@
  * (non-blocking recvmmsg in a loop, one datagram asked of an idle socket, a pause between empty rounds)
  * and measures the floor of the reflector's turnaround: CLOCK_REALTIME just before the reply's
  * sendmmsg minus the packet's kernel RX timestamp; SIGTERM then prints its p50/p99 to stderr.
- * Usage: echo [-t|-b] ADDR PORT. SIGTERM stops it. */
+ * With -1 (implies -t) it sends as the reflector does for an accurate T3: each reply in its own
+ * sendmmsg, CLOCK_REALTIME read just before it (the reflector's T3), the floor of that cost.
+ * With -l (implies -1) it is also the floor of the reflector's T3 lead: each T3 paired by OPT_ID with
+ * the socket's own kernel TX software timestamp; SIGTERM prints the lead's p50/p99.
+ * Usage: echo [-t|-b|-1|-l] ADDR PORT. SIGTERM stops it. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -67,13 +72,31 @@ static long floor_ns[FLOOR_MAX];
 static int floor_n;
 static volatile sig_atomic_t stop;
 
-static void on_term(int sig) { (void)sig; stop = 1; }
-
 static int cmp_long(const void *x, const void *y)
 {
     long a = *(const long *)x, b = *(const long *)y;
     return a < b ? -1 : a > b;
 }
+
+static long realtime_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+/* Sorts the n samples and prints "echo: WHAT n=N p50=X p99=Y us" to stderr. */
+static void print_floor(const char *what, long *v, int n)
+{
+    qsort(v, n, sizeof v[0], cmp_long);
+    if (n > 0)
+        fprintf(stderr, "echo: %s n=%d p50=%.2f p99=%.2f us\n", what, n, v[(n - 1) / 2] / 1e3, v[(int)((n - 1) * 0.99)] / 1e3);
+    else
+        fprintf(stderr, "echo: %s n=0\n", what);
+}
+
+static void on_term(int sig) { (void)sig; stop = 1; }
+
 
 static long rx_timestamp_ns(struct msghdr *h)
 {
@@ -97,30 +120,76 @@ static int busy(int fd)
         int n = recvmmsg(fd, msgs, want, MSG_DONTWAIT, NULL);
         idle = n <= 0;
         if (idle) { __builtin_ia32_pause(); continue; }
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        long t3 = now.tv_sec * 1000000000L + now.tv_nsec;
+        long t3 = realtime_ns();
         for (int i = 0; i < n; i++) {
             long t2 = rx_timestamp_ns(&msgs[i].msg_hdr);
             if (t2 != 0 && floor_n < FLOOR_MAX) floor_ns[floor_n++] = t3 - t2;
         }
         echo_back(fd, n);
     }
-    qsort(floor_ns, floor_n, sizeof floor_ns[0], cmp_long);
-    if (floor_n > 0)
-        fprintf(stderr, "echo: turnaround floor n=%d p50=%.2f p99=%.2f us\n", floor_n,
-                floor_ns[(floor_n - 1) / 2] / 1e3, floor_ns[(int)((floor_n - 1) * 0.99)] / 1e3);
-    else
-        fprintf(stderr, "echo: turnaround floor n=0\n");
+    print_floor("turnaround floor", floor_ns, floor_n);
+    return 0;
+}
+
+/* -l: T3 of the datagrams sent so far, by OPT_ID (counts datagrams from 0), for pairing. */
+#define LEAD_WINDOW 4096
+static long sent_t3[LEAD_WINDOW];
+static unsigned sent_count;
+
+/* Pairs every TX timestamp queued on the socket's error queue with the T3 of its datagram. */
+static void read_tx_timestamps(int fd)
+{
+    for (;;) {
+        char c[256];
+        struct msghdr h = { .msg_control = c, .msg_controllen = sizeof c };
+        if (recvmsg(fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;
+        long tx = 0;
+        long id = -1;
+        for (struct cmsghdr *m = CMSG_FIRSTHDR(&h); m; m = CMSG_NXTHDR(&h, m)) {
+            if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SO_TIMESTAMPING) {
+                struct timespec t[3];
+                memcpy(t, CMSG_DATA(m), sizeof t);
+                tx = t[0].tv_sec * 1000000000L + t[0].tv_nsec;
+            } else if (m->cmsg_level == IPPROTO_IP && m->cmsg_type == IP_RECVERR) {
+                struct sock_extended_err e;
+                memcpy(&e, CMSG_DATA(m), sizeof e);
+                if (e.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) id = e.ee_data;
+            }
+        }
+        unsigned age = sent_count - (unsigned)id;
+        if (tx != 0 && id >= 0 && age >= 1 && age <= LEAD_WINDOW && floor_n < FLOOR_MAX)
+            floor_ns[floor_n++] = tx - sent_t3[(unsigned)id % LEAD_WINDOW];
+    }
+}
+
+/* -1 and -l: the n datagrams just received sent back each in its own sendmmsg, CLOCK_REALTIME read just
+ * before it (the reflector's T3); -l (tx) pairs each with its TX timestamp. */
+static volatile long last_t3;
+
+static int send_each(int fd, int n, int tx)
+{
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_len = msgs[i].msg_len;
+        msgs[i].msg_hdr.msg_control = NULL;
+        msgs[i].msg_hdr.msg_controllen = 0;
+        long t3 = realtime_ns();
+        last_t3 = t3;
+        if (tx) sent_t3[sent_count % LEAD_WINDOW] = t3;
+        if (sendmmsg(fd, &msgs[i], 1, 0) == 1) sent_count++;
+        else if (tx) { fprintf(stderr, "echo: send failed: pairing lost\n"); return -1; }
+        if (tx) read_tx_timestamps(fd);
+    }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    int ts = 0, spin = 0, a = 1;
+    int ts = 0, spin = 0, single = 0, tx = 0, a = 1;
     if (argc > 1 && strcmp(argv[1], "-t") == 0) { ts = 1; a++; }
     else if (argc > 1 && strcmp(argv[1], "-b") == 0) { ts = spin = 1; a++; }
-    if (argc - a != 2) { fprintf(stderr, "usage: echo [-t|-b] ADDR PORT\n"); return 2; }
+    else if (argc > 1 && strcmp(argv[1], "-1") == 0) { ts = single = 1; a++; }
+    else if (argc > 1 && strcmp(argv[1], "-l") == 0) { ts = single = tx = 1; a++; }
+    if (argc - a != 2) { fprintf(stderr, "usage: echo [-t|-b|-1|-l] ADDR PORT\n"); return 2; }
     signal(SIGTERM, SIG_DFL);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[a + 1])) };
@@ -130,6 +199,7 @@ int main(int argc, char **argv)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
     if (ts) {
         int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+        if (tx) flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
         setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags);
         setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
         setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
@@ -142,15 +212,19 @@ int main(int argc, char **argv)
     int ep = epoll_create1(0);
     struct epoll_event ev = { .events = EPOLLIN };
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-    fprintf(stderr, "echo: ready on %s:%s%s\n", argv[a], argv[a + 1], ts ? " (timestamps)" : "");
-    for (;;) {
+    fprintf(stderr, "echo: ready on %s:%s%s\n", argv[a], argv[a + 1], tx ? " (T3 lead)" : single ? " (a sendmmsg per reply)" : ts ? " (timestamps)" : "");
+    if (tx) signal(SIGTERM, on_term);
+    while (!stop) {
         struct epoll_event got;
         if (epoll_wait(ep, &got, 1, 1000) <= 0) continue;
       drain:
         set_up(BATCH, ts);
         int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0) continue;
-        echo_back(fd, n);
+        if (n <= 0) { if (tx) read_tx_timestamps(fd); continue; }
+        if (!single) echo_back(fd, n);
+        else if (send_each(fd, n, tx) != 0) return 1;
         if (n == BATCH) goto drain;
     }
+    print_floor("t3 lead floor", floor_ns, floor_n);
+    return 0;
 }

@@ -60,6 +60,21 @@ static class ProcStat
         return 0;
     }
 
+    /// <summary>
+    /// Steal time of the whole machine in ns from /proc/stat (the "cpu" line's 8th value): time the hypervisor ran
+    /// something else while a vCPU of this guest wanted to run. The bench's noise, reported beside each point.
+    /// </summary>
+    public static long StealNs()
+    {
+        foreach (var line in File.ReadLines("/proc/stat"))
+        {
+            if (!line.StartsWith("cpu ", StringComparison.Ordinal)) continue;
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return f.Length > 8 ? (long)(long.Parse(f[8], CultureInfo.InvariantCulture) * TickNs) : 0;
+        }
+        return 0;
+    }
+
     /// <summary>A /proc/PID/status field in kB (VmRSS, VmHWM).</summary>
     public static long StatusKb(int pid, string field)
     {
@@ -77,7 +92,10 @@ sealed class CpuWindow
     readonly string? _thread;
     readonly int _core;
     Dictionary<int, (string Name, long Ns)> _before = [];
-    long _coreBefore, _wallBefore;
+    long _coreBefore, _wallBefore, _stealBefore;
+
+    /// <summary>Steal time of the machine between <see cref="Start"/> and <see cref="Stop"/> (ns, 10 ms resolution).</summary>
+    public long StealNs { get; private set; }
 
     public CpuWindow(int pid, string? thread, int core) { _pid = pid; _thread = thread; _core = core; }
 
@@ -85,6 +103,7 @@ sealed class CpuWindow
     {
         _before = ProcStat.Threads(_pid);
         _coreBefore = ProcStat.CpuBusyNs(_core);
+        _stealBefore = ProcStat.StealNs();
         _wallBefore = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
@@ -93,6 +112,7 @@ sealed class CpuWindow
     {
         var after = ProcStat.Threads(_pid);
         long core = ProcStat.CpuBusyNs(_core) - _coreBefore;
+        StealNs = ProcStat.StealNs() - _stealBefore;
         long wall = (long)System.Diagnostics.Stopwatch.GetElapsedTime(_wallBefore).TotalNanoseconds;
         long process = 0, best = -1;
         string name = "?";

@@ -136,10 +136,10 @@ static partial class Program
         void L(FormattableString s) => sb.AppendLine(s.ToString(Inv));
         L($"### Many sessions (unauthenticated, one test socket each, one reflector thread, epoll)");
         L($"");
-        L($"| sessions × pps (generator tick) | offered pps | lost | loss % | turnaround p50 / p99 µs | reflector CPU % | CPU ns/pkt | RSS MB before / set up / after | RSS per session | setup s |");
-        L($"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        L($"| sessions × pps (generator tick) | offered pps | lost | loss % | turnaround p50 / p99 µs | reflector CPU % | CPU ns/pkt | RSS MB before / set up / after | RSS per session | setup s | steal ms |");
+        L($"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var p in points)
-            L($"| {p.Sessions} × {p.PpsPerSession:0} ({p.TickNs / 1000} µs) | {p.Point.Load.OfferedPps:0} | {p.Point.Load.Sent - p.Point.Load.Received} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.Point.NsPerPacket:0} | {p.RssBeforeKb / 1024.0:0.0} / {p.RssSetUpKb / 1024.0:0.0} / {p.RssAfterKb / 1024.0:0.0} | {p.BytesPerSession / 1024:0.0} KiB | {p.SetupSeconds:0.00} |");
+            L($"| {p.Sessions} × {p.PpsPerSession:0} ({p.TickNs / 1000} µs) | {p.Point.Load.OfferedPps:0} | {p.Point.Load.Sent - p.Point.Load.Received} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.Point.NsPerPacket:0} | {p.RssBeforeKb / 1024.0:0.0} / {p.RssSetUpKb / 1024.0:0.0} / {p.RssAfterKb / 1024.0:0.0} | {p.BytesPerSession / 1024:0.0} KiB | {p.SetupSeconds:0.00} | {p.Point.StealNs / 1_000_000} |");
         L($"");
         L($"RSS per session = (RSS with the sessions set up − RSS before) ÷ sessions: the user-space cost of a session; its socket buffers are kernel memory, not in the RSS.");
         L($"");

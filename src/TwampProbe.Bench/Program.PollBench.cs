@@ -31,7 +31,7 @@ static partial class Program
         if (poll.Count > 0) _busyFloor = RunBusyFloor();
         var many = _only is null || _only.Contains("many") ? await RunManySessionsAsync() : [];
         if (poll.Count > 0) results["poll"] = new JsonArray([.. poll.Select(p => (JsonNode)p.ToJson())]);
-        if (_busyFloor is not null) results["poll_floor"] = _busyFloor.ToJson();
+        if (_busyFloor is not null) results["poll_floor"] = _busyFloor.ToJson("turnaround_floor");
         if (many.Count > 0) results["many_sessions"] = new JsonArray([.. many.Select(p => (JsonNode)p.ToJson())]);
         return (poll, many);
     }
@@ -190,49 +190,16 @@ static partial class Program
         return points;
     }
 
-    /// <summary>The C busy-polling floor (scripts/bench/echo.c -b): RX timestamp → just before sendmmsg, median of the runs.</summary>
-    sealed record BusyFloor(double P50Us, double P99Us, int Samples, double[] P50Runs)
-    {
-        public JsonObject ToJson() => new()
-        {
-            ["what"] = "scripts/bench/echo.c -b: busy-polling C echo, CLOCK_REALTIME before sendmmsg - kernel RX timestamp, 1k pps, SCHED_OTHER nice -20 on the reflector CPU",
-            ["turnaround_floor_us_p50"] = Math.Round(P50Us, 2),
-            ["turnaround_floor_us_p99"] = Math.Round(P99Us, 2),
-            ["samples"] = Samples,
-            ["turnaround_floor_us_p50_runs"] = new JsonArray([.. P50Runs.Select(x => (JsonNode)Math.Round(x, 2))]),
-        };
-    }
-
-    static BusyFloor? _busyFloor;
+    static CFloor? _busyFloor;
 
     /// <summary>
     /// What the kernel and a minimal C program need for the busy-polling turnaround on this machine: the same
-    /// generator at 1k pps against echo.c -b pinned like the busy reflector; the program prints its own
-    /// p50/p99 at SIGTERM.
+    /// generator at 1k pps against echo.c -b (CLOCK_REALTIME before sendmmsg − kernel RX timestamp), pinned and
+    /// scheduled like the busy reflector.
     /// </summary>
-    static BusyFloor RunBusyFloor()
-    {
-        var runs = new List<(double P50, double P99, int N)>();
-        for (int r = 0; r < _repeats; r++)
-        {
-            Log($"busy-polling floor (C) 1000 pps (run {r + 1} of {_repeats})");
-            string log = Path.Combine(_out, "echo-busy.log");
-            File.Delete(log);
-            var psi = new ProcessStartInfo("/bin/sh", ["-c", $"exec chrt -o 0 nice -n -20 taskset -c {ReflectorCpu} {_echo} -b 127.0.0.1 {EchoBusyPort} 2>{log}"]) { UseShellExecute = false };
-            var p = Process.Start(psi)!;
-            Children.Add(p);
-            Thread.Sleep(200);
-            using (var target = new Target { Socket = Target.Bind(8 << 20), Peer = UdpPeer.From(new IPEndPoint(IPAddress.Loopback, EchoBusyPort)), Kind = ReplyKind.Echo })
-                new LoadGenerator([target], 1_000, _duration, 250_000).Run(Drain, GeneratorCpu);
-            Stop(p);
-            var line = File.ReadAllLines(log).LastOrDefault(l => l.StartsWith("echo: turnaround floor", StringComparison.Ordinal))
-                ?? throw new InvalidOperationException($"echo -b printed no floor ({log})");
-            double Field(string name) => double.Parse(line.Split(' ').First(w => w.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..], Inv);
-            runs.Add((Field("p50"), Field("p99"), (int)Field("n")));
-        }
-        var median = runs.OrderBy(r => r.P50).ElementAt(runs.Count / 2);
-        return new BusyFloor(median.P50, median.P99, median.N, [.. runs.Select(r => r.P50)]);
-    }
+    static CFloor RunBusyFloor() => RunCFloor(
+        "scripts/bench/echo.c -b: busy-polling C echo, CLOCK_REALTIME before sendmmsg - kernel RX timestamp, 1k pps, SCHED_OTHER nice -20 on the reflector CPU",
+        "-b", "turnaround floor", EchoBusyPort, 1_000, _duration, "chrt -o 0 nice -n -20", byP99: false);
 
     static void PollGoals(JsonArray goals, List<PollPoint> points)
     {
@@ -245,7 +212,7 @@ static partial class Program
         {
             double p50 = Pct(busy.Point.Load.TurnaroundNs, 50) / 1e3, p99 = Pct(busy.Point.Load.TurnaroundNs, 99) / 1e3;
             string beside = epoll is null ? "" : F($" (epoll: {Pct(epoll.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(epoll.Point.Load.TurnaroundNs, 99) / 1e3:0.0} us at {epoll.Point.CpuPercent:0.0}% CPU)");
-            string floor = _busyFloor is { } f ? F($"; C busy-polling floor on this machine {f.P50Us:0.0} / {f.P99Us:0.0} us") : "";
+            string floor = _busyFloor is { } f ? F($"; C busy-polling floor on this machine {f.Median.P50Us:0.0} / {f.Median.P99Us:0.0} us") : "";
             Goal("reflector-poll busy, 1k pps: turnaround p50 <= 5 us, p99 <= 20 us", p50 <= 5 && p99 <= 20,
                 F($"{p50:0.0} / {p99:0.0} us at {busy.Point.CpuPercent:0}% of a CPU{beside}{floor}"));
         }
@@ -265,7 +232,7 @@ static partial class Program
             L($"| {p.Poll} | {p.Scheduling} | {p.Point.Rate:0} | {p.Point.Load.LossPercent:0.000} | {Pct(p.Point.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.TurnaroundNs, 99) / 1e3:0.0} | {Pct(p.Point.Load.RttNs, 50) / 1e3:0.0} / {Pct(p.Point.Load.RttNs, 99) / 1e3:0.0} | {p.Point.CpuPercent:0.0} | {p.IdleCpuPercent:0.00} |");
         L($"");
         if (_busyFloor is { } f)
-            L($"C busy-polling floor (scripts/bench/echo.c -b, the same generator at 1000 pps, pinned and scheduled like the busy reflector): RX timestamp → just before sendmmsg p50 {f.P50Us:0.0} µs, p99 {f.P99Us:0.0} µs (median of {f.P50Runs.Length} runs, p50s {string.Join(" ", f.P50Runs.Select(x => F($"{x:0.0}")))}): what the kernel's receive path and a minimal program need on this machine.");
+            L($"C busy-polling floor (scripts/bench/echo.c -b, the same generator at 1000 pps, pinned and scheduled like the busy reflector): RX timestamp → just before sendmmsg p50 {f.Median.P50Us:0.0} µs, p99 {f.Median.P99Us:0.0} µs (median of {f.Runs.Length} runs, p50s {string.Join(" ", f.Runs.Select(x => F($"{x.P50Us:0.0}")))}): what the kernel's receive path and a minimal program need on this machine.");
         if (points.FirstOrDefault(p => p.P50Runs is not null) is { } rep)
             L($"The busy SCHED_OTHER 1000 pps row is the median of {rep.P50Runs!.Length} runs (turnaround p50s {string.Join(" ", rep.P50Runs.Select(x => F($"{x:0.0}")))} µs).");
         L($"");

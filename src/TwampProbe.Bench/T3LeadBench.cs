@@ -24,7 +24,7 @@ static class T3LeadBench
 {
     public const double GoalUs = 5;
     static readonly IFormatProvider Inv = CultureInfo.InvariantCulture;
-    static readonly double[] Rates = [10_000, 50_000];
+    public static readonly double[] Rates = [10_000, 50_000];
     static readonly string[] Modes = ["unauth", "auth", "enc"];
     static readonly long DefaultBound = new ReflectorOptions().T3BatchBoundNs;
     const long Unbounded = 1_000_000_000;
@@ -33,6 +33,8 @@ static class T3LeadBench
     {
         /// <summary>"epoll" (the default, SCHED_FIFO like the served reflector) or "busy" (SCHED_OTHER: busy polling under FIFO meets RT throttling).</summary>
         public string Poll { get; init; } = "epoll";
+        /// <summary>The machine's steal time during the point (ns).</summary>
+        public long StealNs { get; init; }
 
         public double P(double p) => LeadsNs.Length == 0 ? double.NaN : LeadsNs[Math.Clamp((int)Math.Ceiling(p / 100 * LeadsNs.Length) - 1, 0, LeadsNs.Length - 1)] / 1e3;
         public double RepliesPerSend => Runs.Sum() == 0 ? double.NaN : (double)Runs.Select((c, n) => c * n).Sum() / Runs.Sum();
@@ -51,6 +53,7 @@ static class T3LeadBench
             ["lead_us_max"] = Round(P(100)),
             ["replies_per_sendmmsg"] = Round(RepliesPerSend),
             ["cpu_ns_per_packet"] = Round(CpuNsPerPacket, 1),
+            ["steal_ms"] = StealNs / 1_000_000,
         };
     }
 
@@ -130,7 +133,7 @@ static class T3LeadBench
         var (threadNs, _, _, _, _) = window.Stop();
         var leads = probe.Leads();
         Array.Sort(leads);
-        var point = new LeadPoint(mode, rate, bound, leads, probe.Unmatched, probe.RunLengths(), load.Received, threadNs);
+        var point = new LeadPoint(mode, rate, bound, leads, probe.Unmatched, probe.RunLengths(), load.Received, threadNs) { StealNs = window.StealNs };
         engine.Detach(rs, session);
         return point;
     }
@@ -139,16 +142,17 @@ static class T3LeadBench
 
     static IEnumerable<LeadPoint> Default(List<LeadPoint> points) => points.Where(p => p.BoundNs == DefaultBound && p.Poll == "epoll");
 
-    /// <summary>The goals-table row: p99 of the lead at the default bound, every mode and rate.</summary>
-    public static JsonObject Goal(List<LeadPoint> points)
+    /// <summary>The goals-table row: p99 of the lead at the default bound, every mode and rate, with the C floor beside it.</summary>
+    public static JsonObject Goal(List<LeadPoint> points, List<Program.CFloor> floors)
     {
         var d = Default(points).ToList();
         bool met = d.Count > 0 && d.All(p => p.P(99) <= GoalUs);
+        string floor = floors.Count == 0 ? "" : "; C floor (echo.c -l) " + string.Join(", ", floors.Select(f => F($"{f.Median.P99Us:0.0} us @{f.Rate / 1000:0}k")));
         return new JsonObject
         {
             ["goal"] = F($"T3 lead p99 <= {GoalUs:0} us (reflector-poll epoll, the default)"),
             ["met"] = met,
-            ["measured"] = string.Join(", ", d.Select(p => F($"{p.Mode} {p.P(99):0.0} us @{p.Rate / 1000:0}k"))),
+            ["measured"] = string.Join(", ", d.Select(p => F($"{p.Mode} {p.P(99):0.0} us @{p.Rate / 1000:0}k"))) + floor,
         };
     }
 
@@ -164,7 +168,7 @@ static class T3LeadBench
         };
     }
 
-    public static string Report(List<LeadPoint> points)
+    public static string Report(List<LeadPoint> points, List<Program.CFloor> floors)
     {
         var sb = new StringBuilder();
         void L(FormattableString s) => sb.AppendLine(s.ToString(Inv));
@@ -172,11 +176,14 @@ static class T3LeadBench
         L($"");
         L($"In-process reflector (ReflectorEngine with its T3-lead diagnostic; bench.sh has the JIT compile it like the Native-AOT binary: no tiering, no AVX), pinned and SCHED_FIFO like the served one (busy polling: SCHED_OTHER, as the README recommends it), fed by the generator's 250 µs bursts; every reply's TX software timestamp paired with its T3 by OPT_ID. Batching bound = how much later than a lone reply a reply may leave because it shares a sendmmsg (default {DefaultBound} ns); 0 = one sendmsg per reply; 1 s = no bound, every recvmmsg batch in one sendmmsg as before.");
         L($"");
-        L($"| mode | load pps | reflector-poll | bound ns | lead p50 / p99 / max µs | replies per sendmmsg | CPU ns/pkt | samples |");
-        L($"|---|---:|---|---:|---:|---:|---:|---:|");
+        L($"| mode | load pps | reflector-poll | bound ns | lead p50 / p99 / max µs | replies per sendmmsg | CPU ns/pkt | samples | steal ms |");
+        L($"|---|---:|---|---:|---:|---:|---:|---:|---:|");
         foreach (var p in points)
-            L($"| {p.Mode} | {p.Rate:0} | {p.Poll} | {p.BoundNs} | {p.P(50):0.0} / {p.P(99):0.0} / {p.P(100):0.0} | {p.RepliesPerSend:0.00} | {p.CpuNsPerPacket:0} | {p.LeadsNs.Length} |");
+            L($"| {p.Mode} | {p.Rate:0} | {p.Poll} | {p.BoundNs} | {p.P(50):0.0} / {p.P(99):0.0} / {p.P(100):0.0} | {p.RepliesPerSend:0.00} | {p.CpuNsPerPacket:0} | {p.LeadsNs.Length} | {p.StealNs / 1_000_000} |");
         L($"");
+        foreach (var f in floors)
+            L($"C floor at {f.Rate:0} pps (scripts/bench/echo.c -l, the same generator, SCHED_FIFO on the reflector CPU: the epoll loop with each reply in its own sendmmsg, CLOCK_REALTIME read just before it, paired by OPT_ID with its kernel TX timestamp): lead p50 {f.Median.P50Us:0.0} µs, p99 {f.Median.P99Us:0.0} µs (median p99 of {f.Runs.Length} runs: {string.Join(" ", f.Runs.Select(r => F($"{r.P99Us:0.0}")))}). What the kernel's send path alone costs a minimal program on this machine.");
+        if (floors.Count > 0) L($"");
         return sb.ToString();
     }
 
