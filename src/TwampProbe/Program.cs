@@ -134,6 +134,8 @@ public static class Program
           --reflector-cpu N        pin the reflector thread to CPU N
           --reflector-poll MODE    epoll (default) or busy: spin on the reflector CPU
           --reflector-threads N    spread sessions over N reflector threads
+          --reflector-batch-us N   replies share a sendmmsg while that delays none by more than N µs
+                                   (default 2; 0: a send per reply)
           --user NAME              drop privileges to NAME after binding
           --ready-fd N             write "READY" to descriptor N once listening, then close it
                                    (init scripts; under systemd Type=notify, READY=1 goes to $NOTIFY_SOCKET)

@@ -46,6 +46,7 @@ public static class ServeCommand
                 case "--reflector-cpu": overrides.Add($"reflector-cpu {r.Value(flag)}"); break;
                 case "--reflector-poll": overrides.Add($"reflector-poll {r.Value(flag)}"); break;
                 case "--reflector-threads": overrides.Add($"reflector-threads {r.Value(flag)}"); break;
+                case "--reflector-batch-us": overrides.Add($"reflector-batch-us {r.Value(flag)}"); break;
                 case "--user": overrides.Add($"user {r.Value(flag)}"); break;
                 case "--ready-fd":
                     string fd = r.Value(flag);
@@ -131,15 +132,7 @@ public static class ServeCommand
         using var clock = new ClockState(TimeSpan.FromSeconds(5));
         // Started before anything else that may need a capability after the drop from root.
         using var privileged = new PrivilegedThread();
-        using var engine = new ReflectorPool(clock, new ReflectorOptions
-        {
-            HardwareInterface = server.Interface,
-            SocketBufferBytes = server.SocketBufferBytes,
-            Cpu = server.ReflectorCpu,
-            FifoPriority = server.FifoPriority,
-            Privileged = privileged,
-            Poll = server.ReflectorPoll,
-        }, server.ReflectorThreads);
+        using var engine = new ReflectorPool(clock, ReflectorOptionsFor(server, privileged), server.ReflectorThreads);
         var ctx = new ServerContext(server, engine, clock);
         var twamp = new TwampServer(ctx);
         try
@@ -267,6 +260,18 @@ public static class ServeCommand
         }
     }
 
+    /// <summary>What the configuration says of the reflector threads.</summary>
+    internal static ReflectorOptions ReflectorOptionsFor(ServerSettings server, PrivilegedThread? privileged) => new()
+    {
+        HardwareInterface = server.Interface,
+        SocketBufferBytes = server.SocketBufferBytes,
+        Cpu = server.ReflectorCpu,
+        FifoPriority = server.FifoPriority,
+        Privileged = privileged,
+        Poll = server.ReflectorPoll,
+        T3BatchBoundNs = server.ReflectorBatchBoundNs,
+    };
+
     static List<string> StaticChanges(ServerSettings a, ServerSettings b)
     {
         var changed = new List<string>();
@@ -280,6 +285,7 @@ public static class ServeCommand
         if (a.Count != b.Count) changed.Add("count");
         if (a.ReflectorPoll != b.ReflectorPoll) changed.Add("reflector-poll");
         if (a.ReflectorThreads != b.ReflectorThreads) changed.Add("reflector-threads");
+        if (a.ReflectorBatchBoundNs != b.ReflectorBatchBoundNs) changed.Add("reflector-batch-us");
         return changed;
     }
 

@@ -99,6 +99,8 @@ public static class ConfigFile
         }),
         new("reflector-threads", false, "N (reflector threads 1..64 that sessions are spread over, thread i on reflector-cpu + i; default 1)", (b, a, f) =>
             b.Server = b.Server with { ReflectorThreads = Int(a, f, 1, 64) }),
+        new("reflector-batch-us", false, "MICROSECONDS 0..1000 a reply may leave later than alone because it shares a sendmmsg (0: a send per reply; more: fewer syscalls at high rates, T3 up to that much earlier than departure; default 2)", (b, a, f) =>
+            b.Server = b.Server with { ReflectorBatchBoundNs = Int(a, f, 0, 1000) * 1000L }),
         // --- end of reflector threads ---
         new("servwait", true, "SECONDS an idle control connection is kept (RFC 5357 SERVWAIT, default 900)", (b, a, f) =>
             b.Limits = b.Limits with { ServWait = TimeSpan.FromSeconds(Int(a, f, 1, 86400)) }),

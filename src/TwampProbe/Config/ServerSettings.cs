@@ -41,6 +41,9 @@ public sealed record ServerSettings
     /// <summary><c>reflector-threads</c>: sessions are spread over this many reflector threads, thread i pinned to
     /// <see cref="ReflectorCpu"/> + i when a CPU is configured.</summary>
     public int ReflectorThreads { get; init; } = 1;
+    /// <summary><c>reflector-batch-us</c>, in ns: how much later than alone a reply may leave because it shares a
+    /// sendmmsg with others (T3 accuracy against syscalls per reply, issue 9 §1).</summary>
+    public long ReflectorBatchBoundNs { get; init; } = Sessions.ReflectorOptions.DefaultT3BatchBoundNs;
 
     // --- reloadable (SIGHUP) ---
     public ServerLimits Limits { get; init; } = new();

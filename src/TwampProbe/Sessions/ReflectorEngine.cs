@@ -528,7 +528,9 @@ public sealed record ReflectorOptions
     /// How much later than a lone reply a reply may leave because it shares a sendmmsg with others, in ns
     /// (see ReflectorEngine.Transmit): 0 sends every reply on its own.
     /// </summary>
-    public long T3BatchBoundNs { get; init; } = 2_000;
+    public long T3BatchBoundNs { get; init; } = DefaultT3BatchBoundNs;
+    /// <summary>The default of <see cref="T3BatchBoundNs"/> (directive <c>reflector-batch-us</c>): 2 µs.</summary>
+    public const long DefaultT3BatchBoundNs = 2_000;
     /// <summary>Diagnostic: TX timestamps on the test sockets and <see cref="ReflectorEngine.T3Lead"/> (off: nothing is read or kept).</summary>
     public bool MeasureT3Lead { get; init; }
     public int SocketBufferBytes { get; init; } = 4 << 20;

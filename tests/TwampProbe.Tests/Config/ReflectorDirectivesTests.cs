@@ -5,7 +5,7 @@ using Xunit;
 
 namespace TwampProbe.Tests.Config;
 
-/// <summary><c>reflector-poll</c> and <c>reflector-threads</c>, in the file and as serve flags.</summary>
+/// <summary><c>reflector-poll</c>, <c>reflector-threads</c> and <c>reflector-batch-us</c>, in the file and as serve flags.</summary>
 public sealed class ReflectorDirectivesTests
 {
     const string Path = "/etc/twampprobe/twampprobe.conf";
@@ -16,6 +16,18 @@ public sealed class ReflectorDirectivesTests
         var (server, _) = ConfigFile.Parse("", Path);
         Assert.Equal(ReflectorPollMode.Epoll, server.ReflectorPoll);
         Assert.Equal(1, server.ReflectorThreads);
+        Assert.Equal(2_000, server.ReflectorBatchBoundNs);
+        Assert.Equal(ReflectorOptions.DefaultT3BatchBoundNs, new ReflectorOptions().T3BatchBoundNs);
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("25", 25_000)]
+    [InlineData("1000", 1_000_000)]
+    public void ReflectorBatchIsReadInMicroseconds(string value, long expectedNs)
+    {
+        var (server, _) = ConfigFile.Parse($"reflector-batch-us {value}\n", Path);
+        Assert.Equal(expectedNs, server.ReflectorBatchBoundNs);
     }
 
     [Theory]
@@ -43,6 +55,10 @@ public sealed class ReflectorDirectivesTests
     [InlineData("reflector-threads 0", "is not a whole number in 1..64")]
     [InlineData("reflector-threads 65", "is not a whole number in 1..64")]
     [InlineData("reflector-threads two", "is not a whole number in 1..64")]
+    [InlineData("reflector-batch-us -1", "is not a whole number in 0..1000")]
+    [InlineData("reflector-batch-us 1001", "is not a whole number in 0..1000")]
+    [InlineData("reflector-batch-us 2.5", "is not a whole number in 0..1000")]
+    [InlineData("reflector-batch-us", "missing value")]
     public void BadValueNamesFileAndLine(string line, string problem)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse($"# comment\nmax-sessions 10\n{line}\n", Path));
@@ -54,10 +70,22 @@ public sealed class ReflectorDirectivesTests
     [Fact]
     public void ServeFlagsSetPollAndThreads()
     {
-        var options = ServeCommand.ParseOptions(["--reflector-poll", "busy", "--reflector-threads", "2"]);
+        var options = ServeCommand.ParseOptions(["--reflector-poll", "busy", "--reflector-threads", "2", "--reflector-batch-us", "0"]);
         var (server, _) = ServeCommand.Load(options with { ConfigPath = null });
         Assert.Equal(ReflectorPollMode.Busy, server.ReflectorPoll);
         Assert.Equal(2, server.ReflectorThreads);
+        Assert.Equal(0, server.ReflectorBatchBoundNs);
+    }
+
+    [Fact]
+    public void TheReflectorThreadsGetWhatTheFileSays()
+    {
+        var (server, _) = ConfigFile.Parse("reflector-poll busy\nreflector-batch-us 40\nreflector-cpu 1\nsocket-buffer 65536\n", Path);
+        var options = ServeCommand.ReflectorOptionsFor(server, null);
+        Assert.Equal(40_000, options.T3BatchBoundNs);
+        Assert.Equal(ReflectorPollMode.Busy, options.Poll);
+        Assert.Equal(1, options.Cpu);
+        Assert.Equal(65536, options.SocketBufferBytes);
     }
 
     [Fact]
