@@ -165,6 +165,10 @@ static partial class CryptoBench
                 ["unauth_ns_per_packet"] = Math.Round(un, 1),
                 ["auth_x_unauth"] = Math.Round(nsPerPacket("auth", rate) / un, 3),
                 ["enc_x_unauth"] = Math.Round(nsPerPacket("enc", rate) / un, 3),
+                // Beside the goal: against unauthenticated packets of the same 112 octets (the cost of security apart from size).
+                ["unauth_112_x_unauth"] = Nullable(nsPerPacket("unauth-112", rate) / un),
+                ["auth_x_unauth_same_size"] = Nullable(nsPerPacket("auth", rate) / nsPerPacket("unauth-112", rate)),
+                ["enc_x_unauth_same_size"] = Nullable(nsPerPacket("enc", rate) / nsPerPacket("unauth-112", rate)),
                 ["sender_auth_x_unauth_estimate"] = Math.Round(1 + (double)hw["auth"]!["sender_per_packet_ns"]! / un, 3),
                 ["sender_enc_x_unauth_estimate"] = Math.Round(1 + (double)hw["enc"]!["sender_per_packet_ns"]! / un, 3),
                 ["sender_unauth_ns_per_packet"] = Math.Round(senderNsPerPacket("unauth", rate), 1),
@@ -179,11 +183,19 @@ static partial class CryptoBench
             {
                 ["goal"] = $"{mode} <= 1.10x unauth (reflector CPU/pkt)",
                 ["met"] = xs.All(x => x.Second <= Goal),
-                ["measured"] = string.Join(", ", xs.Select(x => string.Create(Inv, $"{x.Second:0.00}x @{x.First / 1000:0}k"))),
+                ["measured"] = string.Join(", ", xs.Select(x => string.Create(Inv, $"{x.Second:0.00}x @{x.First / 1000:0}k"))) + SameSize(rows, $"{key}_same_size"),
             });
         }
         return new JsonObject { ["reflector_and_sender"] = rows };
     }
+
+    /// <summary>"; 112-octet unauth: 1.02x @10k, …" when the same-size points were measured.</summary>
+    static string SameSize(JsonArray rows, string key) =>
+        rows.All(r => r![key] is not null)
+            ? "; against unauth of the same 112 octets: " + string.Join(", ", rows.Select(r => string.Create(Inv, $"{(double)r![key]!:0.00}x @{(double)r["requested_pps"]! / 1000:0}k")))
+            : "";
+
+    static JsonNode? Nullable(double x) => double.IsNaN(x) ? null : Math.Round(x, 3);
 
     public static string Markdown(JsonObject m)
     {

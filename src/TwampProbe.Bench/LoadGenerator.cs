@@ -21,7 +21,9 @@ sealed class Target : IDisposable
     public TestPacketCrypto? SendCrypto { get; set; }
     public TestPacketCrypto? ReceiveCrypto { get; set; }
     public ReplyKind Kind { get; init; } = ReplyKind.Twamp;
-    public int PacketLength => Layout.ReflectorHeader; // symmetric: sender header + padding = reflector header
+    /// <summary>Octets of every test packet (null: the symmetric minimum, sender header + padding = reflector header).</summary>
+    public int? Length { get; init; }
+    public int PacketLength => Length ?? Layout.ReflectorHeader;
 
     internal long Offset;   // phase of this stream in the schedule, ns
     internal long Sent;

@@ -75,7 +75,7 @@ static partial class Program
         var senderCosts = RunSenderCosts(keyPath);
         Stop(server);
         var kept = results["reflector"] is JsonArray old
-            ? old.Where(p => (string)p!["mode"]! is not ("unauth" or "auth" or "enc")).Select(p => p!.DeepClone()).ToList()
+            ? old.Where(p => (string)p!["mode"]! is not ("unauth" or "auth" or "enc" or SameSizeUnauth)).Select(p => p!.DeepClone()).ToList()
             : [];
         results["reflector"] = new JsonArray([.. kept, .. points.Select(p => (JsonNode)p.ToJson())]);
         results["sender_cost"] = new JsonArray([.. senderCosts.Select(p => (JsonNode)p.ToJson())]);

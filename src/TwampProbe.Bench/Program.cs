@@ -217,14 +217,14 @@ static partial class Program
     static async Task<List<Point>> RunModesAsync(Process server, double rate)
     {
         var points = new List<Point>();
-        var runs = CostModes.ToDictionary(m => m, _ => new List<Point>());
+        var runs = ReflectorCostModes.ToDictionary(m => m, _ => new List<Point>());
         for (int rep = 0; rep < _repeats; rep++)
-            foreach (var mode in CostModes)
+            foreach (var mode in ReflectorCostModes)
             {
                 Log($"{mode} {rate} pps (run {rep + 1} of {_repeats})");
                 runs[mode].Add(await RunTwampAsync(server, mode, rate));
             }
-        foreach (var mode in CostModes)
+        foreach (var mode in ReflectorCostModes)
         {
             var sorted = runs[mode].OrderBy(r => r.NsPerPacket).ToArray();
             points.Add(sorted[sorted.Length / 2] with { Runs = [.. runs[mode].Select(r => r.NsPerPacket)] });
@@ -415,10 +415,12 @@ static partial class Program
         return client;
     }
 
-    static async Task<Target> RequestAsync(ControlClient client, int bufferBytes)
+    /// <summary>A session of <paramref name="packetLength"/> octets each way (null: the symmetric minimum of its mode).</summary>
+    static async Task<Target> RequestAsync(ControlClient client, int bufferBytes, int? packetLength = null)
     {
         var security = client.Mode.TestSecurity();
         var layout = TestPacketLayout.For(security);
+        int length = packetLength ?? layout.ReflectorHeader;
         var socket = Target.Bind(bufferBytes);
         var request = new RequestTwSession
         {
@@ -427,7 +429,7 @@ static partial class Program
             ReceiverPort = 0,
             SenderAddress = IPAddress.Loopback,
             ReceiverAddress = IPAddress.Loopback,
-            PaddingLength = (uint)layout.SymmetricPadding,
+            PaddingLength = (uint)(length - layout.SenderHeader),
             StartTime = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds()),
             Timeout = NtpTimestamp.FromInterval(1_000_000_000),
             TypeP = TypeP.FromDscp(0),
@@ -440,7 +442,7 @@ static partial class Program
         }
         var t = new Target
         {
-            Socket = socket, Layout = layout, Kind = ReplyKind.Twamp,
+            Socket = socket, Layout = layout, Kind = ReplyKind.Twamp, Length = length,
             Peer = UdpPeer.From(new IPEndPoint(IPAddress.Loopback, accept.Port)),
         };
         if (security != TestSecurity.Unauthenticated)
@@ -451,10 +453,17 @@ static partial class Program
         return t;
     }
 
+    /// <summary>
+    /// Unauthenticated packets as long as the authenticated and encrypted ones (112 octets each way): the
+    /// security modes' extra cost apart from their larger packets.
+    /// </summary>
+    const string SameSizeUnauth = "unauth-112";
+    static readonly string[] ReflectorCostModes = ["unauth", "auth", "enc", SameSizeUnauth];
+
     static async Task<Point> RunTwampAsync(Process server, string mode, double rate)
     {
         using var client = await ConnectAsync(ModeOf(mode));
-        using var target = await RequestAsync(client, 8 << 20);
+        using var target = await RequestAsync(client, 8 << 20, mode == SameSizeUnauth ? TestPacketLayout.Encrypted.ReflectorHeader : null);
         var ack = await client.StartSessionsAsync(CancellationToken.None);
         if (ack != AcceptCode.Ok) throw new InvalidOperationException($"Start-Sessions refused: {ack}");
         var gen = new LoadGenerator([target], rate, _duration, 250_000);
@@ -699,20 +708,21 @@ static partial class Program
         L($"| mode | load pps | loss % | CPU ns/pkt | × echo | × unauth | turnaround p50/p99 µs | RTT p50/p99 µs | steal ms |");
         L($"|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var rate in Loads)
-            foreach (var m in new[] { "echo", "echo-ts", "echo-1", "unauth", "auth", "enc", "light" })
+            foreach (var m in new[] { "echo", "echo-ts", "echo-1", "unauth", SameSizeUnauth, "auth", "enc", "light" })
             {
                 var p = Find(ps, m, rate);
                 if (p is null) continue;
                 var echo = Find(ps, "echo", rate)!;
                 var un = Find(ps, "unauth", rate);
                 string xe = m == "echo" ? "1.00" : F($"{p.NsPerPacket / echo.NsPerPacket:0.00}");
-                string xu = m is "auth" or "enc" or "light" && un is not null ? F($"{p.NsPerPacket / un.NsPerPacket:0.00}") : "";
+                string xu = m is "auth" or "enc" or "light" or SameSizeUnauth && un is not null ? F($"{p.NsPerPacket / un.NsPerPacket:0.00}") : "";
                 string ta = p.Load.TurnaroundNs.Length == 0 ? "–" : F($"{Pct(p.Load.TurnaroundNs, 50) / 1e3:0.0} / {Pct(p.Load.TurnaroundNs, 99) / 1e3:0.0}");
                 string name = m switch
                 {
                     "echo" => "C echo (floor)",
                     "echo-ts" => "echo + RX timestamps/TTL/TOS",
                     "echo-1" => "echo + RX timestamps, a sendmmsg per reply",
+                    SameSizeUnauth => "unauth, 112 octets (the auth/enc size)",
                     _ => m,
                 };
                 L($"| {name} | {rate:0} | {p.Load.LossPercent:0.000} | {p.NsPerPacket:0} | {xe} | {xu} | {ta} | {Pct(p.Load.RttNs, 50) / 1e3:0.0} / {Pct(p.Load.RttNs, 99) / 1e3:0.0} | {p.StealNs / 1_000_000} |");
