@@ -19,7 +19,9 @@ public readonly record struct NtpTimestamp(ulong Value)
     {
         long seconds = Math.DivRem(unixNanoseconds, NanosPerSecond, out long nanos);
         if (nanos < 0) { seconds--; nanos += NanosPerSecond; }
-        ulong fraction = (ulong)(((UInt128)(ulong)nanos << 32) / NanosPerSecond);
+        // nanos < 10^9 < 2^30, so nanos · 2^32 < 2^62: the exact floor of nanos · 2^32 / 10^9 in 64 bits (twice
+        // per reflected packet, T2 and T3: no 128-bit division).
+        ulong fraction = ((ulong)nanos << 32) / (ulong)NanosPerSecond;
         // NTP era 0 wraps in February 2036; the 32-bit field simply wraps (RFC 5905 §6).
         uint ntpSeconds = unchecked((uint)(seconds + UnixEpochOffsetSeconds));
         return new NtpTimestamp(((ulong)ntpSeconds << 32) | fraction);
@@ -42,7 +44,9 @@ public readonly record struct NtpTimestamp(ulong Value)
     {
         if (nanoseconds < 0) throw new ArgumentOutOfRangeException(nameof(nanoseconds));
         long seconds = Math.DivRem(nanoseconds, NanosPerSecond, out long nanos);
-        ulong fraction = (ulong)(((UInt128)(ulong)nanos << 32) / NanosPerSecond);
+        // nanos < 10^9 < 2^30, so nanos · 2^32 < 2^62: the exact floor of nanos · 2^32 / 10^9 in 64 bits (twice
+        // per reflected packet, T2 and T3: no 128-bit division).
+        ulong fraction = ((ulong)nanos << 32) / (ulong)NanosPerSecond;
         return new NtpTimestamp(((ulong)Math.Min(seconds, uint.MaxValue) << 32) | fraction);
     }
 

@@ -459,14 +459,24 @@ public sealed partial class ReflectorEngine : IDisposable
             bool protectFirst = TimestampOrder.ProtectsFirst(crypto);
             if (!protectFirst) reply.ErrorEstimate = errorEstimate;
             else crypto!.ProtectReflector(buffer);
-            long t3 = _time.UnixNanoseconds;
-            // (t3 − oldest) + (t3 − previous): the oldest reply's wait if this one joins (a wall-clock step only
-            // splits one run); (i − first) × cost: this reply's wait behind the earlier ones in the kernel.
-            if (i > first && (t3 - oldest + (t3 - previous) > bound || (i - first) * _sendNsPerDatagram > bound))
+            // (i − first) × cost: this reply's wait behind the earlier ones in the kernel, known without a clock
+            // read; (t3 − oldest) + (t3 − previous): the oldest reply's wait if this one joins (a wall-clock step
+            // only splits one run). When the run is sent, the clock read that ends the send is this reply's T3:
+            // nothing happens between the two, and a reply sent alone costs one read.
+            long t3;
+            if (i > first && (i - first) * _sendNsPerDatagram > bound)
             {
-                Flush(rs, first, i - first);
+                t3 = Flush(rs, first, i - first, previous);
                 first = i;
+            }
+            else
+            {
                 t3 = _time.UnixNanoseconds;
+                if (i > first && t3 - oldest + (t3 - previous) > bound)
+                {
+                    t3 = Flush(rs, first, i - first, previous);
+                    first = i;
+                }
             }
             if (i == first) oldest = t3;
             previous = t3;
@@ -475,29 +485,41 @@ public sealed partial class ReflectorEngine : IDisposable
             if (!protectFirst) crypto?.ProtectReflector(buffer);
             if (T3Lead is not null) _t3[i] = t3;
         }
-        Flush(rs, first, count - first);
+        Flush(rs, first, count - first, previous);
     }
 
-    /// <summary>Sends slots [first..first+n) in one sendmmsg and learns what a datagram costs.</summary>
-    void Flush(ReflectorSocket rs, int first, int n)
+    /// <summary>
+    /// Sends slots [first..first+n) in one sendmmsg and learns what a datagram costs, from
+    /// <paramref name="lastT3"/> (the run's last T3, read just before) to the wall clock when the send
+    /// returns; returns that reading (a fresh one after the T3-lead diagnostic's work). One clock read per
+    /// send: a wall-clock step spoils one sample at most, clamped to 0..100 µs.
+    /// </summary>
+    long Flush(ReflectorSocket rs, int first, int n, long lastT3)
     {
-        long before = _time.MonotonicNanoseconds;
+        long now;
         try
         {
             int sent = rs.Socket.Send(_batch, first, n);
+            now = _time.UnixNanoseconds;
             _reflected += sent;
             if (sent > 0)
             {
                 // Capped so that one preemption in a send does not keep batches at one reply for long.
-                long perDatagram = Math.Clamp((_time.MonotonicNanoseconds - before) / sent, 0, 100_000);
+                long perDatagram = Math.Clamp((now - lastT3) / sent, 0, 100_000);
                 _sendNsPerDatagram = _sendNsPerDatagram > 100_000 ? perDatagram : _sendNsPerDatagram + (perDatagram - _sendNsPerDatagram) / 8;
             }
-            T3Lead?.Sent(rs.Socket, _t3.AsSpan(first, n), sent);
+            if (T3Lead is not null)
+            {
+                T3Lead.Sent(rs.Socket, _t3.AsSpan(first, n), sent);
+                now = _time.UnixNanoseconds;
+            }
         }
         catch (SocketException e)
         {
             Log.Debug($"reflector: send on {rs.LocalEndPoint}: {e.Message}");
+            now = _time.UnixNanoseconds;
         }
+        return now;
     }
 
     public void Dispose()

@@ -85,4 +85,17 @@ public class NtpTimestampTests
         Assert.Equal(new byte[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 0 }, b);
         Assert.Equal(0x0102030405060708ul, NtpTimestamp.Read(b.AsSpan(1)).Value);
     }
+
+    [Fact]
+    public void FractionIsTheExactFloorOfNanosecondsTimesTwoToThe32OverOneBillion()
+    {
+        var random = new Random(5357);
+        long[] edges = [0, 1, 999_999_999, 1_000_000_000, -1, -999_999_999, 500_000_000, 1_795_364_553_999_999_999];
+        foreach (long ns in edges.Concat(Enumerable.Range(0, 10_000).Select(_ => random.NextInt64(-4_000_000_000_000_000_000, 4_000_000_000_000_000_000))))
+        {
+            long nanos = ((ns % 1_000_000_000) + 1_000_000_000) % 1_000_000_000;
+            ulong expected = (ulong)(((System.UInt128)(ulong)nanos << 32) / 1_000_000_000);
+            Assert.Equal(expected, NtpTimestamp.FromUnixNanoseconds(ns).Fraction);
+        }
+    }
 }

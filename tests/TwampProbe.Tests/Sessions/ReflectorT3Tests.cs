@@ -22,11 +22,20 @@ public sealed class ReflectorT3Tests
     {
         public readonly ManualResetEventSlim Entered = new(), Release = new();
         int _gated;
+        int _reads;
+        /// <summary>Clock reads (either clock) on the reflector thread once it was released.</summary>
+        public int ReadsAfterRelease => Volatile.Read(ref _reads);
+
+        void Count()
+        {
+            if (Release.IsSet && Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true) Interlocked.Increment(ref _reads);
+        }
 
         public long MonotonicNanoseconds
         {
             get
             {
+                Count();
                 if (Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true && Interlocked.Exchange(ref _gated, 1) == 0)
                 {
                     Entered.Set();
@@ -36,15 +45,26 @@ public sealed class ReflectorT3Tests
             }
         }
 
-        public long UnixNanoseconds => SystemClock.Instance.UnixNanoseconds;
+        public long UnixNanoseconds
+        {
+            get
+            {
+                Count();
+                return SystemClock.Instance.UnixNanoseconds;
+            }
+        }
     }
 
-    /// <summary>Reflects one packet, then a burst of <see cref="Burst"/>; returns (T3 from the replies, TX − T3 from the probe, sendmmsg run lengths).</summary>
-    static (long[] T3, long[] Leads, long[] Runs) Reflect(long boundNs)
+    /// <summary>
+    /// Reflects one packet, then a burst of <see cref="Burst"/>; returns (T3 from the replies, TX − T3 from the probe,
+    /// sendmmsg run lengths, the reflector thread's clock reads once released). Without <paramref name="measureLead"/>
+    /// (the served reflector) there are no leads and runs.
+    /// </summary>
+    static (long[] T3, long[] Leads, long[] Runs, int ClockReads) Reflect(long boundNs, bool measureLead = true)
     {
         var clock = new GatedClock();
         using var state = new ClockState(TimeSpan.Zero);
-        using var engine = new ReflectorEngine(state, new ReflectorOptions { Clock = clock, MeasureT3Lead = true, T3BatchBoundNs = boundNs, SocketBufferBytes = 1 << 20 });
+        using var engine = new ReflectorEngine(state, new ReflectorOptions { Clock = clock, MeasureT3Lead = measureLead, T3BatchBoundNs = boundNs, SocketBufferBytes = 1 << 20 });
         var rs = engine.Open(new IPEndPoint(IPAddress.Loopback, 0));
         using var sender = UdpTestSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0), new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
         var layout = TestPacketLayout.Unauthenticated;
@@ -84,6 +104,7 @@ public sealed class ReflectorT3Tests
             }
         }
         Assert.Equal(Burst + 1, t3BySeq.Count);
+        if (!measureLead) return ([.. t3BySeq.Values], [], [], clock.ReadsAfterRelease);
         long[] leads = [];
         while (leads.Length <= Burst && Environment.TickCount64 < deadline)
         {
@@ -91,13 +112,13 @@ public sealed class ReflectorT3Tests
             if (leads.Length <= Burst) Thread.Sleep(10);
         }
         Assert.Equal(Burst + 1, leads.Length);
-        return ([.. t3BySeq.Values], leads, engine.T3Lead!.RunLengths());
+        return ([.. t3BySeq.Values], leads, engine.T3Lead!.RunLengths(), clock.ReadsAfterRelease);
     }
 
     [Fact]
     public void WithoutBatchingEveryReplyIsStampedAfterThePreviousOneLeft()
     {
-        var (t3, leads, runs) = Reflect(0);
+        var (t3, leads, runs, _) = Reflect(0);
 
         Assert.Equal(Burst + 1, runs[1]); // one sendmmsg per reply
         for (int k = 0; k + 1 < t3.Length; k++)
@@ -111,9 +132,23 @@ public sealed class ReflectorT3Tests
     [Fact]
     public void WithRoomInTheBoundRepliesShareASendmmsg()
     {
-        var (_, leads, runs) = Reflect(1_000_000_000);
+        var (_, leads, runs, _) = Reflect(1_000_000_000);
 
         Assert.Contains(runs.Skip(2), c => c > 0); // a run of two or more replies
         Assert.All(leads, l => Assert.True(l >= -2, $"T3 after departure: {l} ns"));
+    }
+
+    [Fact]
+    public void EveryReplySentAloneCostsOneClockRead()
+    {
+        // bound 0: a sendmmsg per reply. The read that ends one send is the next reply's T3, so the burst costs one
+        // read per reply plus the batch's monotonic read and the last send's, not three per reply.
+        var (t3, _, _, reads) = Reflect(0, measureLead: false);
+
+        Assert.Equal(Burst + 1, t3.Length);
+        // After the release: the held packet's T3 and send (2); per recvmmsg batch of the burst, its monotonic read and
+        // last send (2, at most two batches) and one T3 per reply.
+        Assert.InRange(reads, Burst, Burst + 6);
+        Assert.True(t3.Zip(t3.Skip(1)).All(p => p.Second >= p.First), "T3 goes back in a burst");
     }
 }
