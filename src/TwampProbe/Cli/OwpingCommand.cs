@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Owamp.Client;
-using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Time;
 
@@ -32,9 +31,7 @@ public static class OwpingCommand
         var server = PingTarget.Resolve(o.Target, ServerSettings.OwampControlPort, o.Family);
         PingTarget.CheckSource(o.Source, server, o.Target);
         using var clock = new ClockState(TimeSpan.FromSeconds(1));
-        KeyFile keys = o.KeyFile is null ? KeyFile.Empty : LoadKeys(o.KeyFile);
-        if (o.Identity is not null && !keys.TryGetPassphrase(o.Identity, out _))
-            throw new ConfigException($"{o.KeyFile}: no key for identity '{o.Identity}' in this key file: add a line '{o.Identity} HEX-PASSPHRASE' or check -u");
+        var keys = ClientKeys.Load(o.KeyFile, o.Identity);
         var controlSource = o.Source is { } s ? LinkLocal.WithScope(s, server.Address) : null;
         using var client = await OwampControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct, controlSource).ConfigureAwait(false);
         using (var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -50,20 +47,5 @@ public static class OwpingCommand
         }, clock);
         var (send, receive) = await measurement.RunAsync(ct).ConfigureAwait(false);
         return new OwpingReport(o, output).Print(client.Mode, server, send, receive, clock);
-    }
-
-    /// <summary>Reads the key file, turning what the OS says about it into a sentence that names the file.</summary>
-    static KeyFile LoadKeys(string path)
-    {
-        if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory, not a key file (-k)");
-        try
-        {
-            using var probe = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"cannot read the key file (-k): {ErrorText.Describe(e, path)}");
-        }
-        return KeyFiles.Load(path, requirePrivate: false);
     }
 }

@@ -5,7 +5,6 @@ using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Diagnostics;
 using TwampProbe.Linux.Time;
-using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Sessions;
@@ -51,9 +50,7 @@ public static class PingCommand
         }
 
         // Local mistakes are found before the first packet: they are configuration errors, not refusals.
-        KeyFile keys = o.KeyFile is null ? KeyFile.Empty : LoadKeys(o.KeyFile);
-        if (o.Identity is not null && !keys.TryGetPassphrase(o.Identity, out _))
-            throw new ConfigException($"{o.KeyFile}: no key for identity '{o.Identity}' in this key file: add a line '{o.Identity} HEX-PASSPHRASE' or check -u");
+        var keys = ClientKeys.Load(o.KeyFile, o.Identity);
         var controlSource = o.Source is { } s ? LinkLocal.WithScope(s, server.Address) : null;
         using var client = await ControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct, controlSource).ConfigureAwait(false);
         client.RequestDscpEcnMonitoring = o.DscpEcnMonitoring;
@@ -102,21 +99,6 @@ public static class PingCommand
             throw new PingNetworkException($"control connection lost: {ErrorText.Describe(lost)} — the server stopped, restarted or dropped the connection; " +
                 $"the statistics above cover the {sender.Statistics.PacketsSent} of {o.Count} packets sent until then", lost);
         return exit;
-    }
-
-    /// <summary>Reads the key file, turning what the OS says about it into a sentence that names the file.</summary>
-    static KeyFile LoadKeys(string path)
-    {
-        if (Directory.Exists(path)) throw new ConfigException($"{path}: is a directory, not a key file (-k)");
-        try
-        {
-            using var probe = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"cannot read the key file (-k): {ErrorText.Describe(e, path)}");
-        }
-        return KeyFiles.Load(path, requirePrivate: false);
     }
 
     /// <summary>Binds the test socket: any port, or the first free one of -P LOW-HIGH (from a random start, as twping does).</summary>

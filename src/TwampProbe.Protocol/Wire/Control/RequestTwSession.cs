@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-
 namespace TwampProbe.Protocol.Wire.Control;
 
 /// <summary>
@@ -21,83 +17,33 @@ namespace TwampProbe.Protocol.Wire.Control;
 ///  96 16 HMAC (written by the control channel)
 /// </code>
 /// </summary>
-public sealed record RequestTwSession
+public sealed record RequestTwSession : SessionRequestFields
 {
-    public const int BodySize = 96;
     public const int Size = BodySize + 16;
 
-    public int IpVersion { get; init; } = 4;
-    public byte ConfSender { get; init; }
-    public byte ConfReceiver { get; init; }
+    /// <summary>Number of Schedule Slots, which MUST be 0 in TWAMP (<see cref="ValidateMessage"/>).</summary>
     public uint ScheduleSlots { get; init; }
-    public uint Packets { get; init; }
-    public ushort SenderPort { get; init; }
-    public ushort ReceiverPort { get; init; }
-    /// <summary>Null when the field is all zeros: "use the control connection's address" (RFC 5357 §3.5).</summary>
-    public IPAddress? SenderAddress { get; init; }
-    public IPAddress? ReceiverAddress { get; init; }
-    public byte[] Sid { get; init; } = new byte[16];
-    public uint PaddingLength { get; init; }
-    public NtpTimestamp StartTime { get; init; }
-    public NtpTimestamp Timeout { get; init; }
-    public TypeP TypeP { get; init; }
 
-    public void Write(Span<byte> destination)
-    {
-        var d = destination[..BodySize];
-        d.Clear();
-        d[0] = (byte)CommandNumber.RequestTwSession;
-        d[1] = (byte)(IpVersion & 0x0F);
-        d[2] = ConfSender;
-        d[3] = ConfReceiver;
-        BinaryPrimitives.WriteUInt32BigEndian(d[4..], ScheduleSlots);
-        BinaryPrimitives.WriteUInt32BigEndian(d[8..], Packets);
-        BinaryPrimitives.WriteUInt16BigEndian(d[12..], SenderPort);
-        BinaryPrimitives.WriteUInt16BigEndian(d[14..], ReceiverPort);
-        WriteAddress(d.Slice(16, 16), SenderAddress);
-        WriteAddress(d.Slice(32, 16), ReceiverAddress);
-        Sid.AsSpan().CopyTo(d.Slice(48, 16));
-        BinaryPrimitives.WriteUInt32BigEndian(d[64..], PaddingLength);
-        StartTime.Write(d[68..]);
-        Timeout.Write(d[76..]);
-        BinaryPrimitives.WriteUInt32BigEndian(d[84..], TypeP.Value);
-    }
+    public RequestTwSession() { }
+
+    RequestTwSession(ReadOnlySpan<byte> body) : base(body) => ScheduleSlots = ReadScheduleSlots(body);
+
+    public void Write(Span<byte> destination) => WriteBody(destination, (byte)CommandNumber.RequestTwSession, ScheduleSlots);
 
     /// <summary>
     /// Decodes the 96-octet body. Field values are returned as sent; whether they are supported is
-    /// the server's decision (<see cref="Validate"/>), so that it can answer with the right Accept code.
+    /// the server's decision (<see cref="SessionRequestFields.Validate"/>), so that it can answer with the right Accept code.
     /// </summary>
     public static RequestTwSession Parse(ReadOnlySpan<byte> source)
     {
         if (source.Length < BodySize) throw new ControlProtocolException($"Request-TW-Session is {Size} octets, got {source.Length}");
         if (source[0] != (byte)CommandNumber.RequestTwSession) throw new ControlProtocolException($"not a Request-TW-Session (command {source[0]})", AcceptCode.NotSupported, false);
-        int ipvn = source[1] & 0x0F;
-        return new RequestTwSession
-        {
-            IpVersion = ipvn,
-            ConfSender = source[2],
-            ConfReceiver = source[3],
-            ScheduleSlots = BinaryPrimitives.ReadUInt32BigEndian(source[4..]),
-            Packets = BinaryPrimitives.ReadUInt32BigEndian(source[8..]),
-            SenderPort = BinaryPrimitives.ReadUInt16BigEndian(source[12..]),
-            ReceiverPort = BinaryPrimitives.ReadUInt16BigEndian(source[14..]),
-            SenderAddress = ReadAddress(source.Slice(16, 16), ipvn),
-            ReceiverAddress = ReadAddress(source.Slice(32, 16), ipvn),
-            Sid = source.Slice(48, 16).ToArray(),
-            PaddingLength = BinaryPrimitives.ReadUInt32BigEndian(source[64..]),
-            StartTime = NtpTimestamp.Read(source[68..]),
-            Timeout = NtpTimestamp.Read(source[76..]),
-            TypeP = new TypeP(BinaryPrimitives.ReadUInt32BigEndian(source[84..])),
-        };
+        return new RequestTwSession(source);
     }
 
-    /// <summary>
-    /// Checks the MUSTs of RFC 5357 §3.5. Returns null when acceptable, else the reason; every
-    /// failure here is answered with Accept = 3 (not supported).
-    /// </summary>
-    public string? Validate()
+    /// <summary>The MUSTs of RFC 5357 §3.5 (IPVN and addresses: <see cref="SessionRequestFields.Validate"/>).</summary>
+    protected override string? ValidateMessage()
     {
-        if (IpVersion is not (4 or 6)) return $"IPVN {IpVersion} is neither 4 nor 6";
         // RFC 5357 §3.5: "Conf-Sender and Conf-Receiver MUST be set to 0 ... the Server MUST respond
         // with Accept = 3" otherwise; Number of Schedule Slots and Number of Packets MUST be 0.
         if (ConfSender != 0 || ConfReceiver != 0) return "Conf-Sender/Conf-Receiver must be 0";
@@ -105,24 +51,6 @@ public sealed record RequestTwSession
         // RFC 4656 §3.5: the SID in a request MUST be zero; the receiving side assigns it.
         if (Sid.AsSpan().ContainsAnyExcept((byte)0)) return "SID must be zero in a request";
         if (!TypeP.IsSupported) return $"Type-P 0x{TypeP.Value:x8} is not a DSCP descriptor";
-        if (SenderAddress is { } s && !MatchesVersion(s)) return "Sender Address does not match IPVN";
-        if (ReceiverAddress is { } r && !MatchesVersion(r)) return "Receiver Address does not match IPVN";
         return null;
-    }
-
-    bool MatchesVersion(IPAddress a) => (a.AddressFamily == AddressFamily.InterNetworkV6) == (IpVersion == 6);
-
-    static void WriteAddress(Span<byte> d, IPAddress? address)
-    {
-        if (address is null) return;
-        if (address.AddressFamily == AddressFamily.InterNetwork) address.TryWriteBytes(d[..4], out _);
-        else address.TryWriteBytes(d, out _);
-    }
-
-    static IPAddress? ReadAddress(ReadOnlySpan<byte> s, int ipvn)
-    {
-        // IPv4 uses the first 4 octets; the other 12 are MBZ and ignored.
-        var address = ipvn == 6 ? s : s[..4];
-        return address.ContainsAnyExcept((byte)0) ? new IPAddress(address) : null;
     }
 }

@@ -76,8 +76,8 @@ public sealed class OwampTestReceiver : IDisposable
             ReceiveBufferBytes = 1 << 20,
             DualStack = local.Address.Equals(IPAddress.IPv6Any),
         };
-        _socket = privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
-        if (spec.Security != TestSecurity.Unauthenticated) _crypto = new TestPacketCrypto(spec.Keys!, spec.Sid, spec.Security);
+        _socket = OwampTestEngine.Bind(local, options, privileged);
+        _crypto = OwampTestEngine.Crypto(spec);
     }
 
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
@@ -101,9 +101,8 @@ public sealed class OwampTestReceiver : IDisposable
     public NtpTimestamp ScheduledSendTime(uint seq) => Schedule.SendTime(_spec.StartTime, Offsets[seq]);
 
     /// <summary>When the session is complete: Timeout after the scheduled time of the last packet (RFC 4656 §3.8), Unix ns.</summary>
-    public long CompleteUnixNanoseconds => _spec.Packets == 0
-        ? _spec.StartTime.ToUnixNanoseconds() + _timeout
-        : ScheduledSendTime(_spec.Packets - 1).ToUnixNanoseconds() + _timeout;
+    public long CompleteUnixNanoseconds =>
+        OwampTestEngine.CompleteUnixNanoseconds(_spec, _spec.Packets == 0 ? 0 : Offsets[_spec.Packets - 1]);
 
     /// <summary>The schedule's offsets, computed on first use (any thread; the same array wins).</summary>
     ulong[] Offsets => Volatile.Read(ref _offsets)

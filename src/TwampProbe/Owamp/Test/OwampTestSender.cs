@@ -70,7 +70,7 @@ public sealed class OwampTestSender : IDisposable
             SendTtl = ttl,
             DualStack = local.Address.Equals(IPAddress.IPv6Any),
         };
-        _socket = privileged is { } p ? p.Invoke(() => UdpTestSocket.Bind(local, options)) : UdpTestSocket.Bind(local, options);
+        _socket = OwampTestEngine.Bind(local, options, privileged);
     }
 
     /// <summary>Sets the session (once; the constructor with a spec has done it). Derives the test keys now.</summary>
@@ -79,7 +79,7 @@ public sealed class OwampTestSender : IDisposable
         spec.Check();
         if (_spec is not null) throw new InvalidOperationException("OwampTestSender: the session is already configured");
         _spec = spec;
-        if (spec.Security != TestSecurity.Unauthenticated) _crypto = new TestPacketCrypto(spec.Keys!, spec.Sid, spec.Security);
+        _crypto = OwampTestEngine.Crypto(spec);
     }
 
     /// <summary>The bound address and port (the port goes into Request-Session / Accept-Session).</summary>
@@ -106,7 +106,7 @@ public sealed class OwampTestSender : IDisposable
             ulong last = 0;
             using (var schedule = new Schedule(spec.Sid, spec.Slots))
                 for (uint i = 0; i < spec.Packets; i++) last = schedule.NextOffset();
-            return Schedule.SendTime(spec.StartTime, last).ToUnixNanoseconds() + spec.TimeoutNanoseconds;
+            return OwampTestEngine.CompleteUnixNanoseconds(spec, last);
         }
     }
 

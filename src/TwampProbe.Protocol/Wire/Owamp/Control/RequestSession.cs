@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire.Control;
@@ -29,31 +26,21 @@ namespace TwampProbe.Protocol.Wire.Owamp.Control;
 /// any non-zero value as 1". The answer is an <see cref="AcceptSession"/> (same 48-octet layout as
 /// in TWAMP): its Port is where the server receives (Conf-Receiver) or sends from (Conf-Sender).
 /// </summary>
-public sealed record RequestSession
+public sealed record RequestSession : SessionRequestFields
 {
     /// <summary>Octets of the preamble before its HMAC.</summary>
-    public const int PreambleBodySize = 96;
+    public const int PreambleBodySize = BodySize;
     /// <summary>The preamble with its HMAC.</summary>
     public const int PreambleSize = PreambleBodySize + ControlCipher.HmacLength;
 
-    public int IpVersion { get; init; } = 4;
-    public byte ConfSender { get; init; }
-    public byte ConfReceiver { get; init; }
     /// <summary>Number of Schedule Slots as sent in the preamble (what follows it; see <see cref="Slots"/>).</summary>
     public uint NumberOfSlots { get; init; }
-    public uint Packets { get; init; }
-    public ushort SenderPort { get; init; }
-    public ushort ReceiverPort { get; init; }
-    /// <summary>Null when the field is all zeros.</summary>
-    public IPAddress? SenderAddress { get; init; }
-    public IPAddress? ReceiverAddress { get; init; }
-    public byte[] Sid { get; init; } = new byte[SessionId.Length];
-    public uint PaddingLength { get; init; }
-    public NtpTimestamp StartTime { get; init; }
-    public NtpTimestamp Timeout { get; init; }
-    public TypeP TypeP { get; init; }
     /// <summary>The schedule; <see cref="Write"/> sends its count as Number of Schedule Slots.</summary>
     public IReadOnlyList<ScheduleSlot> Slots { get; init; } = [];
+
+    public RequestSession() { }
+
+    RequestSession(ReadOnlySpan<byte> preamble) : base(preamble) => NumberOfSlots = ReadScheduleSlots(preamble);
 
     /// <summary>The server is asked to run the sender (RFC 4656 §3.5: non-zero is 1).</summary>
     public bool ServerSends => ConfSender != 0;
@@ -78,28 +65,7 @@ public sealed record RequestSession
     }
 
     /// <summary>Writes octets 0-95 (Number of Schedule Slots = <see cref="Slots"/>.Count).</summary>
-    public void WritePreamble(Span<byte> destination) => WritePreamble(destination, (uint)Slots.Count);
-
-    void WritePreamble(Span<byte> destination, uint slots)
-    {
-        var d = destination[..PreambleBodySize];
-        d.Clear();
-        d[0] = (byte)OwampCommand.RequestSession;
-        d[1] = (byte)(IpVersion & 0x0F);
-        d[2] = ConfSender;
-        d[3] = ConfReceiver;
-        BinaryPrimitives.WriteUInt32BigEndian(d[4..], slots);
-        BinaryPrimitives.WriteUInt32BigEndian(d[8..], Packets);
-        BinaryPrimitives.WriteUInt16BigEndian(d[12..], SenderPort);
-        BinaryPrimitives.WriteUInt16BigEndian(d[14..], ReceiverPort);
-        WriteAddress(d.Slice(16, 16), SenderAddress);
-        WriteAddress(d.Slice(32, 16), ReceiverAddress);
-        Sid.AsSpan().CopyTo(d.Slice(48, 16));
-        BinaryPrimitives.WriteUInt32BigEndian(d[64..], PaddingLength);
-        StartTime.Write(d[68..]);
-        Timeout.Write(d[76..]);
-        BinaryPrimitives.WriteUInt32BigEndian(d[84..], TypeP.Value);
-    }
+    public void WritePreamble(Span<byte> destination) => WriteBody(destination, (byte)OwampCommand.RequestSession, (uint)Slots.Count);
 
     /// <summary>
     /// Seals a message written by <see cref="Write"/> in place: HMAC over octets 0-95, HMAC over the
@@ -120,24 +86,7 @@ public sealed record RequestSession
     {
         if (source.Length < PreambleBodySize) throw new ControlProtocolException($"Request-Session preamble is {PreambleSize} octets, got {source.Length}");
         if (source[0] != (byte)OwampCommand.RequestSession) throw new ControlProtocolException($"not a Request-Session (command {source[0]})");
-        int ipvn = source[1] & 0x0F;
-        return new RequestSession
-        {
-            IpVersion = ipvn,
-            ConfSender = source[2],
-            ConfReceiver = source[3],
-            NumberOfSlots = BinaryPrimitives.ReadUInt32BigEndian(source[4..]),
-            Packets = BinaryPrimitives.ReadUInt32BigEndian(source[8..]),
-            SenderPort = BinaryPrimitives.ReadUInt16BigEndian(source[12..]),
-            ReceiverPort = BinaryPrimitives.ReadUInt16BigEndian(source[14..]),
-            SenderAddress = ReadAddress(source.Slice(16, 16), ipvn),
-            ReceiverAddress = ReadAddress(source.Slice(32, 16), ipvn),
-            Sid = source.Slice(48, 16).ToArray(),
-            PaddingLength = BinaryPrimitives.ReadUInt32BigEndian(source[64..]),
-            StartTime = NtpTimestamp.Read(source[68..]),
-            Timeout = NtpTimestamp.Read(source[76..]),
-            TypeP = new TypeP(BinaryPrimitives.ReadUInt32BigEndian(source[84..])),
-        };
+        return new RequestSession(source);
     }
 
     /// <summary>
@@ -153,12 +102,11 @@ public sealed record RequestSession
     }
 
     /// <summary>
-    /// The MUSTs of RFC 4656 §3.5 a server checks. Returns null when acceptable, else the reason;
-    /// every failure here is answered with Accept = 3 (some aspect of the request is not supported).
+    /// The MUSTs of RFC 4656 §3.5 a server checks (IPVN and addresses: <see cref="SessionRequestFields.Validate"/>);
+    /// every failure is answered with Accept = 3 (some aspect of the request is not supported).
     /// </summary>
-    public string? Validate()
+    protected override string? ValidateMessage()
     {
-        if (IpVersion is not (4 or 6)) return $"IPVN {IpVersion} is neither 4 nor 6";
         // RFC 4656 §3.5: "At least one of Conf-Sender and Conf-Receiver MUST be 1."
         if (!ServerSends && !ServerReceives) return "neither Conf-Sender nor Conf-Receiver is set";
         // Both: a session between two hosts the server configures; this server is one host.
@@ -170,8 +118,6 @@ public sealed record RequestSession
         // RFC 4656 §3.5: with Conf-Sender set, a Type-P the server cannot honour SHOULD be refused;
         // without it the descriptor is only a declaration and is not looked at.
         if (ServerSends && !TypeP.IsSupported) return $"Type-P 0x{TypeP.Value:x8} is not a DSCP descriptor";
-        if (SenderAddress is { } s && !MatchesVersion(s)) return "Sender Address does not match IPVN";
-        if (ReceiverAddress is { } r && !MatchesVersion(r)) return "Receiver Address does not match IPVN";
         return null;
     }
 
@@ -188,21 +134,5 @@ public sealed record RequestSession
         var slots = new ScheduleSlot[count];
         for (int i = 0; i < count; i++) slots[i] = ScheduleSlot.Read(source.Slice(i * ScheduleSlot.Size, ScheduleSlot.Size));
         return slots;
-    }
-
-    bool MatchesVersion(IPAddress a) => (a.AddressFamily == AddressFamily.InterNetworkV6) == (IpVersion == 6);
-
-    static void WriteAddress(Span<byte> d, IPAddress? address)
-    {
-        if (address is null) return;
-        if (address.AddressFamily == AddressFamily.InterNetwork) address.TryWriteBytes(d[..4], out _);
-        else address.TryWriteBytes(d, out _);
-    }
-
-    static IPAddress? ReadAddress(ReadOnlySpan<byte> s, int ipvn)
-    {
-        // RFC 4656 §3.5: with IPVN 4 the 12 octets after the address "MUST be ignored by the server".
-        var address = ipvn == 6 ? s : s[..4];
-        return address.ContainsAnyExcept((byte)0) ? new IPAddress(address) : null;
     }
 }
