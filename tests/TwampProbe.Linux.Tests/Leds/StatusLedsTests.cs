@@ -9,6 +9,14 @@ public sealed class StatusLedsTests
 
     StatusLeds Create() => new(_status, _activity, _fault);
 
+    /// <summary><paramref name="leds"/> put in <paramref name="state"/> and ticked once at t = 0.</summary>
+    static StatusLeds Showing(ProbeState state, StatusLeds leds)
+    {
+        leds.State = state;
+        leds.Tick(0);
+        return leds;
+    }
+
     /// <summary>Samples <paramref name="led"/> after each tick from <paramref name="from"/> in 50 ms steps.</summary>
     static string Run(StatusLeds leds, RecordingLed led, long from, int ticks, Action<long>? before = null)
     {
@@ -72,9 +80,7 @@ public sealed class StatusLedsTests
     [Fact]
     public void FaultLightsFaultLedAndBlinksStatusFast()
     {
-        using var leds = Create();
-        leds.State = ProbeState.Ready;
-        leds.Tick(0);
+        using var leds = Showing(ProbeState.Ready, Create());
         leds.State = ProbeState.Fault;
         Assert.Equal("##...##...##...##...", Run(leds, _status, 100, 20)); // 4 Hz: 100 on / 150 off
         Assert.True(_fault.IsOn);
@@ -89,9 +95,7 @@ public sealed class StatusLedsTests
     [Fact]
     public void StateChangeRestartsThePatternLit()
     {
-        using var leds = Create();
-        leds.State = ProbeState.Ready;
-        leds.Tick(0);
+        using var leds = Showing(ProbeState.Ready, Create());
         leds.State = ProbeState.Booting;
         Assert.Equal("##########..........", Run(leds, _status, 777, 20));
     }
@@ -116,9 +120,7 @@ public sealed class StatusLedsTests
     [Fact]
     public void WithoutActivityLedTrafficWinksStatusOff()
     {
-        using var leds = new StatusLeds(_status, null, _fault);
-        leds.State = ProbeState.Active;
-        leds.Tick(0);
+        using var leds = Showing(ProbeState.Active, new StatusLeds(_status, null, _fault));
         leds.NotifyActivity(3);
         Assert.Equal(".###", Run(leds, _status, 50, 4));
     }
@@ -126,9 +128,7 @@ public sealed class StatusLedsTests
     [Fact]
     public void DisposeTurnsAllOffAndDisposesLeds()
     {
-        var leds = Create();
-        leds.State = ProbeState.Fault;
-        leds.Tick(0);
+        var leds = Showing(ProbeState.Fault, Create());
         Assert.True(_status.IsOn && _fault.IsOn);
         leds.Dispose();
         foreach (var led in new[] { _status, _activity, _fault })

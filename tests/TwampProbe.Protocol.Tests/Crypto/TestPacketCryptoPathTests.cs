@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
-using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Tests.Support;
 using TwampProbe.Protocol.Wire.Test;
-using Xunit;
-using static TwampProbe.Protocol.Tests.TestHex;
 
 namespace TwampProbe.Protocol.Tests.Crypto;
 
@@ -26,10 +23,7 @@ public class TestPacketCryptoPathTests
     }
 
     [Theory]
-    [InlineData(TestSecurity.Authenticated, false)]
-    [InlineData(TestSecurity.Authenticated, true)]
-    [InlineData(TestSecurity.Encrypted, false)]
-    [InlineData(TestSecurity.Encrypted, true)]
+    [MemberData(nameof(CryptoPaths.ProtectedModesOnBothPaths), MemberType = typeof(CryptoPaths))]
     public void RandomizedPacketsMatchTheReferenceAndRoundTrip(TestSecurity security, bool fallback)
     {
         var rng = new Random(4656);
@@ -39,7 +33,7 @@ public class TestPacketCryptoPathTests
             byte[] aesKey = new byte[16], hmacKey = new byte[32];
             rng.NextBytes(aesKey);
             rng.NextBytes(hmacKey);
-            using var crypto = new TestPacketCrypto(aesKey, hmacKey, security, fallback ? CryptoImplementation.Fallback : CryptoImplementation.Auto);
+            using var crypto = new TestPacketCrypto(aesKey, hmacKey, security, CryptoPaths.Implementation(fallback));
             for (int i = 0; i < 50; i++)
             {
                 byte[] sender = new byte[layout.SenderHeader + rng.Next(0, 80)], reflector = new byte[layout.ReflectorHeader + rng.Next(0, 80)];

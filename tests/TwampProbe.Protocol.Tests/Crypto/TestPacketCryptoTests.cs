@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
-using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
+using TwampProbe.Protocol.Tests.Support;
 using TwampProbe.Protocol.Wire.Test;
-using Xunit;
-using static TwampProbe.Protocol.Tests.TestHex;
 
 namespace TwampProbe.Protocol.Tests.Crypto;
 
@@ -16,14 +13,11 @@ public class TestPacketCryptoTests
 
     /// <summary>Each of the four per-packet operations, 1000 times per mode and path: not one octet allocated.</summary>
     [Theory]
-    [InlineData(TestSecurity.Authenticated, false)]
-    [InlineData(TestSecurity.Authenticated, true)]
-    [InlineData(TestSecurity.Encrypted, false)]
-    [InlineData(TestSecurity.Encrypted, true)]
+    [MemberData(nameof(CryptoPaths.ProtectedModesOnBothPaths), MemberType = typeof(CryptoPaths))]
     public void ProtectingAndVerifyingPacketsAllocatesNothing(TestSecurity security, bool fallback)
     {
         var layout = TestPacketLayout.For(security);
-        using var crypto = new TestPacketCrypto(SpKey, HmacKey00To1F, security, fallback ? CryptoImplementation.Fallback : CryptoImplementation.Auto);
+        using var crypto = new TestPacketCrypto(SpKey, HmacKey00To1F, security, CryptoPaths.Implementation(fallback));
         byte[] sender = new byte[layout.SenderHeader], reflector = new byte[layout.ReflectorHeader];
         byte[] senderWire = new byte[sender.Length], reflectorWire = new byte[reflector.Length];
         void Round()

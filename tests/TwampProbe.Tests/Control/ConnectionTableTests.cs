@@ -27,7 +27,48 @@ public sealed class LogCollection
 [Collection(LogCollection.Name)]
 public sealed class ConnectionTableTests
 {
-    static (TwampServer Server, ReflectorEngine Engine, ClockState Clock, IPEndPoint Control) Start(int port, Func<ServerLimits, ServerLimits> limits, long descriptors = 1 << 20,
+    /// <summary>A started server, its engine and clock, and what a test opened against it: all disposed with it.</summary>
+    sealed class Harness(TwampServer server, ReflectorEngine engine, ClockState clock, IPEndPoint control) : IAsyncDisposable
+    {
+        readonly List<IDisposable> _opened = [];
+
+        public TwampServer Server => server;
+        public IPEndPoint Control => control;
+
+        /// <summary>Disposed with the harness, before the server: sockets and clients the test keeps open.</summary>
+        public T Keep<T>(T opened) where T : IDisposable
+        {
+            _opened.Add(opened);
+            return opened;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var d in _opened) d.Dispose();
+            await server.DisposeAsync();
+            engine.Dispose();
+            clock.Dispose();
+        }
+    }
+
+    /// <summary>The process-wide log written to a string at level Info, until disposed.</summary>
+    sealed class CapturedLog : IDisposable
+    {
+        readonly StringWriter _writer = new();
+        readonly (TextWriter Writer, LogLevel Level) _previous = (Log.Writer, Log.Level);
+
+        public CapturedLog()
+        {
+            Log.Writer = TextWriter.Synchronized(_writer);
+            Log.Level = LogLevel.Info;
+        }
+
+        public string[] Lines => _writer.ToString().Split('\n');
+
+        public void Dispose() => (Log.Writer, Log.Level) = _previous;
+    }
+
+    static Harness Start(int port, Func<ServerLimits, ServerLimits> limits, long descriptors = 1 << 20,
         Func<ServerSettings, ServerSettings>? tweak = null)
     {
         var settings = new ServerSettings
@@ -45,7 +86,7 @@ public sealed class ConnectionTableTests
         var engine = new ReflectorEngine(clock, new ReflectorOptions { SocketBufferBytes = 1 << 16 });
         var server = new TwampServer(new ServerContext(settings, engine, clock), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { DescriptorLimit = () => descriptors };
         server.Start();
-        return (server, engine, clock, new IPEndPoint(IPAddress.Loopback, port));
+        return new Harness(server, engine, clock, new IPEndPoint(IPAddress.Loopback, port));
     }
 
     static async Task<Socket> ConnectFrom(string source, IPEndPoint server)
@@ -55,6 +96,34 @@ public sealed class ConnectionTableTests
         await s.ConnectAsync(server);
         return s;
     }
+
+    /// <summary>A mode-1 client from <paramref name="source"/> over real TCP, through set-up (greeting, Set-Up-Response, Server-Start).</summary>
+    static async Task<ControlClient> SetUpFrom(string source, IPEndPoint server)
+    {
+        var socket = await ConnectFrom(source, server);
+        var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, server);
+        try
+        {
+            await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One session accepted for <paramref name="senderPort"/> (zero addresses: the control connection's), and started when <paramref name="start"/>.</summary>
+    static async Task RequestSession(ControlClient client, int senderPort, bool start)
+    {
+        var request = TestServer.Request(senderPort) with { SenderAddress = null, ReceiverAddress = null };
+        Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(request, TestServer.Timeout())).Accept);
+        if (start) Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
+    }
+
+    /// <summary>A request the server refuses with Accept = 3 (Sender Port 0).</summary>
+    static RequestTwSession Refused => TestServer.Request(29349) with { SenderPort = 0 };
 
     /// <summary>Reads the greeting's Modes word, or null when the connection closed first.</summary>
     static async Task<uint?> ReadGreetingModes(Socket s)
@@ -86,166 +155,85 @@ public sealed class ConnectionTableTests
     /// <summary>A full mode-1 measurement set-up over real TCP: greeting, set-up, one session, start, stop.</summary>
     static async Task MeasureFrom(string source, IPEndPoint server, int senderPort)
     {
-        var socket = await ConnectFrom(source, server);
-        using var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, server);
-        await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
-        var request = TestServer.Request(senderPort) with { SenderAddress = null, ReceiverAddress = null };
-        Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(request, TestServer.Timeout())).Accept);
-        Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
+        using var client = await SetUpFrom(source, server);
+        await RequestSession(client, senderPort, start: true);
         await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());
     }
 
     [Fact]
     public async Task SilentConnectionsFromThirtyHostsDoNotLockOutALegitimateClient()
     {
-        var (server, engine, clock, control) = Start(29300, l => l with { MaxConnections = 50, MaxConnectionsPerPrefix = 10 });
-        var idle = new List<Socket>();
-        try
-        {
-            // 300 connections that connect and say nothing, 10 from each of 30 addresses.
-            for (int host = 0; host < 30; host++)
-                for (int k = 0; k < 10; k++)
-                    idle.Add(await ConnectFrom($"127.0.{1 + host}.1", control));
-            await Task.Delay(200);
-            Assert.True(server.ConnectionCount <= 50);
+        await using var h = Start(29300, l => l with { MaxConnections = 50, MaxConnectionsPerPrefix = 10 });
+        // 300 connections that connect and say nothing, 10 from each of 30 addresses.
+        for (int host = 0; host < 30; host++)
+            for (int k = 0; k < 10; k++)
+                h.Keep(await ConnectFrom($"127.0.{1 + host}.1", h.Control));
+        await Task.Delay(200);
+        Assert.True(h.Server.ConnectionCount <= 50);
 
-            await MeasureFrom("127.0.200.1", control, 29340);
+        await MeasureFrom("127.0.200.1", h.Control, 29340);
 
-            Assert.True(server.Context.Counters.ConnectionsEvicted >= 250, $"{server.Context.Counters.ConnectionsEvicted} evicted");
-        }
-        finally
-        {
-            foreach (var s in idle) s.Dispose();
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-        }
+        Assert.True(h.Server.Context.Counters.ConnectionsEvicted >= 250, $"{h.Server.Context.Counters.ConnectionsEvicted} evicted");
     }
 
     [Fact]
     public async Task WhenEveryConnectionIsMeasuringANewOneGetsModesZeroAndIsClosed()
     {
-        var (server, engine, clock, control) = Start(29301, l => l with { MaxConnections = 2 });
-        var busy = new List<ControlClient>();
-        try
-        {
-            for (int i = 0; i < 2; i++)
-            {
-                var socket = await ConnectFrom($"127.0.3.{i + 1}", control);
-                var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control);
-                busy.Add(client);
-                await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
-                var request = TestServer.Request(29341 + i) with { SenderAddress = null, ReceiverAddress = null };
-                Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(request, TestServer.Timeout())).Accept);
-                Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
-            }
+        await using var h = Start(29301, l => l with { MaxConnections = 2 });
+        for (int i = 0; i < 2; i++)
+            await RequestSession(h.Keep(await SetUpFrom($"127.0.3.{i + 1}", h.Control)), 29341 + i, start: true);
 
-            using var third = await ConnectFrom("127.0.3.9", control);
-            // RFC 4656 §3.1: Modes = 0, "the server does not wish to communicate with the client".
-            Assert.Equal(0u, await ReadGreetingModes(third));
-            Assert.True(await ClosedByServer(third, 2000));
-            Assert.Equal(1, server.Context.Counters.ConnectionsRefused);
-            Assert.Equal(2, server.ConnectionCount);
-        }
-        finally
-        {
-            foreach (var c in busy) c.Dispose();
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-        }
+        using var third = await ConnectFrom("127.0.3.9", h.Control);
+        // RFC 4656 §3.1: Modes = 0, "the server does not wish to communicate with the client".
+        Assert.Equal(0u, await ReadGreetingModes(third));
+        Assert.True(await ClosedByServer(third, 2000));
+        Assert.Equal(1, h.Server.Context.Counters.ConnectionsRefused);
+        Assert.Equal(2, h.Server.ConnectionCount);
     }
 
     [Fact]
     public async Task SessionsRequestedButNeverStartedDoNotProtectAConnection()
     {
-        var (server, engine, clock, control) = Start(29305, l => l with { MaxConnections = 2 });
-        var holders = new List<ControlClient>();
-        try
-        {
-            for (int i = 0; i < 2; i++)
-            {
-                var socket = await ConnectFrom($"127.0.7.{i + 1}", control);
-                var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control);
-                holders.Add(client);
-                await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
-                var request = TestServer.Request(29346 + i) with { SenderAddress = null, ReceiverAddress = null };
-                Assert.Equal(AcceptCode.Ok, (await client.RequestSessionAsync(request, TestServer.Timeout())).Accept);
-            }
+        await using var h = Start(29305, l => l with { MaxConnections = 2 });
+        for (int i = 0; i < 2; i++)
+            await RequestSession(h.Keep(await SetUpFrom($"127.0.7.{i + 1}", h.Control)), 29346 + i, start: false);
 
-            await MeasureFrom("127.0.7.9", control, 29348);
+        await MeasureFrom("127.0.7.9", h.Control, 29348);
 
-            Assert.Equal(1, server.Context.Counters.ConnectionsEvicted);
-        }
-        finally
-        {
-            foreach (var c in holders) c.Dispose();
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-        }
+        Assert.Equal(1, h.Server.Context.Counters.ConnectionsEvicted);
     }
 
     [Fact]
     public async Task RefusedRequestsAndUnknownCommandsDoNotKeepAConnectionAlive()
     {
-        var (server, engine, clock, control) = Start(29306, l => l with { ServWait = TimeSpan.FromSeconds(2) });
+        await using var h = Start(29306, l => l with { ServWait = TimeSpan.FromSeconds(2) });
+        using var client = await SetUpFrom("127.0.8.1", h.Control);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            var socket = await ConnectFrom("127.0.8.1", control);
-            using var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control);
-            await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            var bad = TestServer.Request(29349) with { SenderPort = 0 }; // refused with Accept=3
-            try
+            while (watch.Elapsed < TimeSpan.FromSeconds(8))
             {
-                while (watch.Elapsed < TimeSpan.FromSeconds(8))
-                {
-                    Assert.Equal(AcceptCode.NotSupported, (await client.RequestSessionAsync(bad, TestServer.Timeout())).Accept);
-                    await Task.Delay(300);
-                }
-                Assert.Fail("a stream of refused requests kept the connection past SERVWAIT");
+                Assert.Equal(AcceptCode.NotSupported, (await client.RequestSessionAsync(Refused, TestServer.Timeout())).Accept);
+                await Task.Delay(300);
             }
-            catch (Exception e) when (e is IOException or ControlConnectionClosedException or SocketException) { }
-            Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 5);
+            Assert.Fail("a stream of refused requests kept the connection past SERVWAIT");
         }
-        finally
-        {
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-        }
+        catch (Exception e) when (e is IOException or ControlConnectionClosedException or SocketException) { }
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 5);
     }
 
     [Fact]
     public async Task ALoopOfBadRequestsLogsOneLineNotOnePerRequest()
     {
-        var writer = new StringWriter();
-        var (previousWriter, previousLevel) = (Log.Writer, Log.Level);
-        Log.Writer = TextWriter.Synchronized(writer);
-        Log.Level = LogLevel.Info;
-        var (server, engine, clock, control) = Start(29307, l => l);
-        try
+        using var log = new CapturedLog();
+        await using (var h = Start(29307, l => l))
         {
-            var socket = await ConnectFrom("127.0.9.1", control);
-            using (var client = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control))
-            {
-                await client.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
-                var bad = TestServer.Request(29349) with { SenderPort = 0 };
+            using (var client = await SetUpFrom("127.0.9.1", h.Control))
                 for (int i = 0; i < 200; i++)
-                    Assert.Equal(AcceptCode.NotSupported, (await client.RequestSessionAsync(bad, TestServer.Timeout())).Accept);
-            }
+                    Assert.Equal(AcceptCode.NotSupported, (await client.RequestSessionAsync(Refused, TestServer.Timeout())).Accept);
             await Task.Delay(300);
         }
-        finally
-        {
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-            Log.Writer = previousWriter;
-            Log.Level = previousLevel;
-        }
-        var lines = writer.ToString().Split('\n').Where(l => l.Contains("127.0.9.1", StringComparison.Ordinal)).ToList();
+        var lines = log.Lines.Where(l => l.Contains("127.0.9.1", StringComparison.Ordinal)).ToList();
         Assert.Single(lines, l => l.Contains("Request-TW-Session refused", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("refusals=200", StringComparison.Ordinal));
         Assert.True(lines.Count <= 2, string.Join("\n", lines));
@@ -254,55 +242,29 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task ConnectionThatNeverCompletesSetUpIsClosedAfterSetupTimeout()
     {
-        var (server, engine, clock, control) = Start(29302, l => l with { SetupTimeout = TimeSpan.FromSeconds(1) });
-        try
-        {
-            using var silent = await ConnectFrom("127.0.4.1", control);
-            Assert.NotNull(await ReadGreetingModes(silent));
-            Assert.True(await ClosedByServer(silent, 4000), "not closed after setup-timeout");
-            Assert.Equal(1, server.Context.Counters.SetupTimeouts);
-        }
-        finally
-        {
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-        }
+        await using var h = Start(29302, l => l with { SetupTimeout = TimeSpan.FromSeconds(1) });
+        using var silent = await ConnectFrom("127.0.4.1", h.Control);
+        Assert.NotNull(await ReadGreetingModes(silent));
+        Assert.True(await ClosedByServer(silent, 4000), "not closed after setup-timeout");
+        Assert.Equal(1, h.Server.Context.Counters.SetupTimeouts);
     }
 
     [Fact]
     public async Task RefusalsAreLoggedOnceAndThenSummarisedPerInterval()
     {
-        var writer = new StringWriter();
-        var (previousWriter, previousLevel) = (Log.Writer, Log.Level);
-        Log.Writer = TextWriter.Synchronized(writer);
-        Log.Level = LogLevel.Info;
-        var (server, engine, clock, control) = Start(29303, l => l with { MaxConnections = 1 });
-        var socket = await ConnectFrom("127.0.5.1", control);
-        using var holder = new ControlClient(new NetworkStream(socket, ownsSocket: true), (IPEndPoint)socket.LocalEndPoint!, control);
-        try
+        using var log = new CapturedLog();
+        await using (var h = Start(29303, l => l with { MaxConnections = 1 }))
         {
-            await holder.SetupAsync([TwampModes.Unauthenticated], null, KeyFile.Empty, 32768, TestServer.Timeout());
-            var request = TestServer.Request(29345) with { SenderAddress = null, ReceiverAddress = null };
-            Assert.Equal(AcceptCode.Ok, (await holder.RequestSessionAsync(request, TestServer.Timeout())).Accept);
-            Assert.Equal(AcceptCode.Ok, await holder.StartSessionsAsync(TestServer.Timeout()));
+            await RequestSession(h.Keep(await SetUpFrom("127.0.5.1", h.Control)), 29345, start: true);
 
             for (int i = 0; i < 40; i++)
             {
-                using var s = await ConnectFrom($"127.0.6.{i + 1}", control);
+                using var s = await ConnectFrom($"127.0.6.{i + 1}", h.Control);
                 Assert.Equal(0u, await ReadGreetingModes(s));
             }
             await Task.Delay(1500); // the summary interval is 1 s in this test
         }
-        finally
-        {
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-            Log.Writer = previousWriter;
-            Log.Level = previousLevel;
-        }
-        var refusalLines = writer.ToString().Split('\n').Where(l => l.Contains("refused with Modes = 0", StringComparison.Ordinal) || l.Contains("connection(s) refused or evicted", StringComparison.Ordinal)).ToList();
+        var refusalLines = log.Lines.Where(l => l.Contains("refused with Modes = 0", StringComparison.Ordinal) || l.Contains("connection(s) refused or evicted", StringComparison.Ordinal)).ToList();
         Assert.InRange(refusalLines.Count, 2, 3);
         Assert.Contains(refusalLines, l => l.Contains("connection(s) refused or evicted", StringComparison.Ordinal) && l.Contains("connection limit=39", StringComparison.Ordinal));
     }
@@ -310,46 +272,24 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task LightPacketsFromOutsideTheAllowListAreSummarisedPerInterval()
     {
-        var writer = new StringWriter();
-        var (previousWriter, previousLevel) = (Log.Writer, Log.Level);
-        Log.Writer = TextWriter.Synchronized(writer);
-        Log.Level = LogLevel.Info;
+        using var log = new CapturedLog();
         var light = new IPEndPoint(IPAddress.Loopback, 29398);
-        var (server, engine, clock, _) = Start(29308, l => l with { LightAllow = [AddressPrefix.Parse("192.0.2.0/24")] },
-            tweak: s => s with { LightListen = light });
-        try
+        await using (Start(29308, l => l with { LightAllow = [AddressPrefix.Parse("192.0.2.0/24")] }, tweak: s => s with { LightListen = light }))
         {
             using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
             for (int i = 0; i < 7; i++) udp.Send(new byte[41], 41, light);
             await Task.Delay(1600);
         }
-        finally
-        {
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-            Log.Writer = previousWriter;
-            Log.Level = previousLevel;
-        }
-        Assert.Contains(writer.ToString().Split('\n'), l => l.Contains("reflector: 7 test packet(s) dropped in the last 1 s: not-allowed=7", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains("reflector: 7 test packet(s) dropped in the last 1 s: not-allowed=7", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task LimitsAreFittedToTheDescriptorLimit()
     {
-        var (server, engine, clock, _) = Start(29304, l => l, descriptors: 1024);
-        try
-        {
-            var limits = server.Context.Settings.Limits;
-            Assert.True(limits.MaxConnections + limits.MaxSessions + ServerLimits.DescriptorReserve <= 1024,
-                $"{limits.MaxConnections} + {limits.MaxSessions} do not fit 1024 descriptors");
-            Assert.True(limits.MaxSessions >= 800);
-        }
-        finally
-        {
-            await server.DisposeAsync();
-            engine.Dispose();
-            clock.Dispose();
-        }
+        await using var h = Start(29304, l => l, descriptors: 1024);
+        var limits = h.Server.Context.Settings.Limits;
+        Assert.True(limits.MaxConnections + limits.MaxSessions + ServerLimits.DescriptorReserve <= 1024,
+            $"{limits.MaxConnections} + {limits.MaxSessions} do not fit 1024 descriptors");
+        Assert.True(limits.MaxSessions >= 800);
     }
 }

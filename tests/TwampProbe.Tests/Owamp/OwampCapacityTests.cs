@@ -1,15 +1,11 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Config;
 using TwampProbe.Owamp.Server;
-using TwampProbe.Owamp.Test;
 using TwampProbe.Protocol.Owamp;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
-using TwampProbe.Time;
-using Xunit;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
+using static TwampProbe.Tests.Support.OwampSessions;
 
 namespace TwampProbe.Tests.Owamp;
 
@@ -20,7 +16,6 @@ namespace TwampProbe.Tests.Owamp;
 public class OwampCapacityTests
 {
     const string Path = "/etc/twampprobe.conf";
-    static readonly ClockState Clock = new(TimeSpan.Zero);
 
     // Unauthenticated over IPv4, no padding: 20 + 8 + 14 = 42 octets, every 5 ms: 336 bit / 0.005 s = 67200 bit/s.
     const long OneSession = 67_200;
@@ -28,27 +23,7 @@ public class OwampCapacityTests
 
     static OwampServerHarness Harness(int portLow, long budget) => new(portLow, l => l with { OwampMaxBandwidth = budget });
 
-    static RequestSession SendTo(Socket sink, uint packets = 2000) =>
-        Request(serverReceives: false, packets, Interval, port: (ushort)((IPEndPoint)sink.LocalEndPoint!).Port);
-
-    static Socket Sink()
-    {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return s;
-    }
-
-    /// <summary>Asks until the answer is Ok (the release follows the engine's thread by up to ~100 ms).</summary>
-    static async Task<AcceptCode> RequestUntilOkAsync(OwampTestClient client, Func<RequestSession> request)
-    {
-        var code = AcceptCode.TemporaryResourceLimitation;
-        for (int i = 0; i < 40 && code == AcceptCode.TemporaryResourceLimitation; i++)
-        {
-            code = (await client.RequestAsync(request())).Accept;
-            if (code == AcceptCode.TemporaryResourceLimitation) await Task.Delay(50);
-        }
-        return code;
-    }
+    static RequestSession SendTo(Socket sink, uint packets = 2000) => Request(serverReceives: false, packets, Interval, port: sink.Port());
 
     [Fact]
     public void MeanRateIsThePacketOnTheWireOverTheMeanSlot()
@@ -89,8 +64,7 @@ public class OwampCapacityTests
         var request = Request(serverReceives: true, 20, Interval);
         var accept = await first.RequestAsync(request);
         Assert.Equal(AcceptCode.Ok, accept.Accept);
-        using var sender = new OwampTestSender(Spec(request, accept.Sid, first.Mode, first.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock);
-        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        using var sender = SenderFor(first, request, accept);
         Assert.Equal(AcceptCode.Ok, await first.StartAsync());
         using var second = await h.ConnectAsync();
         Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await second.RequestAsync(Request(serverReceives: true, 20, Interval))).Accept);

@@ -1,27 +1,20 @@
-using System.Net;
-using TwampProbe.Owamp.Test;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
-using TwampProbe.Time;
-using Xunit;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
+using static TwampProbe.Tests.Support.OwampSessions;
 
 namespace TwampProbe.Tests.Owamp;
 
 /// <summary>Fetch-Session of ranges, refusals of unknown and running sessions, and the record limits' Accept codes.</summary>
 public class OwampServerFetchAndLimitTests
 {
-    static readonly ClockState Clock = new(TimeSpan.Zero);
-
     /// <summary>Runs one receive session of <paramref name="packets"/> on <paramref name="client"/>, sending <paramref name="send"/> of them.</summary>
     static async Task<AcceptSession> ReceiveSessionAsync(OwampTestClient client, uint packets, uint send, bool stop = true)
     {
         var request = Request(serverReceives: true, packets, TimeSpan.FromMilliseconds(5));
         var accept = await client.RequestAsync(request);
         Assert.Equal(AcceptCode.Ok, accept.Accept);
-        using var sender = new OwampTestSender(Spec(request, accept.Sid, client.Mode, client.Keys) with { Packets = send }, new IPEndPoint(IPAddress.Loopback, 0), Clock);
-        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        using var sender = SenderFor(client, request, accept, packets: send);
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
         sender.Run(OwampTestClient.Timeout());
         if (!stop) return accept;
@@ -70,8 +63,7 @@ public class OwampServerFetchAndLimitTests
         // 1000 packets at 5 ms: still running while another connection fetches.
         var request = Request(serverReceives: true, 1000, TimeSpan.FromMilliseconds(5), startIn: TimeSpan.FromMilliseconds(50));
         var accept = await measuring.RequestAsync(request);
-        using var sender = new OwampTestSender(Spec(request, accept.Sid, TwampModes.Unauthenticated, null) with { Packets = 40 }, new IPEndPoint(IPAddress.Loopback, 0), Clock);
-        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        using var sender = SenderFor(measuring, request, accept, packets: 40);
         Assert.Equal(AcceptCode.Ok, await measuring.StartAsync());
         sender.Run(OwampTestClient.Timeout());
         await Task.Delay(50);
@@ -152,13 +144,11 @@ public class OwampServerFetchAndLimitTests
         using var client = await h.ConnectAsync(TwampModes.Authenticated);
         var request = Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(5));
         var accept = await client.RequestAsync(request);
-        using var sender = new OwampTestSender(Spec(request, accept.Sid, TwampModes.Authenticated, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock);
-        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port));
+        using var sender = SenderFor(client, request, accept);
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
         // A runt and a 48-octet packet whose HMAC cannot verify, from the session's own sender port.
-        using (var udp = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp))
+        using (var udp = Sink())
         {
-            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var target = new IPEndPoint(IPAddress.Loopback, accept.Port);
             // The receiver only takes packets from the Sender Port of the request (0 there: any port).
             udp.SendTo(new byte[5], target);

@@ -1,13 +1,9 @@
-using System.Net;
 using TwampProbe.Config;
 using TwampProbe.Control;
-using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
-using TwampProbe.Tests.Support;
-using Xunit;
+using static TwampProbe.Tests.Support.TestTime;
 
 namespace TwampProbe.Tests.Sessions;
 
@@ -21,8 +17,12 @@ public sealed class ReflectorEngineTests : IDisposable
 
     long Dropped(DropReason reason) => Volatile.Read(ref _server.Engine.Dropped[(int)reason]);
 
-    void WaitForDrop(DropReason reason, long before)
+    /// <summary><paramref name="packet"/> from <paramref name="from"/> gets no reply and raises the <paramref name="reason"/> counter.</summary>
+    void AssertDropped(DropReason reason, TestSender from, byte[] packet, int port)
     {
+        long before = Dropped(reason);
+        from.SendTo(packet, port);
+        Assert.Null(from.Receive(300));
         long deadline = Environment.TickCount64 + 2000;
         while (Dropped(reason) <= before && Environment.TickCount64 < deadline) Thread.Sleep(10);
         Assert.True(Dropped(reason) > before, $"{reason} counter did not increase");
@@ -40,7 +40,28 @@ public sealed class ReflectorEngineTests : IDisposable
         return (client, answer.Port, answer.Sid);
     }
 
-    static NtpTimestamp Now() => NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+    /// <summary>
+    /// A session in <paramref name="mode"/> (64 octets of padding): a packet protected with its keys is
+    /// reflected, the reply verifies under them and carries the sender's fields. Returns the reply.
+    /// </summary>
+    async Task<byte[]> AssertProtectedPacketIsReflected(TwampModes mode, uint sequence)
+    {
+        using var sender = new TestSender(ttl: 64);
+        var (client, port, sid) = await SessionAsync(mode, sender, 64);
+        using var crypto = new TestPacketCrypto(client.Keys!, sid, mode.TestSecurity());
+        var layout = TestPacketLayout.For(mode.TestSecurity());
+        var t1 = Now();
+
+        sender.SendTo(TestSender.Packet(layout, 64, sequence, t1, crypto), port);
+        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
+
+        Assert.True(crypto.UnprotectReflector(reply.Data), "reply HMAC does not verify");
+        var r = new ReflectorPacket(reply.Data, layout);
+        Assert.Equal(sequence, r.SenderSequenceNumber);
+        Assert.Equal(t1, r.SenderTimestamp);
+        Assert.Equal(64, r.SenderTtl);
+        return reply.Data;
+    }
 
     [Theory]
     [InlineData(27)]
@@ -100,43 +121,12 @@ public sealed class ReflectorEngineTests : IDisposable
     }
 
     [Fact]
-    public async Task AuthenticatedPacketIsReflectedWithAValidHmac()
-    {
-        using var sender = new TestSender(ttl: 64);
-        var (client, port, sid) = await SessionAsync(TwampModes.Authenticated, sender, 64);
-        using var crypto = new TestPacketCrypto(client.Keys!, sid, TestSecurity.Authenticated);
-        var layout = TestPacketLayout.Authenticated;
-        var t1 = Now();
-
-        sender.SendTo(TestSender.Packet(layout, 64, 7, t1, crypto), port);
-        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
-
-        Assert.Equal(112, reply.Data.Length);
-        Assert.True(crypto.UnprotectReflector(reply.Data), "reply HMAC does not verify");
-        var r = new ReflectorPacket(reply.Data, layout);
-        Assert.Equal(7u, r.SenderSequenceNumber);
-        Assert.Equal(t1, r.SenderTimestamp);
-        Assert.Equal(64, r.SenderTtl);
-    }
+    public async Task AuthenticatedPacketIsReflectedWithAValidHmac() =>
+        Assert.Equal(112, (await AssertProtectedPacketIsReflected(TwampModes.Authenticated, 7)).Length);
 
     [Fact]
-    public async Task EncryptedPacketIsReflectedAndDecryptsWithTheSessionKeys()
-    {
-        using var sender = new TestSender(ttl: 64);
-        var (client, port, sid) = await SessionAsync(TwampModes.Encrypted, sender, 64);
-        using var crypto = new TestPacketCrypto(client.Keys!, sid, TestSecurity.Encrypted);
-        var layout = TestPacketLayout.Encrypted;
-        var t1 = Now();
-
-        sender.SendTo(TestSender.Packet(layout, 64, 9, t1, crypto), port);
-        var reply = sender.Receive() ?? throw new Xunit.Sdk.XunitException("no reply");
-
-        Assert.True(crypto.UnprotectReflector(reply.Data), "reply HMAC does not verify");
-        var r = new ReflectorPacket(reply.Data, layout);
-        Assert.Equal(9u, r.SenderSequenceNumber);
-        Assert.Equal(t1, r.SenderTimestamp);
-        Assert.Equal(64, r.SenderTtl);
-    }
+    public async Task EncryptedPacketIsReflectedAndDecryptsWithTheSessionKeys() =>
+        await AssertProtectedPacketIsReflected(TwampModes.Encrypted, 9);
 
     [Fact]
     public async Task AuthenticatedPacketWithCorruptedHmacIsDroppedAndCounted()
@@ -146,12 +136,8 @@ public sealed class ReflectorEngineTests : IDisposable
         using var crypto = new TestPacketCrypto(client.Keys!, sid, TestSecurity.Authenticated);
         var packet = TestSender.Packet(TestPacketLayout.Authenticated, 64, 1, Now(), crypto);
         packet[TestPacketLayout.Authenticated.SenderHmac + 3] ^= 0x10;
-        long before = Dropped(DropReason.BadHmac);
 
-        sender.SendTo(packet, port);
-
-        Assert.Null(sender.Receive(300));
-        WaitForDrop(DropReason.BadHmac, before);
+        AssertDropped(DropReason.BadHmac, sender, packet, port);
         // A good packet right after is still reflected: the session lives on.
         sender.SendTo(TestSender.Packet(TestPacketLayout.Authenticated, 64, 2, Now(), crypto), port);
         Assert.NotNull(sender.Receive());
@@ -162,12 +148,8 @@ public sealed class ReflectorEngineTests : IDisposable
     {
         using var sender = new TestSender();
         var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27);
-        long before = Dropped(DropReason.Runt);
 
-        sender.SendTo(new byte[] { 0, 0, 0, 1, 0 }, port);
-
-        Assert.Null(sender.Receive(300));
-        WaitForDrop(DropReason.Runt, before);
+        AssertDropped(DropReason.Runt, sender, [0, 0, 0, 1, 0], port);
     }
 
     [Fact]
@@ -176,12 +158,8 @@ public sealed class ReflectorEngineTests : IDisposable
         using var sender = new TestSender();
         using var stranger = new TestSender();
         var (_, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27);
-        long before = Dropped(DropReason.UnknownSender);
 
-        stranger.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
-
-        Assert.Null(stranger.Receive(300));
-        WaitForDrop(DropReason.UnknownSender, before);
+        AssertDropped(DropReason.UnknownSender, stranger, TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
     }
 
     [Fact]
@@ -189,12 +167,8 @@ public sealed class ReflectorEngineTests : IDisposable
     {
         using var sender = new TestSender();
         var (client, port, _) = await SessionAsync(TwampModes.Unauthenticated, sender, 27, start: false);
-        long before = Dropped(DropReason.NotStarted);
 
-        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
-
-        Assert.Null(sender.Receive(300));
-        WaitForDrop(DropReason.NotStarted, before);
+        AssertDropped(DropReason.NotStarted, sender, TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), port);
         Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
         sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 2, Now()), port);
         Assert.NotNull(sender.Receive());
@@ -284,11 +258,7 @@ public sealed class ReflectorEngineTests : IDisposable
     {
         using var sender = new TestSender();
         _server.Engine.Open(new IPEndPoint(IPAddress.Loopback, LightPort + 1), new LightReflector([AddressPrefix.Parse("10.0.0.0/8")]));
-        long before = Dropped(DropReason.NotAllowed);
 
-        sender.SendTo(TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), LightPort + 1);
-
-        Assert.Null(sender.Receive(300));
-        WaitForDrop(DropReason.NotAllowed, before);
+        AssertDropped(DropReason.NotAllowed, sender, TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 1, Now()), LightPort + 1);
     }
 }

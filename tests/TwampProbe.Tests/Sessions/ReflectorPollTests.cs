@@ -1,13 +1,10 @@
-using System.Net;
 using TwampProbe.Control;
 using TwampProbe.Linux.Net;
 using TwampProbe.Linux.Time;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
-using TwampProbe.Tests.Support;
 using TwampProbe.Time;
-using Xunit;
+using static TwampProbe.Tests.Support.TestTime;
 
 namespace TwampProbe.Tests.Sessions;
 
@@ -19,8 +16,6 @@ public sealed class ReflectorPollTests
 {
     const int Low = 33000, High = 33099;
 
-    static NtpTimestamp Now() => NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
-
     static async Task<(ControlClient Client, int Port)> SessionAsync(TestServer server, int senderPort)
     {
         var (client, _, _) = await server.SetUpAsync(TwampModes.Unauthenticated);
@@ -30,19 +25,46 @@ public sealed class ReflectorPollTests
         return (client, answer.Port);
     }
 
-    static void WaitUntil(Func<bool> condition, string what)
+    /// <summary>A server whose reflector thread busy-polls, with one started session for a sender (TTL 64) of its own.</summary>
+    sealed class BusySession : IDisposable
     {
-        long deadline = Environment.TickCount64 + 5000;
-        while (!condition() && Environment.TickCount64 < deadline) Thread.Sleep(5);
-        Assert.True(condition(), what);
+        readonly TestServer _server;
+        readonly TestSender _sender;
+        readonly int _port;
+
+        BusySession(TestServer server, TestSender sender, int port) => (_server, _sender, _port) = (server, sender, port);
+
+        public static async Task<BusySession> StartAsync()
+        {
+            var server = new TestServer(Low, High, poll: ReflectorPollMode.Busy);
+            var sender = new TestSender(ttl: 64);
+            try
+            {
+                var (_, port) = await SessionAsync(server, sender.Port);
+                return new BusySession(server, sender, port);
+            }
+            catch
+            {
+                sender.Dispose();
+                server.Dispose();
+                throw;
+            }
+        }
+
+        public void Deconstruct(out TestServer server, out TestSender sender, out int port) => (server, sender, port) = (_server, _sender, _port);
+
+        public void Dispose()
+        {
+            _sender.Dispose();
+            _server.Dispose();
+        }
     }
 
     [Fact]
     public async Task BusyPollingReflectsEveryPacketWithItsFields()
     {
-        using var server = new TestServer(Low, High, poll: ReflectorPollMode.Busy);
-        using var sender = new TestSender(ttl: 64);
-        var (_, port) = await SessionAsync(server, sender.Port);
+        using var busy = await BusySession.StartAsync();
+        var (server, sender, port) = busy;
         var layout = TestPacketLayout.Unauthenticated;
 
         for (uint i = 0; i < 50; i++)
@@ -68,9 +90,8 @@ public sealed class ReflectorPollTests
     [Fact]
     public async Task BusyPollingReflectsABurstAfterAQuietSpellWhole()
     {
-        using var server = new TestServer(Low, High, poll: ReflectorPollMode.Busy);
-        using var sender = new TestSender(ttl: 64);
-        var (_, port) = await SessionAsync(server, sender.Port);
+        using var busy = await BusySession.StartAsync();
+        var (server, sender, port) = busy;
         var layout = TestPacketLayout.Unauthenticated;
         Thread.Sleep(50);
 
@@ -137,9 +158,8 @@ public sealed class ReflectorPollTests
     [Fact]
     public async Task BusyPollingAllocatesNothingWhileSpinningOrReflecting()
     {
-        using var server = new TestServer(Low, High, poll: ReflectorPollMode.Busy);
-        using var sender = new TestSender();
-        var (_, port) = await SessionAsync(server, sender.Port);
+        using var busy = await BusySession.StartAsync();
+        var (server, sender, port) = busy;
         var packet = TestSender.Packet(TestPacketLayout.Unauthenticated, 27, 0, Now());
         var reflector = UdpPeer.From(new IPEndPoint(IPAddress.Loopback, port));
         long best = long.MaxValue;

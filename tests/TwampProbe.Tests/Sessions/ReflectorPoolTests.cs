@@ -1,13 +1,8 @@
-using System.Net;
 using TwampProbe.Config;
-using TwampProbe.Control;
-using TwampProbe.Linux.Time;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
-using TwampProbe.Tests.Support;
 using TwampProbe.Time;
-using Xunit;
+using static TwampProbe.Tests.Support.TestTime;
 
 namespace TwampProbe.Tests.Sessions;
 
@@ -15,15 +10,6 @@ namespace TwampProbe.Tests.Sessions;
 public sealed class ReflectorPoolTests
 {
     const int Low = 33100, High = 33149;
-
-    static NtpTimestamp Now() => NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
-
-    static void WaitUntil(Func<bool> condition, string what)
-    {
-        long deadline = Environment.TickCount64 + 5000;
-        while (!condition() && Environment.TickCount64 < deadline) Thread.Sleep(5);
-        Assert.True(condition(), what);
-    }
 
     [Theory]
     [InlineData(ReflectorPollMode.Epoll)]
