@@ -432,7 +432,7 @@ public sealed partial class ReflectorEngine : IDisposable
     /// is sent before the next reply joins it whenever joining would let a T3 lead its departure by more
     /// than <see cref="ReflectorOptions.T3BatchBoundNs"/> beyond what a single send costs: the oldest reply
     /// waits for every later stamp and protection, the newest for the kernel to send every earlier one.
-    /// Where the packet format allows, the protection comes first and T3 last:
+    /// Where the packet format allows, the protection comes first and T3 last (for the whole batch, before any is sent):
     /// <list type="bullet">
     /// <item>Unauthenticated (modes 1 and 8, RFC 5618 §4: no test-packet crypto): T3 is the last write.</item>
     /// <item>Authenticated (mode 2): only octets 0-15 (the Sequence Number block) are encrypted and HMACed
@@ -447,6 +447,14 @@ public sealed partial class ReflectorEngine : IDisposable
     {
         var errorEstimate = _clock.ErrorEstimate;
         long bound = _options.T3BatchBoundNs;
+        // Authenticated replies are all protected first, back to back: their T3 is outside the protected octets,
+        // so this costs no accuracy, the cipher's code and keys stay in cache for the whole batch (a send between
+        // two protections evicts them), and no protection runs between one reply's T3 and its send.
+        for (int i = 0; i < count; i++)
+        {
+            var crypto = _pending[i]!.Crypto;
+            if (TimestampOrder.ProtectsFirst(crypto)) crypto!.ProtectReflector(_batch.Buffer(i)[.._batch.Meta(i).Length]);
+        }
         int first = 0;
         long oldest = 0, previous = 0;
         for (int i = 0; i < count; i++)
@@ -458,7 +466,6 @@ public sealed partial class ReflectorEngine : IDisposable
             var crypto = session.Crypto;
             bool protectFirst = TimestampOrder.ProtectsFirst(crypto);
             if (!protectFirst) reply.ErrorEstimate = errorEstimate;
-            else crypto!.ProtectReflector(buffer);
             // (i − first) × cost: this reply's wait behind the earlier ones in the kernel, known without a clock
             // read; (t3 − oldest) + (t3 − previous): the oldest reply's wait if this one joins (a wall-clock step
             // only splits one run). When the run is sent, the clock read that ends the send is this reply's T3:
