@@ -630,7 +630,8 @@ static partial class Program
         Goal("turnaround p99 <= 50 us at 100k pps (unauth)", ta99 <= 50, F($"{ta99:0.0} us"));
         if (senders.FirstOrDefault(s => s.Requested == 10_000) is { } s10k)
             Goal("sender within 1% of requested rate at 10k pps", Math.Abs(s10k.DeviationPercent) <= 1,
-                F($"{s10k.AchievedPps:0} pps ({s10k.DeviationPercent:+0.00;-0.00}%)"));
+                // Rounded first (and -0 made 0): a negative deviation that rounds to zero printed as "-+0.00".
+                F($"{s10k.AchievedPps:0} pps ({Math.Round(s10k.DeviationPercent, 2) + 0.0:+0.00;-0.00;0.00}%)"));
         double rssMb = (long)fp["idle_rss_kb_median"]! / 1024.0;
         Goal("idle RSS <= 20 MB", rssMb <= 20, F($"{rssMb:0.0} MB"));
         double ready = (double)fp["ready_ms_median"]!;
@@ -742,7 +743,7 @@ static partial class Program
         L($"| requested pps | achieved pps | deviation | send-time error p50 / p99 / max µs |");
         L($"|---:|---:|---:|---:|");
         foreach (var s in senders)
-            L($"| {s.Requested:0} | {s.AchievedPps:0.0} | {s.DeviationPercent:+0.00;-0.00}% | {s.ErrP50Us:0.0} / {s.ErrP99Us:0.0} / {s.ErrMaxUs:0.0} |");
+            L($"| {s.Requested:0} | {s.AchievedPps:0.0} | {Math.Round(s.DeviationPercent, 2) + 0.0:+0.00;-0.00;0.00}% | {s.ErrP50Us:0.0} / {s.ErrP99Us:0.0} / {s.ErrMaxUs:0.0} |");
         L($"");
         L($"Protection alone (in-process microbenchmark of TestPacketCrypto, JIT): verify+decrypt the sender packet and HMAC+encrypt the reply = {crypto["auth_reflector"]} ns (auth), {crypto["enc_reflector"]} ns (enc) per packet; the AES/HMAC primitives alone are in results.json.");
         L($"");
