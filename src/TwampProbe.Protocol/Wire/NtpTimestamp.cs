@@ -44,8 +44,7 @@ public readonly record struct NtpTimestamp(ulong Value)
     {
         if (nanoseconds < 0) throw new ArgumentOutOfRangeException(nameof(nanoseconds));
         long seconds = Math.DivRem(nanoseconds, NanosPerSecond, out long nanos);
-        // nanos < 10^9 < 2^30, so nanos · 2^32 < 2^62: the exact floor of nanos · 2^32 / 10^9 in 64 bits (twice
-        // per reflected packet, T2 and T3: no 128-bit division).
+        // nanos < 10^9 < 2^30: the exact floor of nanos · 2^32 / 10^9 fits in 64 bits.
         ulong fraction = ((ulong)nanos << 32) / (ulong)NanosPerSecond;
         return new NtpTimestamp(((ulong)Math.Min(seconds, uint.MaxValue) << 32) | fraction);
     }

@@ -41,6 +41,9 @@ public static class CheckConfigCommand
         yield return $"  light        {(server.LightListen?.ToString() ?? "off")}";
         yield return $"  servwait     {limits.ServWait.TotalSeconds} s, refwait {limits.RefWait.TotalSeconds} s";
         yield return $"  max-sessions {limits.MaxSessions}, per connection {limits.MaxSessionsPerConnection}";
+        yield return $"  reflector    {server.ReflectorThreads} thread{(server.ReflectorThreads == 1 ? "" : "s")}" +
+                     $"{(server.ReflectorCpu is int cpu ? $" from CPU {cpu}" : "")}, poll {(server.ReflectorPoll == Sessions.ReflectorPollMode.Busy ? "busy" : "epoll")}" +
+                     $"{(server.FifoPriority is int prio ? $", SCHED_FIFO {prio}" : "")}, batch bound {server.ReflectorBatchBoundNs / 1000} µs";
         if (server.Owamp)
         {
             yield return $"  owamp-limits records {limits.OwampMaxRecords} (per client prefix {OwampResults.PrefixShare(limits)}, per session {limits.OwampMaxRecordsPerSession}), " +

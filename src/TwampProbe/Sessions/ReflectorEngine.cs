@@ -447,9 +447,10 @@ public sealed partial class ReflectorEngine : IDisposable
     {
         var errorEstimate = _clock.ErrorEstimate;
         long bound = _options.T3BatchBoundNs;
-        // Authenticated replies are all protected first, back to back: their T3 is outside the protected octets,
-        // so this costs no accuracy, the cipher's code and keys stay in cache for the whole batch (a send between
-        // two protections evicts them), and no protection runs between one reply's T3 and its send.
+        // Authenticated replies (mode 2) are all protected first, back to back: their T3 is outside the protected
+        // octets, so this costs no accuracy, the cipher's code and keys stay in cache for the whole batch (a send
+        // between two protections evicts them), and no protection runs between a mode-2 reply's T3 and its send.
+        // (An encrypted reply's own protection must follow its T3, RFC 5357 §4.2.1; it is part of its lead.)
         for (int i = 0; i < count; i++)
         {
             var crypto = _pending[i]!.Crypto;
@@ -467,9 +468,10 @@ public sealed partial class ReflectorEngine : IDisposable
             bool protectFirst = TimestampOrder.ProtectsFirst(crypto);
             if (!protectFirst) reply.ErrorEstimate = errorEstimate;
             // (i − first) × cost: this reply's wait behind the earlier ones in the kernel, known without a clock
-            // read; (t3 − oldest) + (t3 − previous): the oldest reply's wait if this one joins (a wall-clock step
-            // only splits one run). When the run is sent, the clock read that ends the send is this reply's T3:
-            // nothing happens between the two, and a reply sent alone costs one read.
+            // read; (t3 − oldest) + (t3 − previous): the oldest reply's wait if this one joins. A wall-clock step
+            // forward splits one run; a step back turns this check off for the rest of the batch, where the cost
+            // check still bounds the run (and the batch is at most BatchSize). When the run is sent, the clock read
+            // that ends the send is this reply's T3: nothing happens between the two, a reply sent alone costs one read.
             long t3;
             if (i > first && (i - first) * _sendNsPerDatagram > bound)
             {
@@ -497,33 +499,27 @@ public sealed partial class ReflectorEngine : IDisposable
 
     /// <summary>
     /// Sends slots [first..first+n) in one sendmmsg and learns what a datagram costs, from
-    /// <paramref name="lastT3"/> (the run's last T3, read just before) to the wall clock when the send
-    /// returns; returns that reading (a fresh one after the T3-lead diagnostic's work). One clock read per
-    /// send: a wall-clock step spoils one sample at most, clamped to 0..100 µs.
+    /// <paramref name="lastT3"/> (the run's last T3) to the wall clock when the send returns; returns that
+    /// reading (a fresh one after the T3-lead diagnostic's work). One clock read per send: a wall-clock step
+    /// spoils one sample at most, clamped to 0..100 µs and averaged in at 1/8. The sample includes what ran
+    /// after the last T3: an encrypted reply's protection, so encrypted sessions make runs a little shorter
+    /// (more accurate, one more send) for the thread's other sessions too. The send reports failures in its
+    /// counters (a full buffer, a rejected datagram), it does not throw for them.
     /// </summary>
     long Flush(ReflectorSocket rs, int first, int n, long lastT3)
     {
-        long now;
-        try
+        int sent = rs.Socket.Send(_batch, first, n);
+        long now = _time.UnixNanoseconds;
+        _reflected += sent;
+        if (sent > 0)
         {
-            int sent = rs.Socket.Send(_batch, first, n);
-            now = _time.UnixNanoseconds;
-            _reflected += sent;
-            if (sent > 0)
-            {
-                // Capped so that one preemption in a send does not keep batches at one reply for long.
-                long perDatagram = Math.Clamp((now - lastT3) / sent, 0, 100_000);
-                _sendNsPerDatagram = _sendNsPerDatagram > 100_000 ? perDatagram : _sendNsPerDatagram + (perDatagram - _sendNsPerDatagram) / 8;
-            }
-            if (T3Lead is not null)
-            {
-                T3Lead.Sent(rs.Socket, _t3.AsSpan(first, n), sent);
-                now = _time.UnixNanoseconds;
-            }
+            // Capped so that one preemption in a send does not keep batches at one reply for long.
+            long perDatagram = Math.Clamp((now - lastT3) / sent, 0, 100_000);
+            _sendNsPerDatagram = _sendNsPerDatagram > 100_000 ? perDatagram : _sendNsPerDatagram + (perDatagram - _sendNsPerDatagram) / 8;
         }
-        catch (SocketException e)
+        if (T3Lead is not null)
         {
-            Log.Debug($"reflector: send on {rs.LocalEndPoint}: {e.Message}");
+            T3Lead.Sent(rs.Socket, _t3.AsSpan(first, n), sent);
             now = _time.UnixNanoseconds;
         }
         return now;

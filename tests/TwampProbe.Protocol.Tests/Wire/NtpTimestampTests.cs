@@ -96,6 +96,7 @@ public class NtpTimestampTests
             long nanos = ((ns % 1_000_000_000) + 1_000_000_000) % 1_000_000_000;
             ulong expected = (ulong)(((System.UInt128)(ulong)nanos << 32) / 1_000_000_000);
             Assert.Equal(expected, NtpTimestamp.FromUnixNanoseconds(ns).Fraction);
+            if (ns >= 0) Assert.Equal(expected, NtpTimestamp.FromInterval(ns).Fraction);
         }
     }
 }

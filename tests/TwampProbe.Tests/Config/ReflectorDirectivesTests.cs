@@ -89,6 +89,15 @@ public sealed class ReflectorDirectivesTests
     }
 
     [Fact]
+    public void CheckConfigShowsTheReflectorThreads()
+    {
+        var (defaults, app) = ConfigFile.Parse("", Path);
+        Assert.Contains("  reflector    1 thread, poll epoll, batch bound 2 µs", CheckConfigCommand.Describe(defaults, app));
+        var (server, app2) = ConfigFile.Parse("reflector-cpu 2\nreflector-threads 2\nreflector-poll busy\nsched-fifo 10\nreflector-batch-us 0\n", Path);
+        Assert.Contains("  reflector    2 threads from CPU 2, poll busy, SCHED_FIFO 10, batch bound 0 µs", CheckConfigCommand.Describe(server, app2));
+    }
+
+    [Fact]
     public void ServeFlagOverridesTheFile()
     {
         var (server, _) = ConfigFile.Parse("reflector-poll busy\nreflector-threads 4\n", Path, ["reflector-poll epoll"]);

@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
 using System.Net;
+using TwampProbe.Linux.Crypto;
 using TwampProbe.Linux.Net;
 using TwampProbe.Linux.Time;
+using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
@@ -25,19 +29,31 @@ public sealed class ReflectorT3Tests
         int _reads;
         /// <summary>Clock reads (either clock) on the reflector thread once it was released.</summary>
         public int ReadsAfterRelease => Volatile.Read(ref _reads);
+        /// <summary>The reflector thread's managed id (set when it is held).</summary>
+        public volatile int ReflectorThreadId = -1;
+        /// <summary>What the reflector thread did once released, in order: 'm' monotonic read (one per batch), 'u' wall-clock read (T3 and sends), 's' SHA-1 compression (when a test logs it).</summary>
+        public readonly ConcurrentQueue<char> Events = new();
 
-        void Count()
+        /// <summary>Logs <paramref name="kind"/> when it happens on the released reflector thread.</summary>
+        public void Log(char kind)
+        {
+            if (Release.IsSet && Environment.CurrentManagedThreadId == ReflectorThreadId) Events.Enqueue(kind);
+        }
+
+        void Count(char kind)
         {
             if (Release.IsSet && Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true) Interlocked.Increment(ref _reads);
+            Log(kind);
         }
 
         public long MonotonicNanoseconds
         {
             get
             {
-                Count();
+                Count('m');
                 if (Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true && Interlocked.Exchange(ref _gated, 1) == 0)
                 {
+                    ReflectorThreadId = Environment.CurrentManagedThreadId;
                     Entered.Set();
                     Release.Wait(TimeSpan.FromSeconds(10));
                 }
@@ -49,7 +65,7 @@ public sealed class ReflectorT3Tests
         {
             get
             {
-                Count();
+                Count('u');
                 return SystemClock.Instance.UnixNanoseconds;
             }
         }
@@ -60,18 +76,25 @@ public sealed class ReflectorT3Tests
     /// sendmmsg run lengths, the reflector thread's clock reads once released). Without <paramref name="measureLead"/>
     /// (the served reflector) there are no leads and runs.
     /// </summary>
-    static (long[] T3, long[] Leads, long[] Runs, int ClockReads) Reflect(long boundNs, bool measureLead = true)
+    static (long[] T3, long[] Leads, long[] Runs, int ClockReads) Reflect(long boundNs, bool measureLead = true,
+        TestSecurity security = TestSecurity.Unauthenticated, GatedClock? gated = null)
     {
-        var clock = new GatedClock();
+        var clock = gated ?? new GatedClock();
         using var state = new ClockState(TimeSpan.Zero);
         using var engine = new ReflectorEngine(state, new ReflectorOptions { Clock = clock, MeasureT3Lead = measureLead, T3BatchBoundNs = boundNs, SocketBufferBytes = 1 << 20 });
         var rs = engine.Open(new IPEndPoint(IPAddress.Loopback, 0));
         using var sender = UdpTestSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0), new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
-        var layout = TestPacketLayout.Unauthenticated;
+        var layout = TestPacketLayout.For(security);
+        using var keys = SessionKeys.CreateRandom();
+        var sid = new byte[16];
+        TestPacketCrypto? Crypto() => security == TestSecurity.Unauthenticated ? null : new TestPacketCrypto(keys, sid, security);
+        using var senderCrypto = Crypto();
+        using var replyCrypto = Crypto();
         var session = new ReflectorSession
         {
-            Sid = new byte[16], Mode = TwampModes.Unauthenticated, Layout = layout, Sender = UdpPeer.From(sender.LocalEndPoint),
-            Dscp = 0, TimeoutNs = 0, PaddingLength = 27,
+            Sid = sid, Mode = security switch { TestSecurity.Authenticated => TwampModes.Authenticated, TestSecurity.Encrypted => TwampModes.Encrypted, _ => TwampModes.Unauthenticated },
+            Layout = layout, Sender = UdpPeer.From(sender.LocalEndPoint), Crypto = Crypto(),
+            Dscp = 0, TimeoutNs = 0, PaddingLength = (uint)layout.SymmetricPadding,
         };
         session.Start(SystemClock.Instance.MonotonicNanoseconds);
         Assert.True(rs.TryAdd(session));
@@ -84,6 +107,7 @@ public sealed class ReflectorT3Tests
             p.ClearHeader();
             p.SequenceNumber = (uint)i;
             p.Timestamp = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+            senderCrypto?.ProtectSender(batch.Buffer(i)[..layout.ReflectorHeader]);
             batch.Meta(i) = new PacketMeta { Length = layout.ReflectorHeader, Peer = reflector, TrafficClass = -1 };
         }
         Assert.Equal(1, sender.Send(batch, 0, 1));
@@ -99,7 +123,9 @@ public sealed class ReflectorT3Tests
             int n = sender.Receive(replies, 200);
             for (int i = 0; i < n; i++)
             {
-                var r = new ReflectorPacket(replies.Buffer(i)[..replies.Meta(i).Length], layout);
+                var bytes = replies.Buffer(i)[..replies.Meta(i).Length];
+                Assert.True(replyCrypto?.UnprotectReflector(bytes) ?? true, "reply does not verify");
+                var r = new ReflectorPacket(bytes, layout);
                 t3BySeq[r.SequenceNumber] = r.Timestamp.ToUnixNanoseconds();
             }
         }
@@ -150,5 +176,33 @@ public sealed class ReflectorT3Tests
         // last send (2, at most two batches) and one T3 per reply.
         Assert.InRange(reads, Burst, Burst + 6);
         Assert.True(t3.Zip(t3.Skip(1)).All(p => p.Second >= p.First), "T3 goes back in a burst");
+    }
+
+    [Fact]
+    public void AuthenticatedRepliesOfABatchAreAllProtectedBeforeTheFirstT3()
+    {
+        // Mode 2 protects octets 0-15 only, T3 (16-23) is in clear (RFC 5357 §4.2.1): every reply of a batch can be
+        // protected before any T3 is read, so no protection runs between a reply's T3 and its send. Logged through
+        // the SHA-1 compression the sessions' HMACs use (registered before they exist, as serve does at start).
+        Assert.True(OpenSslSha1.IsAvailable, "OpenSSL's SHA1_Transform is needed to log the HMAC's compressions");
+        var clock = new GatedClock();
+        Assert.True(Sha1Acceleration.Use((state, blocks) => { clock.Log('s'); OpenSslSha1.Compress(state, blocks); }, "logging"));
+        try
+        {
+            var (t3, _, _, _) = Reflect(0, measureLead: false, TestSecurity.Authenticated, clock);
+            Assert.Equal(Burst + 1, t3.Length);
+        }
+        finally { TwampProbe.Cli.NativeCrypto.Enable(); }
+
+        // One segment per batch (each starts with its monotonic read): its verifications and protections, then T3s
+        // and sends, never a compression after a T3.
+        var events = new string([.. clock.Events]);
+        var batches = events.Split('m');
+        Assert.Contains(batches, b => b.Count(c => c == 'u') > 2); // the burst came in one batch at least partly
+        foreach (var b in batches)
+        {
+            int firstRead = b.IndexOf('u');
+            Assert.True(firstRead < 0 || b.IndexOf('s', firstRead) < 0, $"a protection ran after a T3 in the batch \"{b}\"");
+        }
     }
 }
