@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using TwampProbe.Cli;
 using TwampProbe.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Cli;
 

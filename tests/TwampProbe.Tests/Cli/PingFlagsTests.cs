@@ -1,9 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Cli;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Cli;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using TwampProbe.Cli;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Cli;
 

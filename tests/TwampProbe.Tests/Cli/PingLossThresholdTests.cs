@@ -1,5 +1,4 @@
 using TwampProbe.Cli;
-using Xunit;
 
 namespace TwampProbe.Tests.Cli;
 

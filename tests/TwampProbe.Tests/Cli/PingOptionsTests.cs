@@ -1,6 +1,4 @@
 using TwampProbe.Cli;
-using TwampProbe.Protocol.Wire;
-using Xunit;
 
 namespace TwampProbe.Tests.Cli;
 

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
-using TwampProbe.Protocol.Wire;
 
 namespace TwampProbe.Tests.Cli;
 

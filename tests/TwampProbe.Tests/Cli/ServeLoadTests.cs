@@ -2,7 +2,6 @@ using System.Text;
 using TwampProbe.Cli;
 using TwampProbe.Config;
 using TwampProbe.Tests.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Cli;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using TwampProbe.Config;
-using Xunit;
 
 namespace TwampProbe.Tests.Config;
 

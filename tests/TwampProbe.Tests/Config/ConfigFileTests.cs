@@ -1,8 +1,5 @@
-using System.Net;
 using TwampProbe.Config;
 using TwampProbe.Diagnostics;
-using TwampProbe.Protocol.Wire;
-using Xunit;
 
 namespace TwampProbe.Tests.Config;
 

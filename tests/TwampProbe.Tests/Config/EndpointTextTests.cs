@@ -1,7 +1,5 @@
-using System.Net;
 using TwampProbe.Config;
 using TwampProbe.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Config;
 

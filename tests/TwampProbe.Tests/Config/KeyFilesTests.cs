@@ -1,5 +1,4 @@
 using TwampProbe.Config;
-using Xunit;
 
 namespace TwampProbe.Tests.Config;
 

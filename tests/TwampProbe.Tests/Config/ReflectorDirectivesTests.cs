@@ -1,7 +1,6 @@
 using TwampProbe.Cli;
 using TwampProbe.Config;
 using TwampProbe.Sessions;
-using Xunit;
 
 namespace TwampProbe.Tests.Config;
 

@@ -1,15 +1,12 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Diagnostics;
 using TwampProbe.Protocol.Keys;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Sessions;
 using TwampProbe.Tests.Support;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

@@ -1,8 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Control;
 using TwampProbe.Protocol.Wire.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

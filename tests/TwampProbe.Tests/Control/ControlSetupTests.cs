@@ -2,10 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using TwampProbe.Control;
 using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

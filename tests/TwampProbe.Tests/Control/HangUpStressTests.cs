@@ -1,11 +1,8 @@
-using System.Net;
 using TwampProbe.Control;
 using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using TwampProbe.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

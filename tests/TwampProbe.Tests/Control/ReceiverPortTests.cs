@@ -1,8 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using TwampProbe.Config;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Control;
 

@@ -1,9 +1,7 @@
 using TwampProbe.Diagnostics;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Tests.Control;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Diagnostics;
 

@@ -2,7 +2,6 @@ using System.IO.Pipes;
 using System.Net.Sockets;
 using System.Text;
 using TwampProbe.Diagnostics;
-using Xunit;
 
 namespace TwampProbe.Tests.Diagnostics;
 

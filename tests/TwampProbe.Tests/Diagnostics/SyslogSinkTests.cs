@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using TwampProbe.Diagnostics;
-using Xunit;
 
 namespace TwampProbe.Tests.Diagnostics;
 

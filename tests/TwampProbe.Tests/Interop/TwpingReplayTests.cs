@@ -1,14 +1,11 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Control;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Tests.Golden;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Tests.Support;
-using Xunit;
 
 namespace TwampProbe.Tests.Interop;
 

@@ -1,7 +1,4 @@
-using System.Net;
 using TwampProbe.Cli;
-using TwampProbe.Protocol.Wire;
-using Xunit;
 
 namespace TwampProbe.Tests.Owamp;
 

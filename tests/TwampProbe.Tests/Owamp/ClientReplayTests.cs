@@ -2,11 +2,9 @@ using TwampProbe.Owamp.Client;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Keys;
 using TwampProbe.Protocol.Tests.Golden;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
 using TwampProbe.Tests.Interop;
-using Xunit;
 
 namespace TwampProbe.Tests.Owamp;
 

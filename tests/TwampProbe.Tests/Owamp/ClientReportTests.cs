@@ -1,10 +1,7 @@
-using System.Net;
 using TwampProbe.Cli;
 using TwampProbe.Owamp.Client;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Owamp.Control;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Owamp;
 

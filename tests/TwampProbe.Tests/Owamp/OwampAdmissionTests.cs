@@ -1,11 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Owamp.Server;
 using TwampProbe.Protocol.Owamp;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
-using Xunit;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
 
 namespace TwampProbe.Tests.Owamp;

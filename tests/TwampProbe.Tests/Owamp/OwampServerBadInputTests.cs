@@ -1,9 +1,6 @@
-using System.Net;
 using TwampProbe.Protocol.Owamp;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
-using Xunit;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
 
 namespace TwampProbe.Tests.Owamp;

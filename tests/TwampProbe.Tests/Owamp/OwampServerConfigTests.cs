@@ -1,12 +1,9 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Config;
 using TwampProbe.Control;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Sessions;
 using TwampProbe.Time;
-using Xunit;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
 
 namespace TwampProbe.Tests.Owamp;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using TwampProbe.Config;
@@ -6,7 +5,6 @@ using TwampProbe.Control;
 using TwampProbe.Owamp.Test;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Owamp;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
 using TwampProbe.Sessions;

@@ -1,10 +1,7 @@
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Protocol.Tests.Golden;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
-using Xunit;
 
 namespace TwampProbe.Tests.Owamp;
 

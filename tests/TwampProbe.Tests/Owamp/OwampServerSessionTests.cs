@@ -1,9 +1,6 @@
-using System.Net;
 using TwampProbe.Owamp.Test;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Time;
 using TwampProbe.Protocol.Wire.Owamp.Control;
-using Xunit;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
 
 namespace TwampProbe.Tests.Owamp;

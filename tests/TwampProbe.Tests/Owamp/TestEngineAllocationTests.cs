@@ -1,7 +1,5 @@
 using TwampProbe.Owamp.Test;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Tests.Sessions;
-using Xunit;
 using Xunit.Abstractions;
 using static TwampProbe.Tests.Owamp.TestEngineHarness;
 

@@ -1,9 +1,7 @@
-using System.Net;
 using System.Security.Cryptography;
 using TwampProbe.Owamp.Test;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Owamp;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Time;
 
 namespace TwampProbe.Tests.Owamp;

@@ -1,15 +1,12 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using TwampProbe.Linux.Net;
 using TwampProbe.Owamp.Test;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Owamp;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Owamp.Control;
 using TwampProbe.Protocol.Wire.Owamp.Test;
 using TwampProbe.Time;
-using Xunit;
 using static TwampProbe.Tests.Owamp.TestEngineHarness;
 
 namespace TwampProbe.Tests.Owamp;

@@ -1,10 +1,8 @@
 using System.Buffers.Binary;
 using TwampProbe.Linux.Net;
 using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Tests.Support;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace TwampProbe.Tests.Sessions;

@@ -1,15 +1,12 @@
 using System.Collections.Concurrent;
-using System.Net;
 using TwampProbe.Linux.Crypto;
 using TwampProbe.Linux.Net;
 using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Crypto;
 using TwampProbe.Protocol.Keys;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
 

@@ -1,15 +1,12 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using TwampProbe.Config;
 using TwampProbe.Linux.Time;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
 using TwampProbe.Tests.Support;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
 

@@ -1,5 +1,4 @@
 using TwampProbe.Sessions;
-using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
 

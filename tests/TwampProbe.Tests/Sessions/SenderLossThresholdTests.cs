@@ -1,9 +1,7 @@
-using System.Net;
 using TwampProbe.Sessions;
 using TwampProbe.Tests.Cli;
 using TwampProbe.Tests.Support;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
 

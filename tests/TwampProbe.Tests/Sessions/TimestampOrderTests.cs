@@ -1,9 +1,7 @@
 using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 using TwampProbe.Sessions;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Sessions;
 

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using TwampProbe.Protocol.Wire;
 
 namespace TwampProbe.Tests.Support;
 

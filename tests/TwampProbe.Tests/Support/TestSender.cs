@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
-using System.Net;
 using TwampProbe.Linux.Net;
 using TwampProbe.Protocol.Crypto;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Test;
 
 namespace TwampProbe.Tests.Support;

@@ -1,13 +1,10 @@
-using System.Net;
 using System.Text;
 using TwampProbe.Config;
 using TwampProbe.Control;
 using TwampProbe.Protocol.Keys;
-using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Sessions;
 using TwampProbe.Time;
-using Xunit;
 
 namespace TwampProbe.Tests.Support;
 
