@@ -35,6 +35,7 @@ public class TestEngineTests
         Assert.True(result.Valid);
         Assert.Equal(0, result.Lost);
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (uint)i), result.Records.Select(x => x.SequenceNumber).Order());
+        var lateness = new List<long>();
         foreach (var rec in result.Records)
         {
             Assert.Equal(255, rec.Ttl); // sent with TTL 255 (§4.1.2), read from the IP header (§4.2)
@@ -42,10 +43,14 @@ public class TestEngineTests
             Assert.True(rec.ReceiveError.IsValid);
             long delay = rec.ReceiveTimestamp.ToUnixNanoseconds() - rec.SendTimestamp.ToUnixNanoseconds();
             Assert.InRange(delay, 0, 100_000_000);
-            // Sent at its scheduled time (within 20 ms on a busy host), never before it.
+            // Never sent before its scheduled time; one preemption of the send thread on a busy host may delay a
+            // packet (it was 29 ms once on the CI VM), so the schedule is judged on the median below.
             long late = rec.SendTimestamp.ToUnixNanoseconds() - receiver.ScheduledSendTime(rec.SequenceNumber).ToUnixNanoseconds();
-            Assert.InRange(late, -100_000, 20_000_000);
+            Assert.InRange(late, -100_000, 100_000_000);
+            lateness.Add(late);
         }
+        // Sent at their scheduled times: the median packet within 2 ms of it.
+        Assert.InRange(lateness.Order().ElementAt(lateness.Count / 2), -100_000, 2_000_000);
     }
 
     [Fact]
