@@ -11,7 +11,11 @@
  * bench measures from this process's CPU time (it prints nothing of its own).
  * With -l (implies -1) it is also the floor of the reflector's T3 lead: each T3 paired by OPT_ID with
  * the socket's own kernel TX software timestamp; SIGTERM prints the lead's p50/p99.
- * Usage: echo [-t|-b|-1|-l] ADDR PORT. SIGTERM stops it. */
+ * With -n N (implies -1) it is the floor of many sessions: N sockets on PORT..PORT+N-1 in one epoll set,
+ * one recvmmsg batch per ready socket per round (the reflector's fair draining), each reply in its own
+ * sendmmsg after a CLOCK_REALTIME read; SIGTERM prints the turnaround (that read − the packet's kernel RX
+ * timestamp) p50/p99.
+ * Usage: echo [-t|-b|-1|-l|-n N] ADDR PORT. SIGTERM stops it. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,6 +169,34 @@ static void read_tx_timestamps(int fd)
     }
 }
 
+/* -n: one socket per session, each ready one drained by one batch per round. */
+#define MANY_EVENTS 256
+static int many(int ep, int *fds, int nfds)
+{
+    struct epoll_event got[MANY_EVENTS];
+    signal(SIGTERM, on_term);
+    while (!stop) {
+        int k = epoll_wait(ep, got, MANY_EVENTS, 1000);
+        for (int e = 0; e < k; e++) {
+            int i = (int)got[e].data.u32;
+            if (i < 0 || i >= nfds) continue;
+            set_up(BATCH, 1);
+            int n = recvmmsg(fds[i], msgs, BATCH, MSG_DONTWAIT, NULL);
+            for (int j = 0; j < n; j++) {
+                long t2 = rx_timestamp_ns(&msgs[j].msg_hdr);
+                iov[j].iov_len = msgs[j].msg_len;
+                msgs[j].msg_hdr.msg_control = NULL;
+                msgs[j].msg_hdr.msg_controllen = 0;
+                long t3 = realtime_ns();
+                if (t2 != 0 && floor_n < FLOOR_MAX) floor_ns[floor_n++] = t3 - t2;
+                sendmmsg(fds[i], &msgs[j], 1, 0);
+            }
+        }
+    }
+    print_floor("many turnaround floor", floor_ns, floor_n);
+    return 0;
+}
+
 /* -1 and -l: the n datagrams just received sent back each in its own sendmmsg, CLOCK_REALTIME read just
  * before it (the reflector's T3); -l (tx) pairs each with its TX timestamp. */
 static volatile long last_t3;
@@ -189,19 +221,13 @@ static void send_each(int fd, int n, int tx)
     }
 }
 
-int main(int argc, char **argv)
+/* A bound UDP socket with buffers of buf octets; ts: the reflector's RX control messages; tx: TX timestamps too. */
+static int open_socket(const char *addr, int port, int ts, int tx, int buf)
 {
-    int ts = 0, spin = 0, single = 0, tx = 0, a = 1;
-    if (argc > 1 && strcmp(argv[1], "-t") == 0) { ts = 1; a++; }
-    else if (argc > 1 && strcmp(argv[1], "-b") == 0) { ts = spin = 1; a++; }
-    else if (argc > 1 && strcmp(argv[1], "-1") == 0) { ts = single = 1; a++; }
-    else if (argc > 1 && strcmp(argv[1], "-l") == 0) { ts = single = tx = 1; a++; }
-    if (argc - a != 2) { fprintf(stderr, "usage: echo [-t|-b|-1|-l] ADDR PORT\n"); return 2; }
-    signal(SIGTERM, SIG_DFL);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[a + 1])) };
-    inet_pton(AF_INET, argv[a], &sa.sin_addr);
-    int buf = 4 << 20, one = 1;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+    inet_pton(AF_INET, addr, &sa.sin_addr);
+    int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf);
     if (ts) {
@@ -211,7 +237,34 @@ int main(int argc, char **argv)
         setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
         setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
     }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { perror("bind"); return 1; }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { perror("bind"); close(fd); return -1; }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    int ts = 0, spin = 0, single = 0, tx = 0, nsock = 1, a = 1;
+    if (argc > 1 && strcmp(argv[1], "-t") == 0) { ts = 1; a++; }
+    else if (argc > 1 && strcmp(argv[1], "-b") == 0) { ts = spin = 1; a++; }
+    else if (argc > 1 && strcmp(argv[1], "-1") == 0) { ts = single = 1; a++; }
+    else if (argc > 1 && strcmp(argv[1], "-l") == 0) { ts = single = tx = 1; a++; }
+    else if (argc > 2 && strcmp(argv[1], "-n") == 0) { ts = single = 1; nsock = atoi(argv[2]); a += 2; }
+    if (argc - a != 2 || nsock < 1 || nsock > 65535) { fprintf(stderr, "usage: echo [-t|-b|-1|-l|-n N] ADDR PORT\n"); return 2; }
+    if (nsock > 1) {
+        int ep = epoll_create1(0);
+        int *fds = calloc(nsock, sizeof *fds);
+        for (int i = 0; i < nsock; i++) {
+            fds[i] = open_socket(argv[a], atoi(argv[a + 1]) + i, 1, 0, 256 << 10);
+            if (fds[i] < 0) return 1;
+            struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (unsigned)i };
+            epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+        }
+        fprintf(stderr, "echo: ready on %s:%s-%d (%d sockets)\n", argv[a], argv[a + 1], atoi(argv[a + 1]) + nsock - 1, nsock);
+        return many(ep, fds, nsock);
+    }
+    signal(SIGTERM, SIG_DFL);
+    int fd = open_socket(argv[a], atoi(argv[a + 1]), ts, tx, 4 << 20);
+    if (fd < 0) return 1;
     if (spin) {
         fprintf(stderr, "echo: ready on %s:%s (busy polling)\n", argv[a], argv[a + 1]);
         return busy(fd);

@@ -33,6 +33,7 @@ static partial class Program
         if (poll.Count > 0) results["poll"] = new JsonArray([.. poll.Select(p => (JsonNode)p.ToJson())]);
         if (_busyFloor is not null) results["poll_floor"] = _busyFloor.ToJson("turnaround_floor");
         if (many.Count > 0) results["many_sessions"] = new JsonArray([.. many.Select(p => (JsonNode)p.ToJson())]);
+        if (_manyFloor is not null) results["many_sessions_floor"] = _manyFloor.ToJson("turnaround_floor");
         return (poll, many);
     }
 
