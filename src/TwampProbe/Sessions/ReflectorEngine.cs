@@ -420,8 +420,6 @@ public sealed partial class ReflectorEngine : IDisposable
 
     /// <summary>T3 of each slot, kept only for <see cref="T3Lead"/>.</summary>
     readonly long[] _t3 = new long[BatchSize];
-    /// <summary>What one datagram of a sendmmsg costs (moving average, ns): how much later each reply in a batch leaves than the one before.</summary>
-    long _sendNsPerDatagram = long.MaxValue / BatchSize;
 
     /// <summary>The T3-lead diagnostic (null unless <see cref="ReflectorOptions.MeasureT3Lead"/>).</summary>
     public T3LeadProbe? T3Lead { get; }
@@ -473,7 +471,7 @@ public sealed partial class ReflectorEngine : IDisposable
             // check still bounds the run (and the batch is at most BatchSize). When the run is sent, the clock read
             // that ends the send is this reply's T3: nothing happens between the two, a reply sent alone costs one read.
             long t3;
-            if (i > first && (i - first) * _sendNsPerDatagram > bound)
+            if (i > first && (i - first) * rs.SendNsPerDatagram > bound)
             {
                 t3 = Flush(rs, first, i - first, previous);
                 first = i;
@@ -503,7 +501,7 @@ public sealed partial class ReflectorEngine : IDisposable
     /// reading (a fresh one after the T3-lead diagnostic's work). One clock read per send: a wall-clock step
     /// spoils one sample at most, clamped to 0..100 µs and averaged in at 1/8. The sample includes what ran
     /// after the last T3: an encrypted reply's protection, so encrypted sessions make runs a little shorter
-    /// (more accurate, one more send) for the thread's other sessions too. The send reports failures in its
+    /// (more accurate, one more send) for the other sessions of that socket too. The send reports failures in its
     /// counters (a full buffer, a rejected datagram), it does not throw for them.
     /// </summary>
     long Flush(ReflectorSocket rs, int first, int n, long lastT3)
@@ -515,7 +513,8 @@ public sealed partial class ReflectorEngine : IDisposable
         {
             // Capped so that one preemption in a send does not keep batches at one reply for long.
             long perDatagram = Math.Clamp((now - lastT3) / sent, 0, 100_000);
-            _sendNsPerDatagram = _sendNsPerDatagram > 100_000 ? perDatagram : _sendNsPerDatagram + (perDatagram - _sendNsPerDatagram) / 8;
+            long learned = rs.SendNsPerDatagram;
+            rs.SendNsPerDatagram = learned > 100_000 ? perDatagram : learned + (perDatagram - learned) / 8;
         }
         if (T3Lead is not null)
         {

@@ -32,6 +32,17 @@ public sealed class ReflectorSocket(UdpTestSocket socket, ulong token) : IDispos
     /// <summary>The last busy-polling receive on it found nothing (reflector thread only).</summary>
     internal bool EmptyLastPoll { get; set; } = true;
 
+    /// <summary>Not learned yet: every reply is sent alone until the first send of this socket says what one costs.</summary>
+    internal const long SendCostUnknown = long.MaxValue / ReflectorEngine.BatchSize;
+
+    /// <summary>
+    /// What one datagram of a sendmmsg on this socket costs (moving average, ns; reflector thread only): how much later
+    /// each reply of a run leaves than the one before. Per socket, not per thread: the route, the device, the packet
+    /// size and an encrypted reply's protection differ between sockets, and one socket's cost must not let another's
+    /// runs grow past the bound.
+    /// </summary>
+    internal long SendNsPerDatagram { get; set; } = SendCostUnknown;
+
     public int SessionCount => _sessions.Count;
 
     /// <summary>A snapshot of the sessions served here.</summary>

@@ -202,4 +202,115 @@ public sealed class ReflectorT3Tests
             Assert.True(firstRead < 0 || b.IndexOf('s', firstRead) < 0, $"a protection ran after a T3 in the batch \"{b}\"");
         }
     }
+    /// <summary>A wall clock that adds <see cref="StepNs"/> at each read, and holds the reflector thread once at its next batch when armed.</summary>
+    sealed class SteppingClock : IClock
+    {
+        public readonly ManualResetEventSlim Entered = new(), Release = new();
+        public volatile bool Armed;
+        public long StepNs;
+        long _offset;
+
+        static bool OnReflector => Thread.CurrentThread.Name?.StartsWith("reflector", StringComparison.Ordinal) == true;
+
+        public long MonotonicNanoseconds
+        {
+            get
+            {
+                if (Armed && OnReflector)
+                {
+                    Armed = false;
+                    Entered.Set();
+                    Release.Wait(TimeSpan.FromSeconds(10));
+                }
+                return SystemClock.Instance.MonotonicNanoseconds;
+            }
+        }
+
+        public long UnixNanoseconds => SystemClock.Instance.UnixNanoseconds + (OnReflector ? Interlocked.Add(ref _offset, Volatile.Read(ref StepNs)) : _offset);
+    }
+
+    [Fact]
+    public void ASocketsRunsFollowItsOwnSendCostNotAnotherSockets()
+    {
+        // Socket A's sends look 100 µs each (the clock jumps 200 µs at every read, a sample is clamped to 100 µs). Then a
+        // burst of 32 on socket B, whose sends cost what loopback costs (5-15 µs on the CI VM): with the bound at 60 µs
+        // its replies share sendmmsg runs of 4-7, 9-11 sends for the burst here. Learned per thread, B's replies would
+        // go alone, then in pairs, until A's 100 µs decays (an eighth per send) below the bound: 17-20 sends here.
+        const long bound = 60_000;
+        const int burst = ReflectorEngine.BatchSize - 1;
+        var clock = new SteppingClock();
+        using var state = new ClockState(TimeSpan.Zero);
+        using var engine = new ReflectorEngine(state, new ReflectorOptions { Clock = clock, MeasureT3Lead = true, T3BatchBoundNs = bound, SocketBufferBytes = 1 << 20 });
+        using var senderA = UdpTestSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0), new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
+        using var senderB = UdpTestSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0), new UdpSocketOptions { ReceiveBufferBytes = 1 << 20 });
+        var layout = TestPacketLayout.Unauthenticated;
+        ReflectorSocket Open(UdpTestSocket sender)
+        {
+            var rs = engine.Open(new IPEndPoint(IPAddress.Loopback, 0));
+            var session = new ReflectorSession
+            {
+                Sid = new byte[16], Mode = TwampModes.Unauthenticated, Layout = layout, Sender = UdpPeer.From(sender.LocalEndPoint),
+                Dscp = 0, TimeoutNs = 0, PaddingLength = (uint)layout.SymmetricPadding,
+            };
+            session.Start(SystemClock.Instance.MonotonicNanoseconds);
+            Assert.True(rs.TryAdd(session));
+            return rs;
+        }
+        var socketA = Open(senderA);
+        var socketB = Open(senderB);
+        var reflectorA = UdpPeer.From(socketA.LocalEndPoint);
+        var reflectorB = UdpPeer.From(socketB.LocalEndPoint);
+        using var batch = new PacketBatch(burst + 1, 256);
+        void Fill(UdpPeer to)
+        {
+            for (int i = 0; i <= burst; i++)
+            {
+                var p = new SenderPacket(batch.Buffer(i), layout);
+                p.ClearHeader();
+                p.SequenceNumber = (uint)i;
+                p.Timestamp = NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
+                batch.Meta(i) = new PacketMeta { Length = layout.ReflectorHeader, Peer = to, TrafficClass = -1 };
+            }
+        }
+        using var replies = new PacketBatch(burst + 1, 256);
+        void Collect(UdpTestSocket sender, int expected)
+        {
+            int got = 0;
+            for (long deadline = Environment.TickCount64 + 5000; got < expected && Environment.TickCount64 < deadline;) got += sender.Receive(replies, 200);
+            Assert.Equal(expected, got);
+        }
+
+        Volatile.Write(ref clock.StepNs, 200_000);
+        Fill(reflectorA);
+        Assert.Equal(3, senderA.Send(batch, 0, 3));
+        Collect(senderA, 3);
+        Volatile.Write(ref clock.StepNs, 0);
+        // The probe records a run after its sendmmsg returned, so after the replies may already be here.
+        long[] RecordedRuns(int replies)
+        {
+            long[] runs;
+            long deadline = Environment.TickCount64 + 5000;
+            while ((runs = engine.T3Lead!.RunLengths()).Select((count, length) => count * length).Sum() < replies && Environment.TickCount64 < deadline)
+                Thread.Sleep(5);
+            return runs;
+        }
+        var before = RecordedRuns(3);
+        Assert.Equal(100_000, socketA.SendNsPerDatagram); // every sample of A clamped to 100 µs
+        Assert.Equal(ReflectorSocket.SendCostUnknown, socketB.SendNsPerDatagram);
+
+        Fill(reflectorB);
+        clock.Armed = true;
+        Assert.Equal(1, senderB.Send(batch, 0, 1));
+        Assert.True(clock.Entered.Wait(TimeSpan.FromSeconds(5)));
+        Assert.Equal(burst, senderB.Send(batch, 1, burst)); // queued behind the held thread
+        clock.Release.Set();
+        Collect(senderB, burst + 1);
+
+        var runs = RecordedRuns(3 + burst + 1).Zip(before, (after, b) => after - b).ToArray();
+        Assert.Equal(burst + 1, runs.Select((count, length) => count * length).Sum());
+        long sends = runs.Sum();
+        Assert.Equal(100_000, socketA.SendNsPerDatagram); // B's cheap sends did not teach A anything
+        Assert.InRange(socketB.SendNsPerDatagram, 0, 99_999);
+        Assert.True(sends <= 15, $"socket B's {burst + 1} replies took {sends} sendmmsg calls; runs by length: {string.Join(",", runs)}");
+    }
 }
