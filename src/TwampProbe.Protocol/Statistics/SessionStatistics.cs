@@ -71,13 +71,40 @@ public sealed class SessionStatistics
     /// </summary>
     public bool DeparturesFromTransmitTimestamps => _samples.Count > 0 && _samples.TrueForAll(s => s.T1Transmit != 0);
 
+    /// <summary>Measured replies without a TX timestamp: with any, every computation uses T1 (see <see cref="DeparturesFromTransmitTimestamps"/>).</summary>
+    public int WithoutTransmitTimestamp => _samples.Count(s => s.T1Transmit == 0);
+
+    /// <summary>
+    /// A measured reply as the session's statistics use it: its TX timestamp kept only when every reply has one
+    /// (<see cref="DeparturesFromTransmitTimestamps"/>), so per-reply records agree with the summary.
+    /// </summary>
+    public ReplySample AsMeasured(in ReplySample s) => DeparturesFromTransmitTimestamps ? s : s with { T1Transmit = 0 };
+
+    /// <summary>
+    /// Gives the measured replies that still lack a TX timestamp the one <paramref name="transmitTime"/> now knows
+    /// (0: none), once the session is over: a NIC may report its stamp only after the reply is in. Returns how many
+    /// got one.
+    /// </summary>
+    public int FillTransmitTimes(Func<uint, long> transmitTime)
+    {
+        int filled = 0;
+        for (int i = 0; i < _samples.Count; i++)
+        {
+            if (_samples[i].T1Transmit != 0) continue;
+            long tx = transmitTime(_samples[i].SenderSequence);
+            if (tx == 0) continue;
+            _samples[i] = _samples[i] with { T1Transmit = tx };
+            filled++;
+        }
+        return filled;
+    }
+
     DelayStatistics Of(Func<ReplySample, long> delayNs)
     {
-        bool tx = DeparturesFromTransmitTimestamps;
         var d = new SequencedDelay[_samples.Count];
         for (int i = 0; i < d.Length; i++)
         {
-            var s = tx ? _samples[i] : _samples[i] with { T1Transmit = 0 };
+            var s = AsMeasured(_samples[i]);
             d[i] = new SequencedDelay(_roundTrip.IndexOf(s.SenderSequence), Us(delayNs(s)));
         }
         return DelayStatistics.Of(d);

@@ -44,7 +44,7 @@ public static class PingCommand
             var local = o.Source is { } source ? LinkLocal.WithScope(source, server.Address) : server.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
             using var light = BindSender(local, senderOptions, clock, o);
             light.Target(server, null, default, light: true);
-            if (o.PerPacket) light.OnReply = report.PerPacket;
+            if (o.PerPacket) { light.OnReply = report.PerPacket; light.OnUnmeasuredReply = report.Unmeasured; }
             await Task.Run(() => light.Run(ct), CancellationToken.None).ConfigureAwait(false);
             return report.Print(light, TwampModes.Unauthenticated, "light", server, null, clock);
         }
@@ -73,7 +73,7 @@ public static class PingCommand
                 (accept.Accept is AcceptCode.Failure && !o.ZeroAddresses ? " — behind NAT or port forwarding, try -Z" : ""), accept.Accept);
         var reflector = new IPEndPoint(serverAddress, accept.Port);
         sender.Target(reflector, client.Keys, accept.Sid);
-        if (o.PerPacket) sender.OnReply = report.PerPacket;
+        if (o.PerPacket) { sender.OnReply = report.PerPacket; sender.OnUnmeasuredReply = report.Unmeasured; }
 
         var startAck = await client.StartSessionsAsync(setupTimeout.Token).ConfigureAwait(false);
         if (startAck != AcceptCode.Ok)

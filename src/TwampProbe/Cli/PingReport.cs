@@ -14,12 +14,41 @@ public sealed class PingReport(PingOptions options, TextWriter output)
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     readonly object _gate = new();
 
-    public void PerPacket(ReplySample s)
+    /// <summary>
+    /// -R, text: a line per measured reply as it comes, its departure time the best it has then (its TX timestamp,
+    /// or T1 when that is not back yet); the summary's choice may differ (see <see cref="Departure"/>).
+    /// fwd_ttl = the Sender TTL the reflector saw (forward path); reply_dscp = the DSCP of the reply as it arrived here.
+    /// </summary>
+    public void PerPacket(ReplySample s) => PacketLine(s, "");
+
+    /// <summary>-R, text: a duplicate, or a reply after <c>-L</c> (lost), marked as such; neither is in the statistics.</summary>
+    public void Unmeasured(ReplySample s, bool late) =>
+        PacketLine(s, late ? $" LATE (after -L {Threshold} s, counted lost)" : " DUPLICATE (not measured)");
+
+    void PacketLine(in ReplySample s, string tag)
     {
         if (options.Json) return;
-        lock (_gate)
-            output.WriteLine(string.Create(Inv,
-                $"seq={s.SenderSequence} rtt={s.RoundTripNs / 1e6:0.000} ms turnaround={s.TurnaroundNs / 1e3:0.0} us fwd={s.ForwardNs / 1e6:0.000} ms bwd={s.BackwardNs / 1e6:0.000} ms ttl={s.ForwardTtl} dscp={(s.ReplyTrafficClass >= 0 ? s.ReplyTrafficClass >> 2 : -1)}"));
+        string line = string.Create(Inv,
+            $"seq={s.SenderSequence} rtt={s.RoundTripNs / 1e6:0.000} ms turnaround={s.TurnaroundNs / 1e3:0.0} us fwd={s.ForwardNs / 1e6:0.000} ms bwd={s.BackwardNs / 1e6:0.000} ms fwd_ttl={s.ForwardTtl} reply_dscp={(s.ReplyTrafficClass >= 0 ? s.ReplyTrafficClass >> 2 : -1)}{tag}");
+        lock (_gate) output.WriteLine(line);
+    }
+
+    /// <summary>
+    /// The departure time every figure of the summary uses: the kernel's or the NIC's TX timestamp when every
+    /// measured reply has one, else T1 (taken just before sendmsg) for all of them, with how many lacked one.
+    /// </summary>
+    static (string Source, string Text) Departure(SessionStatistics st)
+    {
+        if (st.Samples.Count == 0) return ("none", "-");
+        if (st.DeparturesFromTransmitTimestamps)
+        {
+            string kind = st.Samples.GroupBy(x => x.T1Source).OrderByDescending(g => g.Count()).First().Key == 2 ? "hardware" : "kernel";
+            return (kind, $"{kind} TX timestamp");
+        }
+        int without = st.WithoutTransmitTimestamp;
+        return ("t1", without == st.Samples.Count
+            ? "T1 (user space, before sendmsg; no TX timestamps)"
+            : $"T1 (user space, before sendmsg): {without} of {st.Samples.Count} replies had no TX timestamp");
     }
 
     public int Print(SessionSender sender, TwampModes mode, string modeName, IPEndPoint reflector, byte[]? sid, ClockState clock)
@@ -50,7 +79,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         var o = output;
         o.WriteLine();
         o.WriteLine($"--- twampprobe statistics from {Format(sender.SourceEndPoint)} to {Format(reflector)} ---");
-        o.WriteLine(string.Create(Inv, $"mode: {mode}{(sid is null ? "" : $"   SID: {SessionId.ToHex(sid)}")}   timestamps: {TimestampSource(st)}"));
+        o.WriteLine(string.Create(Inv, $"mode: {mode}{(sid is null ? "" : $"   SID: {SessionId.ToHex(sid)}")}   timestamps: {TimestampSource(st)}   departure: {Departure(st).Text}"));
         if (sender.RxTimestampSource == Linux.Net.TimestampSource.User)
             o.WriteLine($"note: {sender.TimestampFallbackReason ?? "kernel timestamps unavailable"} — T1/T4 come from user space");
         o.WriteLine(string.Create(Inv, $"{st.PacketsSent} sent, {st.PacketsReceived} received, {st.Lost} lost ({st.LossPercent:0.000}%), {st.Duplicates} duplicates, {st.Reordered} reordered, {st.Invalid} invalid"));
@@ -170,6 +199,10 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             Optional(w, "forward_dscp", st.ForwardDscp?.Value);
             Optional(w, "forward_ecn", st.ForwardEcn?.Value);
             w.WriteNumber("tx_timestamp_share", Math.Round(st.TransmitTimestampShare, 3));
+            // What every delay above used as the departure time: "kernel"/"hardware" (TX timestamps) or "t1".
+            if (st.Samples.Count > 0) w.WriteString("departure_source", Departure(st).Source);
+            else w.WriteNull("departure_source");
+            w.WriteNumber("replies_without_tx_timestamp", st.WithoutTransmitTimestamp);
             // Where T4 came from; no reply, no T4: null, as the text says "-".
             if (st.Samples.Count > 0) w.WriteString("timestamp_source", TimestampSource(st));
             else w.WriteNull("timestamp_source");
@@ -197,12 +230,16 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         w.WriteEndObject();
     }
 
-    /// <summary>-R with --json: one record per reply, in arrival order (the text form prints them as they come).</summary>
+    /// <summary>
+    /// -R with --json: one record per measured reply (first copy within -L), in arrival order, with the departure time
+    /// the summary uses, so that the summary can be recomputed from them.
+    /// </summary>
     static void Replies(Utf8JsonWriter w, SessionStatistics st)
     {
         w.WriteStartArray("replies");
-        foreach (var s in st.Samples)
+        foreach (var measured in st.Samples)
         {
+            var s = st.AsMeasured(measured);
             w.WriteStartObject();
             w.WriteNumber("seq", s.SenderSequence);
             w.WriteNumber("reflector_seq", s.ReflectorSequence);
@@ -216,6 +253,10 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             Optional(w, "reflected_ecn", s.ReplyTrafficClass >= 0 ? s.ReplyTrafficClass & 3 : null);
             Optional(w, "forward_dscp", s.ForwardTrafficClass >= 0 ? s.ForwardTrafficClass >> 2 : null);
             w.WriteNumber("t1_unix_ns", s.T1);
+            Optional(w, "tx_unix_ns", measured.T1Transmit != 0 ? measured.T1Transmit : null);
+            w.WriteNumber("departure_unix_ns", s.Departure);
+            w.WriteNumber("t2_unix_ns", s.T2);
+            w.WriteNumber("t3_unix_ns", s.T3);
             w.WriteNumber("t4_unix_ns", s.T4);
             w.WriteEndObject();
         }
@@ -270,6 +311,12 @@ public sealed class PingReport(PingOptions options, TextWriter output)
     static void Optional(Utf8JsonWriter w, string name, int? v)
     {
         if (v is int i) w.WriteNumber(name, i);
+        else w.WriteNull(name);
+    }
+
+    static void Optional(Utf8JsonWriter w, string name, long? v)
+    {
+        if (v is long l) w.WriteNumber(name, l);
         else w.WriteNull(name);
     }
 }

@@ -60,6 +60,8 @@ public sealed class SessionSender : IDisposable
     public TimestampSource RxTimestampSource => _socket.RxTimestampSource;
     public string? TimestampFallbackReason => _socket.TimestampFallbackReason;
     public Action<ReplySample>? OnReply { get; set; }
+    /// <summary>A reply that is not measured: a duplicate (false) or one after the loss threshold (true, counted lost). Receive thread.</summary>
+    public Action<ReplySample, bool>? OnUnmeasuredReply { get; set; }
 
     public SessionSender(IPAddress localAddress, SenderOptions options, ClockState clock, int localPort = 0, IClock? time = null)
     {
@@ -206,13 +208,14 @@ public sealed class SessionSender : IDisposable
             // Counted before it leaves: on loopback the reply can beat the next instruction.
             _sentAt[i] = _time.MonotonicNanoseconds;
             Statistics.PacketsSent = i + 1;
+            // OPT_ID numbers successful sends from 0; remember which sequence number each was. Single writer: the
+            // slot is filled before the send, as on loopback the reply (and its lookup of the TX timestamp) can come
+            // before sendmsg returns; the count is published after it (a failed send leaves the slot to the next).
+            int sendIndex = _sends;
+            if (sendIndex < _seqBySend.Length) Volatile.Write(ref _seqBySend[sendIndex], i);
             try
             {
                 _socket.SendTo(packet, _reflector, tos);
-                // OPT_ID numbers successful sends from 0; remember which sequence number each was.
-                // Single writer: fill the slot, then publish the count (the receive thread reads both).
-                int sendIndex = _sends;
-                if (sendIndex < _seqBySend.Length) _seqBySend[sendIndex] = i;
                 Volatile.Write(ref _sends, sendIndex + 1);
             }
             catch (SocketException e) { Log.Debug($"sender: packet {i}: {e.Message}"); }
@@ -269,6 +272,8 @@ public sealed class SessionSender : IDisposable
             }
         }
         DrainTransmitTimestamps();
+        // A stamp that came after its reply (a NIC's completion can lag a fast path) still gives that reply its departure.
+        if (_options.TransmitTimestamps) Statistics.FillTransmitTimes(TransmitTime);
         Cost.ReceiveCpuNs = ThreadCpuClock.Nanoseconds() - cpuStart;
         Cost.RepliesHandled = handled;
     }
@@ -287,14 +292,15 @@ public sealed class SessionSender : IDisposable
                 }
     }
 
-    /// <summary>The TX timestamp of the packet with this sequence number, 0 if none came back.</summary>
+    /// <summary>The TX timestamp of the packet with this sequence number, 0 if none came back (yet).</summary>
     long TransmitTime(uint seq)
     {
-        // Sends only fail rarely, so the send index is normally the sequence number.
-        int sends = Math.Min(Volatile.Read(ref _sends), _seqBySend.Length);
-        int guess = (int)Math.Min(seq, (uint)Math.Max(0, sends - 1));
+        // Sends only fail rarely, so the send index is normally the sequence number. The send in flight (index
+        // _sends, its slot already filled) counts too: its reply can be here before its sendmsg returned.
+        int last = Math.Min(Volatile.Read(ref _sends), _seqBySend.Length - 1);
+        int guess = (int)Math.Min(seq, (uint)Math.Max(0, last));
         for (int k = guess; k >= 0 && k >= guess - 8; k--)
-            if (_seqBySend[k] == seq) return _txBySend[k];
+            if (Volatile.Read(ref _seqBySend[k]) == seq) return _txBySend[k];
         return 0;
     }
 
@@ -343,6 +349,7 @@ public sealed class SessionSender : IDisposable
             ? Math.Clamp(receivedAtUnix - meta.UnixNanoseconds, 0, Math.Max(0, elapsed)) : 0;
         bool late = elapsed - queued > (long)_options.LossTimeout.TotalNanoseconds;
         if (Statistics.Add(sample, late)) OnReply?.Invoke(sample);
+        else OnUnmeasuredReply?.Invoke(sample, late);
     }
 
     void DisposeCrypto()

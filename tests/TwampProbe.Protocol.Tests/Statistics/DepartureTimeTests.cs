@@ -63,4 +63,42 @@ public sealed class DepartureTimeTests
         Assert.Equal(193.0, stats.RoundTrip.Delay.Min);
         Assert.Equal(93.0, stats.Forward.Delay.Max);
     }
+    [Fact]
+    public void StampsThatCameAfterTheirRepliesAreFilledInAtTheEnd()
+    {
+        // Reply 1 was in before its TX timestamp (a NIC's completion lagging its reply): filled in once the session is over.
+        var stats = new SessionStatistics { PacketsSent = 3 };
+        stats.Add(Reply(0, 1_000_000, 1_007_000));
+        stats.Add(Reply(1, 2_000_000, 0));
+        stats.Add(Reply(2, 3_000_000, 3_007_000));
+        Assert.False(stats.DeparturesFromTransmitTimestamps);
+        Assert.Equal(1, stats.WithoutTransmitTimestamp);
+        Assert.Equal(200.0, stats.RoundTrip.Delay.Min); // T1 for all
+
+        var late = new Dictionary<uint, long> { [1] = 2_007_000 };
+        Assert.Equal(1, stats.FillTransmitTimes(seq => late.GetValueOrDefault(seq)));
+        Assert.True(stats.DeparturesFromTransmitTimestamps);
+        Assert.Equal(0, stats.WithoutTransmitTimestamp);
+        Assert.Equal(193.0, stats.RoundTrip.Delay.Max);
+        Assert.Equal(2_007_000, stats.Samples[1].T1Transmit);
+        // Nothing more to fill, and a lookup without a stamp changes nothing.
+        Assert.Equal(0, stats.FillTransmitTimes(_ => 0));
+    }
+
+    [Fact]
+    public void PerReplyRecordsUseTheSummarysDepartureTime()
+    {
+        var stats = new SessionStatistics { PacketsSent = 2 };
+        stats.Add(Reply(0, 1_000_000, 1_007_000));
+        stats.Add(Reply(1, 2_000_000, 0));
+        // T1 for the whole session: the stamped reply's record says 200 µs, as the summary does, not 193.
+        var measured = stats.AsMeasured(stats.Samples[0]);
+        Assert.Equal(1_000_000, measured.Departure);
+        Assert.Equal(200_000, measured.RoundTripNs);
+        Assert.Equal(stats.RoundTrip.Delay.Max, measured.RoundTripNs / 1e3);
+
+        var all = new SessionStatistics { PacketsSent = 1 };
+        all.Add(Reply(0, 1_000_000, 1_007_000));
+        Assert.Equal(1_007_000, all.AsMeasured(all.Samples[0]).Departure);
+    }
 }

@@ -141,4 +141,55 @@ public sealed class PingReportTests
         Assert.Contains("directional loss unknown: no reply came back", text);
         Assert.Contains("no replies received", text);
     }
+    [Fact]
+    public async Task PerReplyRecordsRecomputeTheSummary()
+    {
+        // -R --json: every record carries T1, the TX timestamp (or null), the departure time the summary used and
+        // T2-T4, so that each record's round trip, and the summary's percentiles, can be recomputed from them.
+        using var reflector = new ScriptedReflector();
+        var (exit, json) = await PingAsync(reflector, "60", "0.002", "0.5", "--json", "-R");
+        Assert.True(exit == ExitCode.Ok, json);
+        var j = Json(json);
+        string source = j.GetProperty("departure_source").GetString()!;
+        Assert.Contains(source, new[] { "kernel", "hardware", "t1" });
+        var replies = j.GetProperty("replies").EnumerateArray().ToArray();
+        Assert.Equal(j.GetProperty("packets_received").GetInt32(), replies.Length);
+        Assert.Equal(replies.Count(r => r.GetProperty("tx_unix_ns").ValueKind == JsonValueKind.Null), j.GetProperty("replies_without_tx_timestamp").GetInt32());
+        var rtts = new List<double>();
+        foreach (var r in replies)
+        {
+            long departure = r.GetProperty("departure_unix_ns").GetInt64();
+            Assert.Equal(source == "t1" ? r.GetProperty("t1_unix_ns").GetInt64() : r.GetProperty("tx_unix_ns").GetInt64(), departure);
+            long t2 = r.GetProperty("t2_unix_ns").GetInt64(), t3 = r.GetProperty("t3_unix_ns").GetInt64(), t4 = r.GetProperty("t4_unix_ns").GetInt64();
+            double rtt = ((t4 - departure) - (t3 - t2)) / 1e3;
+            Assert.Equal(rtt, r.GetProperty("rtt_us").GetDouble(), 3);
+            Assert.Equal((t2 - departure) / 1e3, r.GetProperty("forward_us").GetDouble(), 3);
+            rtts.Add(rtt);
+        }
+        rtts.Sort();
+        var summary = j.GetProperty("rtt_us");
+        Assert.Equal(rtts[0], summary.GetProperty("min").GetDouble(), 3);
+        Assert.Equal(rtts[(int)Math.Ceiling(0.5 * rtts.Count) - 1], summary.GetProperty("p50").GetDouble(), 3); // nearest rank
+        Assert.Equal(rtts[^1], summary.GetProperty("max").GetDouble(), 3);
+
+        var (_, text) = await PingAsync(reflector, "5", "0.002", "0.5");
+        Assert.Matches(@"timestamps: (kernel|hardware|user space)   departure: (kernel TX timestamp|hardware TX timestamp|T1 \(user space, before sendmsg)", text);
+    }
+
+    [Fact]
+    public async Task DuplicatesAndLateRepliesAreMarkedInThePerReplyLines()
+    {
+        // -R, text: the duplicate of 2 and the reply to 4 (held 400 ms, after -L 0.3 but before the sender stops
+        // listening, 300 ms after packet 7 at 700 ms) are shown, marked, beside the measured ones.
+        using var reflector = new ScriptedReflector(duplicated: [2], delayed: new() { [4] = TimeSpan.FromMilliseconds(400) });
+        var (exit, text) = await PingAsync(reflector, "8", "0.1", "0.3", "-R");
+        Assert.True(exit == ExitCode.Ok, text);
+        var lines = text.Split('\n');
+        Assert.True(lines.Count(l => l.StartsWith("seq=2 ", StringComparison.Ordinal) && l.EndsWith(" DUPLICATE (not measured)", StringComparison.Ordinal)) == 1, text);
+        Assert.Single(lines, l => l.StartsWith("seq=2 ", StringComparison.Ordinal) && !l.Contains("DUPLICATE", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("seq=4 ", StringComparison.Ordinal) && l.EndsWith(" LATE (after -L 0.3 s, counted lost)", StringComparison.Ordinal));
+        Assert.Matches(@"seq=0 rtt=[\d.]+ ms turnaround=[-\d.]+ us fwd=[-\d.]+ ms bwd=[-\d.]+ ms fwd_ttl=\d+ reply_dscp=\d+", text);
+        Assert.Contains("1 duplicates", text);
+        Assert.Contains("1 late", text);
+    }
 }
