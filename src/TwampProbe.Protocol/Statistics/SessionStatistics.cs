@@ -119,6 +119,13 @@ public sealed class SessionStatistics
     /// <summary>Backward delay T4 − T3 in µs (as <see cref="Forward"/>).</summary>
     public DelayStatistics Backward => Of(s => s.BackwardNs);
 
+    /// <summary>
+    /// The error estimate of a one-way delay (s): the sum of its two timestamps' (RFC 4656 §4.1.2), the sender's
+    /// (T1, and T4 on the same clock) and the reflector's (T2 and T3), the largest over the measured replies; NaN without any.
+    /// A round trip has all four timestamps: twice that, as twping prints it.
+    /// </summary>
+    public double OneWayErrorSeconds => _samples.Count == 0 ? double.NaN : _samples.Max(s => s.SenderErrorSeconds + s.ReflectorErrorSeconds);
+
     /// <summary>One-way delays mean something only if both clocks say they are synchronized (RFC 4656 §4.1.2 S bit).</summary>
     public bool OneWayReliable => _samples.Count > 0 && _samples.All(s => s.SenderSynchronized && s.ReflectorSynchronized);
 

@@ -63,6 +63,10 @@ public sealed class PingReport(PingOptions options, TextWriter output)
     internal static string Ms(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us / 1000, 3, MidpointRounding.AwayFromZero)).ToString("0.000", Inv) : "-";
     internal static string Us(double us) => double.IsFinite(us) ? NoNegativeZero(Math.Round(us, 1, MidpointRounding.AwayFromZero)).ToString("0.0", Inv) : "-";
 
+    /// <summary>An error estimate in ms: from 2⁻³² s (2.33e-7 ms) to the seconds of an unsynchronized clock (32000.5 ms).</summary>
+    internal static string Err(double ms) =>
+        !double.IsFinite(ms) ? "-" : ms.ToString(ms >= 1 ? "0.#" : ms >= 0.001 ? "0.###" : "0.##e+0", Inv);
+
     /// <summary>A signed IPDV of −0.0001 ms rounds to −0: print it as 0.</summary>
     static double NoNegativeZero(double v) => v == 0 ? 0 : v;
 
@@ -101,11 +105,12 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         var ta = st.Turnaround;
         var f = st.Forward;
         var b = st.Backward;
-        o.WriteLine($"round-trip time {Line(rtt.Delay, Ms, "ms")}");
+        double err = st.OneWayErrorSeconds * 1e3;
+        o.WriteLine($"round-trip time {Line(rtt.Delay, Ms, "ms")} (err=±{Err(2 * err)} ms)");
         o.WriteLine($"reflector turnaround {Line(ta.Delay, Us, "us")}");
         string flag = st.OneWayReliable ? "" : "   (unreliable: clocks not synchronized)";
-        o.WriteLine($"forward (send) delay {Line(f.Delay, Ms, "ms")}{flag}");
-        o.WriteLine($"backward (reflect) delay {Line(b.Delay, Ms, "ms")}{flag}");
+        o.WriteLine($"forward (send) delay {Line(f.Delay, Ms, "ms")} (err=±{Err(err)} ms){flag}");
+        o.WriteLine($"backward (reflect) delay {Line(b.Delay, Ms, "ms")} (err=±{Err(err)} ms){flag}");
         static string Pdv(DelaySummary d) => $"{Ms(d.P50)}/{Ms(d.P90)}/{Ms(d.P99)}";
         static string Ipdv(DelaySummary d) => $"{Ms(d.Min)}/{Ms(d.P50)}/{Ms(d.P90)}/{Ms(d.P99)}/{Ms(d.Max)}";
         o.WriteLine($"PDV (RFC 5481, delay − min delay) p50/p90/p99 = round-trip {Pdv(rtt.Pdv)}, forward {Pdv(f.Pdv)}, backward {Pdv(b.Pdv)} ms");
@@ -168,6 +173,18 @@ public sealed class PingReport(PingOptions options, TextWriter output)
             Stats(w, "forward_delay_us", forward.Delay);
             Stats(w, "backward_delay_us", backward.Delay);
             w.WriteBoolean("one_way_reliable", st.OneWayReliable);
+            // RFC 4656 §4.1.2 error estimates: a one-way delay's is the sum of its two timestamps', a round trip's of all four.
+            w.WriteStartObject("error_estimate_us");
+            // To the picosecond: the smallest estimate, 2⁻³² s, is 0.00023 µs.
+            static void Error(Utf8JsonWriter w, string name, double us)
+            {
+                if (double.IsFinite(us)) w.WriteNumber(name, Math.Round(us, 6));
+                else w.WriteNull(name);
+            }
+            Error(w, "rtt", 2 * st.OneWayErrorSeconds * 1e6);
+            Error(w, "forward", st.OneWayErrorSeconds * 1e6);
+            Error(w, "backward", st.OneWayErrorSeconds * 1e6);
+            w.WriteEndObject();
             w.WriteStartObject("pdv_us");
             Stats(w, "rtt", rtt.Pdv);
             Stats(w, "forward", forward.Pdv);

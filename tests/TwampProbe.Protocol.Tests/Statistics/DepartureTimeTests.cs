@@ -101,4 +101,17 @@ public sealed class DepartureTimeTests
         all.Add(Reply(0, 1_000_000, 1_007_000));
         Assert.Equal(1_007_000, all.AsMeasured(all.Samples[0]).Departure);
     }
+    [Fact]
+    public void AOneWayDelaysErrorIsTheSumOfItsTwoTimestampsTheLargestOverTheReplies()
+    {
+        // RFC 4656 §4.1.2: each timestamp has its own error estimate; a one-way delay's is the sum of the two.
+        static ReplySample Errors(uint seq, double sender, double reflector) =>
+            new(seq, seq, 1_000, 2_000, 3_000, 4_000, true, true, sender, reflector, -1, -1, -1, 1);
+        var stats = new SessionStatistics { PacketsSent = 3 };
+        Assert.True(double.IsNaN(stats.OneWayErrorSeconds));
+        stats.Add(Errors(0, 1e-6, 2e-6));
+        stats.Add(Errors(1, 4e-6, 0.5e-6)); // the largest sum: 4.5 µs
+        stats.Add(Errors(2, 1e-6, 1e-6));
+        Assert.Equal(4.5e-6, stats.OneWayErrorSeconds, 12);
+    }
 }

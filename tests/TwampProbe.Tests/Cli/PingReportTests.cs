@@ -172,7 +172,16 @@ public sealed class PingReportTests
         Assert.Equal(rtts[(int)Math.Ceiling(0.5 * rtts.Count) - 1], summary.GetProperty("p50").GetDouble(), 3); // nearest rank
         Assert.Equal(rtts[^1], summary.GetProperty("max").GetDouble(), 3);
 
+        // RFC 4656 §4.1.2 error estimates, as twping prints them: the scripted reflector says 2⁻³² s (multiplier 1,
+        // scale 0) for T2 and T3; a one-way delay adds the sender's, a round trip has all four timestamps.
+        var err = j.GetProperty("error_estimate_us");
+        Assert.True(err.GetProperty("forward").GetDouble() >= 0.000232, json);
+        Assert.Equal(err.GetProperty("forward").GetDouble(), err.GetProperty("backward").GetDouble());
+        Assert.Equal(2 * err.GetProperty("forward").GetDouble(), err.GetProperty("rtt").GetDouble(), 6);
+
         var (_, text) = await PingAsync(reflector, "5", "0.002", "0.5");
+        Assert.Matches(@"round-trip time min/median/p90/p95/p99/max = .* ms, mean [\d.]+ ms \(err=±[\d.e+-]+ ms\)", text);
+        Assert.Matches(@"forward \(send\) delay .* \(err=±[\d.e+-]+ ms\)", text);
         Assert.Matches(@"timestamps: (kernel|hardware|user space)   departure: (kernel TX timestamp|hardware TX timestamp|T1 \(user space, before sendmsg)", text);
     }
 
