@@ -9,11 +9,11 @@ namespace TwampProbe.Tests.Control;
 /// <summary>
 /// Timers and deadlines follow CLOCK_MONOTONIC; the wall clock only fills timestamps. An NTP step
 /// of an hour either way (a board without an RTC at its first sync) neither ends nor prolongs
-/// anything. Test ports 29100-29149.
+/// anything. Test ports: TestPorts.ClockStep.
 /// </summary>
 public sealed class ClockStepTests
 {
-    const int Low = 29100, High = 29149;
+    static readonly int Low = TestPorts.ClockStep.Low, High = TestPorts.ClockStep.High; // the class's range: Support/TestPorts.cs
     static readonly TestPacketLayout Layout = TestPacketLayout.Unauthenticated;
 
     static NtpTimestamp Now() => NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
