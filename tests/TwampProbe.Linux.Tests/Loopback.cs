@@ -13,6 +13,32 @@ internal static class Loopback
 
     public static UdpPeer PeerOf(UdpTestSocket socket) => UdpPeer.From(socket.LocalEndPoint);
 
+    /// <summary>
+    /// Sends datagrams from <paramref name="tx"/> to <paramref name="rx"/> until one arrives with a kernel RX
+    /// timestamp (at most <paramref name="timeoutMs"/>); false when none did. The kernel turns RX timestamping
+    /// on for the whole system from a work queue when the first timestamping socket opens, and again after
+    /// the last one closed (which the parallel test classes make happen all the time): until that work has
+    /// run, later on a busy host, datagrams come without one. Once on, it stays on while rx is open.
+    /// </summary>
+    public static bool WarmUpRxTimestamps(UdpTestSocket tx, UdpTestSocket rx, int timeoutMs = 5000)
+    {
+        using var batch = new PacketBatch(1, 64);
+        var dest = PeerOf(rx);
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (Environment.TickCount64 < deadline)
+        {
+            tx.SendTo(new byte[8], dest, -1);
+            if (rx.Receive(batch, 1000, maxPackets: 1) == 1 && batch.Meta(0).TimestampSource == TimestampSource.Kernel)
+            {
+                return true;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return false;
+    }
+
     /// <summary>Receives until <paramref name="expected"/> datagrams arrived or the deadline passed; calls onPacket per slot.</summary>
     public static int ReceiveAll(UdpTestSocket socket, PacketBatch batch, int expected, Action<int> onPacket, int timeoutMs = 3000)
     {

@@ -169,18 +169,9 @@ public sealed class SendReceiveTests
         Assert.Equal(TimestampSource.Kernel, rx.RxTimestampSource);
         UdpPeer dest = Loopback.PeerOf(rx);
         // Warm-up: the kernel enables RX timestamping system-wide from a work queue, so the first packets
-        // after the first timestamping socket opens (or after the last one closed) may come without one.
-        for (int i = 0; i < 100; i++)
-        {
-            tx.SendTo(new byte[8], dest, -1);
-            Assert.Equal(1, rx.Receive(batch, 2000));
-            if (batch.Meta(0).TimestampSource == TimestampSource.Kernel)
-            {
-                break;
-            }
-
-            Thread.Sleep(1);
-        }
+        // after the first timestamping socket opens (or after the last one closed) may come without one
+        // (for up to 5 s here: 100 tries 1 ms apart can be too few on a busy host).
+        Assert.True(Loopback.WarmUpRxTimestamps(tx, rx), "no datagram with a kernel RX timestamp in 5 s");
 
         long before = RealtimeClock.UnixNanoseconds();
         tx.SendTo(new byte[8], dest, -1);
@@ -281,6 +272,8 @@ public sealed class SendReceiveTests
         var options = new UdpSocketOptions { ReceiveTimestamps = true, ReceiveTtl = true };
         using var rx = Loopback.Bind(false, options);
         using var tx = Loopback.Bind(false, options);
+        // Round 2 asserts kernel timestamps: first the kernel must have turned RX timestamping on.
+        Assert.True(Loopback.WarmUpRxTimestamps(tx, rx), "no datagram with a kernel RX timestamp in 5 s");
         using var batch = new PacketBatch(8, 1500);
 
         void SendFromTx(int count, int length) => SendDatagrams(tx, rx, count, length);

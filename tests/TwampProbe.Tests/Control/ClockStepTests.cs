@@ -9,19 +9,31 @@ namespace TwampProbe.Tests.Control;
 /// <summary>
 /// Timers and deadlines follow CLOCK_MONOTONIC; the wall clock only fills timestamps. An NTP step
 /// of an hour either way (a board without an RTC at its first sync) neither ends nor prolongs
-/// anything. Test ports 29100-29149.
+/// anything. Test ports: TestPorts.ClockStep.
 /// </summary>
 public sealed class ClockStepTests
 {
-    const int Low = 29100, High = 29149;
+    static readonly int Low = TestPorts.ClockStep.Low, High = TestPorts.ClockStep.High; // the class's range: Support/TestPorts.cs
     static readonly TestPacketLayout Layout = TestPacketLayout.Unauthenticated;
 
     static NtpTimestamp Now() => NtpTimestamp.FromUnixNanoseconds(RealtimeClock.UnixNanoseconds());
 
-    static bool Reflected(TestSender sender, int port, uint seq)
+    /// <summary>
+    /// Sends packet <paramref name="seq"/> and waits up to <paramref name="waitMs"/> for the reflector's reply
+    /// to it. Anything else on the sender's socket is passed over: a reply to an earlier packet, or a datagram
+    /// from elsewhere (the sender's port-0 socket may get a port another test's server still sends to).
+    /// </summary>
+    static bool Reflected(TestSender sender, int port, uint seq, int waitMs = 2000)
     {
         sender.SendTo(TestSender.Packet(Layout, 27, seq, Now()), port);
-        return sender.Receive(500) is { } r && new ReflectorPacket(r.Data, Layout).SenderSequenceNumber == seq;
+        long deadline = Environment.TickCount64 + waitMs;
+        while (Environment.TickCount64 < deadline)
+        {
+            if (sender.Receive((int)Math.Max(1, deadline - Environment.TickCount64)) is not { } r) return false;
+            if (r.Meta.Peer.Port == port && r.Data.Length >= Layout.ReflectorHeader
+                && new ReflectorPacket(r.Data, Layout).SenderSequenceNumber == seq) return true;
+        }
+        return false;
     }
 
     [Fact]
@@ -41,7 +53,7 @@ public sealed class ClockStepTests
         clock.StepWallClock(TimeSpan.FromHours(1));
         // T3 is wall-clock time: it shows the step, so the server really reads the stepped clock.
         sender.SendTo(TestSender.Packet(Layout, 27, 2, Now()), answer.Port);
-        var stepped = sender.Receive(500) ?? throw new Xunit.Sdk.XunitException("no reply after the forward step");
+        var stepped = sender.Receive(2000) ?? throw new Xunit.Sdk.XunitException("no reply after the forward step");
         Assert.True(new ReflectorPacket(stepped.Data, Layout).Timestamp.ToUnixNanoseconds() - RealtimeClock.UnixNanoseconds() > 3_500_000_000_000);
         await Task.Delay(600);
         Assert.True(Reflected(sender, answer.Port, 3));
@@ -56,7 +68,7 @@ public sealed class ClockStepTests
         clock.StepWallClock(TimeSpan.FromHours(1));
         Assert.True(Reflected(sender, answer.Port, 5));
         await Task.Delay(1300);
-        Assert.False(Reflected(sender, answer.Port, 6));
+        Assert.False(Reflected(sender, answer.Port, 6, waitMs: 500));
         await WaitUntil(() => server.Context.ActiveSessions == 0, "the stopped session was not released after its Timeout");
     }
 
@@ -81,7 +93,7 @@ public sealed class ClockStepTests
         // … eleven minutes of monotonic time without a packet end the session (REFWAIT 600 s).
         clock.AdvanceMonotonic(TimeSpan.FromMinutes(11));
         await WaitUntil(() => server.Context.ActiveSessions == 0, "REFWAIT did not end the session");
-        Assert.False(Reflected(sender, answer.Port, 3));
+        Assert.False(Reflected(sender, answer.Port, 3, waitMs: 500));
         Assert.False(run.IsCompleted);
         // The client cannot know: its Stop-Sessions still counts the session (RFC 5357 §3.8) and is valid.
         await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());

@@ -13,7 +13,8 @@ namespace TwampProbe.Tests.Control;
 /// <summary>
 /// The connection table of a real <see cref="TwampServer"/> on loopback TCP: connections that say
 /// nothing cannot lock a legitimate client out, refusals are a Modes = 0 greeting, set-up has a
-/// deadline. Clients come from distinct 127.0.x.y source addresses. TCP 29300-29349, UDP 29350-29399.
+/// deadline. Clients come from distinct 127.0.x.y source addresses. The server listens on TCP port 0 (and its
+/// Light reflector on UDP port 0), read back; its test ports are TestPorts.ConnectionTable.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class LogCollection
@@ -65,16 +66,16 @@ public sealed class ConnectionTableTests
         public void Dispose() => (Log.Writer, Log.Level) = _previous;
     }
 
-    static Harness Start(int port, Func<ServerLimits, ServerLimits> limits, long descriptors = 1 << 20,
+    static Harness Start(Func<ServerLimits, ServerLimits> limits, long descriptors = 1 << 20,
         Func<ServerSettings, ServerSettings>? tweak = null)
     {
         var settings = new ServerSettings
         {
-            Listen = [new IPEndPoint(IPAddress.Loopback, port)],
+            Listen = [new IPEndPoint(IPAddress.Loopback, 0)],
             Keys = KeyFile.Empty,
             Count = 1024,
-            TestPortLow = 29350,
-            TestPortHigh = 29399,
+            TestPortLow = TestPorts.ConnectionTable.Low,
+            TestPortHigh = TestPorts.ConnectionTable.High,
             WellKnownTestPort = 0,
         };
         settings = settings with { Limits = limits(settings.Limits) };
@@ -83,7 +84,7 @@ public sealed class ConnectionTableTests
         var engine = new ReflectorEngine(clock, new ReflectorOptions { SocketBufferBytes = 1 << 16 });
         var server = new TwampServer(new ServerContext(settings, engine, clock), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { DescriptorLimit = () => descriptors };
         server.Start();
-        return new Harness(server, engine, clock, new IPEndPoint(IPAddress.Loopback, port));
+        return new Harness(server, engine, clock, server.ListenEndPoints[0]);
     }
 
     static async Task<Socket> ConnectFrom(string source, IPEndPoint server)
@@ -160,7 +161,7 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task SilentConnectionsFromThirtyHostsDoNotLockOutALegitimateClient()
     {
-        await using var h = Start(29300, l => l with { MaxConnections = 50, MaxConnectionsPerPrefix = 10 });
+        await using var h = Start(l => l with { MaxConnections = 50, MaxConnectionsPerPrefix = 10 });
         // 300 connections that connect and say nothing, 10 from each of 30 addresses.
         for (int host = 0; host < 30; host++)
             for (int k = 0; k < 10; k++)
@@ -176,7 +177,7 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task WhenEveryConnectionIsMeasuringANewOneGetsModesZeroAndIsClosed()
     {
-        await using var h = Start(29301, l => l with { MaxConnections = 2 });
+        await using var h = Start(l => l with { MaxConnections = 2 });
         for (int i = 0; i < 2; i++)
             await RequestSession(h.Keep(await SetUpFrom($"127.0.3.{i + 1}", h.Control)), 29341 + i, start: true);
 
@@ -191,7 +192,7 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task SessionsRequestedButNeverStartedDoNotProtectAConnection()
     {
-        await using var h = Start(29305, l => l with { MaxConnections = 2 });
+        await using var h = Start(l => l with { MaxConnections = 2 });
         for (int i = 0; i < 2; i++)
             await RequestSession(h.Keep(await SetUpFrom($"127.0.7.{i + 1}", h.Control)), 29346 + i, start: false);
 
@@ -203,7 +204,7 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task RefusedRequestsAndUnknownCommandsDoNotKeepAConnectionAlive()
     {
-        await using var h = Start(29306, l => l with { ServWait = TimeSpan.FromSeconds(2) });
+        await using var h = Start(l => l with { ServWait = TimeSpan.FromSeconds(2) });
         using var client = await SetUpFrom("127.0.8.1", h.Control);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
@@ -223,7 +224,7 @@ public sealed class ConnectionTableTests
     public async Task ALoopOfBadRequestsLogsOneLineNotOnePerRequest()
     {
         using var log = new CapturedLog();
-        await using (var h = Start(29307, l => l))
+        await using (var h = Start(l => l))
         {
             using (var client = await SetUpFrom("127.0.9.1", h.Control))
                 for (int i = 0; i < 200; i++)
@@ -239,7 +240,7 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task ConnectionThatNeverCompletesSetUpIsClosedAfterSetupTimeout()
     {
-        await using var h = Start(29302, l => l with { SetupTimeout = TimeSpan.FromSeconds(1) });
+        await using var h = Start(l => l with { SetupTimeout = TimeSpan.FromSeconds(1) });
         using var silent = await ConnectFrom("127.0.4.1", h.Control);
         Assert.NotNull(await ReadGreetingModes(silent));
         Assert.True(await ClosedByServer(silent, 4000), "not closed after setup-timeout");
@@ -250,7 +251,7 @@ public sealed class ConnectionTableTests
     public async Task RefusalsAreLoggedOnceAndThenSummarisedPerInterval()
     {
         using var log = new CapturedLog();
-        await using (var h = Start(29303, l => l with { MaxConnections = 1 }))
+        await using (var h = Start(l => l with { MaxConnections = 1 }))
         {
             await RequestSession(h.Keep(await SetUpFrom("127.0.5.1", h.Control)), 29345, start: true);
 
@@ -270,9 +271,10 @@ public sealed class ConnectionTableTests
     public async Task LightPacketsFromOutsideTheAllowListAreSummarisedPerInterval()
     {
         using var log = new CapturedLog();
-        var light = new IPEndPoint(IPAddress.Loopback, 29398);
-        await using (Start(29308, l => l with { LightAllow = [AddressPrefix.Parse("192.0.2.0/24")] }, tweak: s => s with { LightListen = light }))
+        await using (var h = Start(l => l with { LightAllow = [AddressPrefix.Parse("192.0.2.0/24")] },
+            tweak: s => s with { LightListen = new IPEndPoint(IPAddress.Loopback, 0) }))
         {
+            var light = h.Server.LightEndPoint!;
             using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
             for (int i = 0; i < 7; i++) udp.Send(new byte[41], 41, light);
             await Task.Delay(1600);
@@ -283,7 +285,7 @@ public sealed class ConnectionTableTests
     [Fact]
     public async Task LimitsAreFittedToTheDescriptorLimit()
     {
-        await using var h = Start(29304, l => l, descriptors: 1024);
+        await using var h = Start(l => l, descriptors: 1024);
         var limits = h.Server.Context.Settings.Limits;
         Assert.True(limits.MaxConnections + limits.MaxSessions + ServerLimits.DescriptorReserve <= 1024,
             $"{limits.MaxConnections} + {limits.MaxSessions} do not fit 1024 descriptors");

@@ -5,10 +5,10 @@ using TwampProbe.Tests.Support;
 
 namespace TwampProbe.Tests.Control;
 
-/// <summary>The command loop: Request-TW-Session, Start/Stop-Sessions, bad input (RFC 5357 §3.4-3.8). Test ports 30100-30149.</summary>
+/// <summary>The command loop: Request-TW-Session, Start/Stop-Sessions, bad input (RFC 5357 §3.4-3.8). Test ports: TestPorts.ControlCommand.</summary>
 public sealed class ControlCommandTests : IDisposable
 {
-    const int Low = 30100, High = 30149;
+    static readonly int Low = TestPorts.ControlCommand.Low, High = TestPorts.ControlCommand.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High, s => s with { Limits = s.Limits with { MaxPadding = 1000 } });
 
     public void Dispose() => _server.Dispose();

@@ -7,10 +7,10 @@ using TwampProbe.Tests.Support;
 
 namespace TwampProbe.Tests.Control;
 
-/// <summary>Greeting, Set-Up-Response and Server-Start (RFC 4656 §3.1, RFC 5357 §3.1). Test ports 30000-30049.</summary>
+/// <summary>Greeting, Set-Up-Response and Server-Start (RFC 4656 §3.1, RFC 5357 §3.1). Test ports: TestPorts.ControlSetup.</summary>
 public sealed class ControlSetupTests : IDisposable
 {
-    const int Low = 30000, High = 30049;
+    static readonly int Low = TestPorts.ControlSetup.Low, High = TestPorts.ControlSetup.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();

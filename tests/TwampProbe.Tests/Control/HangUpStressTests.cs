@@ -10,11 +10,11 @@ namespace TwampProbe.Tests.Control;
 /// The interleaving that used to kill the server: an authenticated or encrypted session is flooded
 /// with valid test packets while its control connection drops. The session's crypto must outlive
 /// every batch that uses it (the reflector thread frees it). Many iterations, not one lucky run.
-/// Test ports 29000-29099.
+/// Test ports: TestPorts.HangUpStress.
 /// </summary>
 public sealed class HangUpStressTests : IDisposable
 {
-    const int Low = 29000, High = 29099;
+    static readonly int Low = TestPorts.HangUpStress.Low, High = TestPorts.HangUpStress.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();

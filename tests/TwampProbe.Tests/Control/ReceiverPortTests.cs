@@ -3,10 +3,10 @@ using TwampProbe.Tests.Support;
 
 namespace TwampProbe.Tests.Control;
 
-/// <summary>Receiver Port choice and the alternate-port answer (RFC 5357 erratum 1587, RFC 8545 §5.1). Test ports 30200-30249.</summary>
+/// <summary>Receiver Port choice and the alternate-port answer (RFC 5357 erratum 1587, RFC 8545 §5.1). Test ports: TestPorts.ReceiverPort.</summary>
 public sealed class ReceiverPortTests : IDisposable
 {
-    const int Low = 30200, High = 30249;
+    static readonly int Low = TestPorts.ReceiverPort.Low, High = TestPorts.ReceiverPort.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();

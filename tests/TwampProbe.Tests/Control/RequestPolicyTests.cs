@@ -8,11 +8,11 @@ namespace TwampProbe.Tests.Control;
 /// <summary>
 /// Request-TW-Session as RFC 4656 §6.2 and §3.4 say: no reflection to third parties unless
 /// configured, a Receiver Address that is not ours refused at once, only Stop-Sessions while
-/// measuring, and a session cap per client prefix. Test ports 29200-29299.
+/// measuring, and a session cap per client prefix. Test ports: TestPorts.RequestPolicy.
 /// </summary>
 public sealed class RequestPolicyTests : IDisposable
 {
-    const int Low = 29200, High = 29249;
+    static readonly int Low = TestPorts.RequestPolicy.Low, High = TestPorts.RequestPolicy.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();

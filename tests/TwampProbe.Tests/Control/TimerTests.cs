@@ -4,10 +4,10 @@ using TwampProbe.Tests.Support;
 
 namespace TwampProbe.Tests.Control;
 
-/// <summary>SERVWAIT and REFWAIT (RFC 5357 §3.1, §4.2). Test ports 30300-30349.</summary>
+/// <summary>SERVWAIT and REFWAIT (RFC 5357 §3.1, §4.2). Test ports: TestPorts.Timer.</summary>
 public sealed class TimerTests
 {
-    const int Low = 30300, High = 30349;
+    static readonly int Low = TestPorts.Timer.Low, High = TestPorts.Timer.High; // the class's range: Support/TestPorts.cs
 
     [Fact]
     public async Task IdleConnectionIsClosedAfterServWait()

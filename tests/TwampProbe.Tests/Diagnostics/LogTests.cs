@@ -5,7 +5,7 @@ using TwampProbe.Tests.Support;
 
 namespace TwampProbe.Tests.Diagnostics;
 
-/// <summary>Log lines never echo raw peer bytes. Test ports 30850-30859.</summary>
+/// <summary>Log lines never echo raw peer bytes. Test ports: TestPorts.Log.</summary>
 public sealed class LogTests
 {
     [Theory]
@@ -60,7 +60,7 @@ public sealed class LogTests
     {
         const string keyId = "a\nFAKE line";
         var messages = new List<string>();
-        using var server = new TestServer(30850, 30859);
+        using var server = new TestServer(TestPorts.Log.Low, TestPorts.Log.High);
         using (LogCapture.Start(m => { lock (messages) messages.Add(m); }))
         {
             var (stream, run) = server.Connect();

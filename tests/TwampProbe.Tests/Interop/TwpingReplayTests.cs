@@ -12,11 +12,11 @@ namespace TwampProbe.Tests.Interop;
 /// <summary>
 /// Interoperability replays of the perfSONAR captures (tests/fixtures/captures): twping's recorded
 /// bytes against our server, and our client against twampd's recorded bytes, octet for octet.
-/// Test ports 30700-30749; twping's own sender port (9599) is bound on 127.0.0.1 in mode 1.
+/// Test ports: TestPorts.TwpingReplay; twping's own sender port (9599, TestPorts.TwpingSenderPort) is bound on 127.0.0.1 in mode 1.
 /// </summary>
 public sealed class TwpingReplayTests : IDisposable
 {
-    const int Low = 30700, High = 30749;
+    static readonly int Low = TestPorts.TwpingReplay.Low, High = TestPorts.TwpingReplay.High; // the class's range: Support/TestPorts.cs
     const string Identity = "testuser";
 
     // Control-stream layout (PROTOCOL.md §2): client Set-Up-Response 164, Request-TW-Session 112,

@@ -13,6 +13,9 @@ namespace TwampProbe.Tests.Owamp;
 /// </summary>
 public class OwampAdmissionTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampAdmission;
+
     /// <summary>TEST-NET-1 (RFC 5737): neither the client nor an address of this host.</summary>
     static readonly IPAddress ThirdParty = IPAddress.Parse("192.0.2.1");
 
@@ -22,7 +25,7 @@ public class OwampAdmissionTests
     [Fact]
     public async Task SendingToAThirdPartyIsDeclinedWithAccept1EvenWhenOverTheBandwidthBudget()
     {
-        await using var h = OverBudget(34600);
+        await using var h = OverBudget(Ports.Low);
         using var client = await h.ConnectAsync();
         var request = Request(serverReceives: false, 100, TimeSpan.FromMilliseconds(1), port: 9) with { ReceiverAddress = ThirdParty };
         var answer = await client.RequestAsync(request);
@@ -36,7 +39,7 @@ public class OwampAdmissionTests
     [Fact]
     public async Task ReceivingOnAnAddressNotOfThisHostIsAccept3EvenWhenOverTheBandwidthBudget()
     {
-        await using var h = OverBudget(34650);
+        await using var h = OverBudget(Ports.Low + 50);
         using var client = await h.ConnectAsync();
         var request = Request(serverReceives: true, 100, TimeSpan.FromMilliseconds(1)) with { ReceiverAddress = ThirdParty };
         Assert.Equal(AcceptCode.NotSupported, (await client.RequestAsync(request)).Accept);
@@ -45,7 +48,7 @@ public class OwampAdmissionTests
     [Fact]
     public async Task AReceiverPortOf0IsAccept3EvenWhenOverTheBandwidthBudget()
     {
-        await using var h = OverBudget(34700);
+        await using var h = OverBudget(Ports.Low + 100);
         using var client = await h.ConnectAsync();
         Assert.Equal(AcceptCode.NotSupported, (await client.RequestAsync(Request(serverReceives: false, 100, TimeSpan.FromMilliseconds(1), port: 0))).Accept);
     }
@@ -53,7 +56,7 @@ public class OwampAdmissionTests
     [Fact]
     public async Task AddressFamiliesThatDifferAreAccept3EvenWhenOverTheBandwidthBudget()
     {
-        await using var h = OverBudget(34750);
+        await using var h = OverBudget(Ports.Low + 150);
         using var client = await h.ConnectAsync();
         // IPVN 6 and an IPv6 Sender Address; the absent Receiver Address is the control client's, IPv4.
         var request = Request(serverReceives: false, 100, TimeSpan.FromMilliseconds(1), port: 9) with
@@ -69,7 +72,7 @@ public class OwampAdmissionTests
     public async Task AThirdPartyRequestIsDeclinedWithAccept1EvenWhenTheRecordBudgetIsFull()
     {
         // Capacity of another kind (owamp-max-records, held by a receive session): still the policy's answer first.
-        await using var h = new OwampServerHarness(34800, l => l with { OwampMaxRecords = 120 });
+        await using var h = new OwampServerHarness(Ports.Low + 200, l => l with { OwampMaxRecords = 120 });
         using var client = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 100, TimeSpan.FromMilliseconds(1)))).Accept);
         var slots = Request(serverReceives: false, 1, TimeSpan.FromMilliseconds(1), port: 9) with
@@ -97,7 +100,7 @@ public class OwampAdmissionTests
     {
         // 4000 records in all, at most 500 a session: a prefix's share is 1000. A session of 400 packets
         // reserves 400 + 400/16 + 4 records and 1 slot = 430: two fit in a share, the third does not.
-        await using var h = new OwampServerHarness(34850, l => l with { OwampMaxRecords = 4000, OwampMaxRecordsPerSession = 500 });
+        await using var h = new OwampServerHarness(Ports.Low + 250, l => l with { OwampMaxRecords = 4000, OwampMaxRecordsPerSession = 500 });
         var request = Request(serverReceives: true, 400, TimeSpan.FromMilliseconds(1));
         using var hog = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await hog.RequestAsync(request)).Accept);
@@ -120,7 +123,7 @@ public class OwampAdmissionTests
     public async Task ASendSessionsSlotsCountAgainstItsPrefixShareUntilItIsReleased()
     {
         // Share 1000 (as above): two send sessions of 400 slots fit, a third is beyond it.
-        await using var h = new OwampServerHarness(34900, l => l with { OwampMaxRecords = 4000, OwampMaxRecordsPerSession = 500 });
+        await using var h = new OwampServerHarness(Ports.Low + 300, l => l with { OwampMaxRecords = 4000, OwampMaxRecordsPerSession = 500 });
         using var sink = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         sink.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var request = Request(serverReceives: false, 1, TimeSpan.FromMilliseconds(1), port: (ushort)((IPEndPoint)sink.LocalEndPoint!).Port) with

@@ -15,6 +15,9 @@ namespace TwampProbe.Tests.Owamp;
 /// </summary>
 public class OwampCapacityTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampCapacity;
+
     const string Path = "/etc/twampprobe.conf";
 
     // Unauthenticated over IPv4, no padding: 20 + 8 + 14 = 42 octets, every 5 ms: 336 bit / 0.005 s = 67200 bit/s.
@@ -40,7 +43,7 @@ public class OwampCapacityTests
     [Fact]
     public async Task BeyondTheBudgetGetsAccept5WhileTheFirstRunsAndIsAcceptedOnceItsConnectionHangsUp()
     {
-        await using var h = Harness(34400, budget: 100_000);
+        await using var h = Harness(Ports.Low, budget: 100_000);
         using var sink = Sink();
         var first = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await first.RequestAsync(SendTo(sink))).Accept);
@@ -59,7 +62,7 @@ public class OwampCapacityTests
     [Fact]
     public async Task AStoppedReceiveSessionGivesItsBandwidthBack()
     {
-        await using var h = Harness(34450, budget: 100_000);
+        await using var h = Harness(Ports.Low + 50, budget: 100_000);
         using var first = await h.ConnectAsync();
         var request = Request(serverReceives: true, 20, Interval);
         var accept = await first.RequestAsync(request);
@@ -77,7 +80,7 @@ public class OwampCapacityTests
     [Fact]
     public async Task AZeroMeanIntervalGetsAccept5UnderAFiniteBudget()
     {
-        await using var h = Harness(34500, budget: 1_000_000_000);
+        await using var h = Harness(Ports.Low + 100, budget: 1_000_000_000);
         using var sink = Sink();
         using var client = await h.ConnectAsync();
         // An exponential mean of 0 with 8900 octets of padding is a line-rate burst: no finite budget covers it.
@@ -90,7 +93,7 @@ public class OwampCapacityTests
     [Fact]
     public async Task AReloadedBudgetAppliesToNewRequests()
     {
-        await using var h = Harness(34550, budget: 100_000);
+        await using var h = Harness(Ports.Low + 150, budget: 100_000);
         using var sink = Sink();
         using var client = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);

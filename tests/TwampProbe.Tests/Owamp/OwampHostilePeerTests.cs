@@ -15,6 +15,9 @@ namespace TwampProbe.Tests.Owamp;
 /// </summary>
 public class OwampHostilePeerTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampHostilePeer;
+
     static readonly NtpTimestamp MaxInterval = new(ulong.MaxValue);
 
     /// <summary>Another client is still served: a receive session is accepted and its request answered.</summary>
@@ -30,7 +33,7 @@ public class OwampHostilePeerTests
     [InlineData(TwampModes.Encrypted)]
     public async Task ARefusedFetchLeavesTheConnectionOpen(TwampModes mode)
     {
-        await using var h = new OwampServerHarness(33000 + (int)mode);
+        await using var h = new OwampServerHarness(Ports.Low + (int)mode);
         using var client = await h.ConnectAsync(mode);
         Assert.Equal(FetchAck.Reject(AcceptCode.Failure), (await client.FetchAsync(FetchSession.Complete(new byte[16]))).Ack);
         // RFC 4656 §3.9: a Fetch-Ack with Accept ≠ 0 ends the exchange; the connection goes on.
@@ -41,7 +44,7 @@ public class OwampHostilePeerTests
     [Fact]
     public async Task HangingUpInsideARequestAnnouncing4GSlotsAffectsOnlyThatConnection()
     {
-        await using var h = new OwampServerHarness(33010);
+        await using var h = new OwampServerHarness(Ports.Low + 10);
         using (var client = await h.ConnectAsync())
         {
             var preamble = new byte[RequestSession.PreambleSize];
@@ -56,7 +59,7 @@ public class OwampHostilePeerTests
     [Fact]
     public async Task FetchWithBeginAboveEndOrAHugeRangeIsServedWithinTheRecordsKept()
     {
-        await using var h = new OwampServerHarness(33020);
+        await using var h = new OwampServerHarness(Ports.Low + 20);
         using var client = await h.ConnectAsync();
         // Scheduled a second ago: all four are lost, none falls in the last Timeout before Stop-Sessions (§3.8).
         var request = Request(serverReceives: true, 4, TimeSpan.FromMilliseconds(1), startIn: TimeSpan.FromSeconds(-1), timeoutSeconds: 0.05);
@@ -76,7 +79,7 @@ public class OwampHostilePeerTests
     [Fact]
     public async Task OverlappingSkipRangesInStopSessionsMakeTheResultsInvalidNotTheServerFail()
     {
-        await using var h = new OwampServerHarness(33030);
+        await using var h = new OwampServerHarness(Ports.Low + 30);
         using var client = await h.ConnectAsync();
         var accept = await client.RequestAsync(Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(1), startIn: TimeSpan.Zero, timeoutSeconds: 0.05));
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
@@ -90,7 +93,7 @@ public class OwampHostilePeerTests
     [Fact]
     public async Task AbsurdTimeoutAndStartTimeAreServedAndStoppable()
     {
-        await using var h = new OwampServerHarness(33040);
+        await using var h = new OwampServerHarness(Ports.Low + 40);
         using var client = await h.ConnectAsync();
         // Timeout 2^32 s, Start Time NTP 0 (which is 2036), an exponential mean of 0 for the server's sender.
         var receive = Request(serverReceives: true, 3, TimeSpan.FromMilliseconds(1)) with { Timeout = MaxInterval, StartTime = default };
@@ -115,7 +118,7 @@ public class OwampHostilePeerTests
     {
         // A receive session whose Start Time is a day ahead and whose Timeout is 2^32 s: without a bound
         // the engine "runs" for decades, SERVWAIT stays suspended and the connection can never be evicted.
-        await using var h = new OwampServerHarness(33050, l => l with { ServWait = TimeSpan.FromSeconds(1), RefWait = TimeSpan.FromSeconds(1) });
+        await using var h = new OwampServerHarness(Ports.Low + 50, l => l with { ServWait = TimeSpan.FromSeconds(1), RefWait = TimeSpan.FromSeconds(1) });
         using var client = await h.ConnectAsync();
         var request = Request(serverReceives: true, 5, TimeSpan.FromSeconds(1), startIn: TimeSpan.FromDays(1)) with { Timeout = MaxInterval };
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(request)).Accept);
@@ -129,7 +132,7 @@ public class OwampHostilePeerTests
     {
         // 90 packets reserve 90 + 90/16 + 4 = 99 of 100 records. The peer hangs up before Start-Sessions:
         // its results (no record) are kept for owamp-keep-results, but must not hold 99 records that long.
-        await using var h = new OwampServerHarness(33060, l => l with { OwampMaxRecords = 100 });
+        await using var h = new OwampServerHarness(Ports.Low + 60, l => l with { OwampMaxRecords = 100 });
         using (var hog = await h.ConnectAsync())
             Assert.Equal(AcceptCode.Ok, (await hog.RequestAsync(Request(serverReceives: true, 90, TimeSpan.FromMilliseconds(1)))).Accept);
         using var client = await h.ConnectAsync();
@@ -141,7 +144,7 @@ public class OwampHostilePeerTests
     {
         // One packet and 900 slots: the slots are kept with the results (the reproduction of §3.9) for
         // owamp-keep-results, so a peer must not be able to park any number of them for free.
-        await using var h = new OwampServerHarness(33070, l => l with { OwampMaxRecords = 1000, OwampMaxRecordsPerSession = 1000 });
+        await using var h = new OwampServerHarness(Ports.Low + 70, l => l with { OwampMaxRecords = 1000, OwampMaxRecordsPerSession = 1000 });
         using var client = await h.ConnectAsync();
         var request = Request(serverReceives: true, 1, TimeSpan.FromMilliseconds(1)) with
         {
@@ -156,7 +159,7 @@ public class OwampHostilePeerTests
     {
         // Send sessions keep no records, but their schedules live as long as they do: 100 000 slots are
         // 1.6 MB, and hundreds of such sessions would cost gigabytes with no limit.
-        await using var h = new OwampServerHarness(33080, l => l with { OwampMaxRecords = 1000, OwampMaxRecordsPerSession = 1000 });
+        await using var h = new OwampServerHarness(Ports.Low + 80, l => l with { OwampMaxRecords = 1000, OwampMaxRecordsPerSession = 1000 });
         using var client = await h.ConnectAsync();
         var request = Request(serverReceives: false, 1, TimeSpan.FromMilliseconds(1), port: 9) with
         {

@@ -8,6 +8,9 @@ namespace TwampProbe.Tests.Owamp;
 /// <summary>Bad OWAMP-Control input: the right Accept code or a closed connection, and everyone else still served.</summary>
 public class OwampServerBadInputTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampServerBadInput;
+
     public static TheoryData<string, Func<RequestSession, RequestSession>> BadRequests => new()
     {
         { "neither Conf-Sender nor Conf-Receiver", r => r with { ConfReceiver = 0 } },
@@ -24,7 +27,7 @@ public class OwampServerBadInputTests
     public async Task BadRequestGetsAccept3AndTheConnectionGoesOn(string what, Func<RequestSession, RequestSession> spoil)
     {
         _ = what;
-        await using var h = new OwampServerHarness(32400);
+        await using var h = new OwampServerHarness(Ports.Low);
         using var client = await h.ConnectAsync(TwampModes.Authenticated);
         var answer = await client.RequestAsync(spoil(Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(1))));
         Assert.Equal((AcceptCode.NotSupported, (ushort)0), (answer.Accept, answer.Port));
@@ -34,7 +37,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task SendingToAThirdPartyIsDeclinedWithAccept1()
     {
-        await using var h = new OwampServerHarness(32450);
+        await using var h = new OwampServerHarness(Ports.Low + 50);
         using var client = await h.ConnectAsync();
         // RFC 4656 §6.2: the Receiver Address must be the control client's unless configured.
         var answer = await client.RequestAsync(Request(serverReceives: false, 10, TimeSpan.FromMilliseconds(1), port: 5000) with { ReceiverAddress = IPAddress.Parse("127.0.0.2") });
@@ -44,7 +47,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task ThirdPartyInAllowThirdPartyIsServed()
     {
-        await using var h = new OwampServerHarness(32460, l => l with { AllowThirdParty = [TwampProbe.Config.AddressPrefix.Parse("127.0.0.2/32")] });
+        await using var h = new OwampServerHarness(Ports.Low + 60, l => l with { AllowThirdParty = [TwampProbe.Config.AddressPrefix.Parse("127.0.0.2/32")] });
         using var client = await h.ConnectAsync();
         var answer = await client.RequestAsync(Request(serverReceives: false, 10, TimeSpan.FromMilliseconds(1), port: 5000) with { ReceiverAddress = IPAddress.Parse("127.0.0.2") });
         Assert.Equal(AcceptCode.Ok, answer.Accept);
@@ -53,7 +56,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task UnknownCommandClosesTheConnectionOthersAreStillServed()
     {
-        await using var h = new OwampServerHarness(32470);
+        await using var h = new OwampServerHarness(Ports.Low + 70);
         using var client = await h.ConnectAsync(TwampModes.Encrypted);
         var bytes = new byte[32];
         bytes[0] = 5; // Request-TW-Session: TWAMP's, not OWAMP's
@@ -66,7 +69,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task BadHmacClosesTheConnection()
     {
-        await using var h = new OwampServerHarness(32480);
+        await using var h = new OwampServerHarness(Ports.Low + 80);
         using var client = await h.ConnectAsync(TwampModes.Authenticated);
         var request = Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(1));
         var bytes = new byte[request.Length];
@@ -85,7 +88,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task StopSessionsWithTheWrongNumberOfSessionsClosesTheConnection()
     {
-        await using var h = new OwampServerHarness(32490);
+        await using var h = new OwampServerHarness(Ports.Low + 90);
         using var client = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(1)))).Accept);
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
@@ -97,7 +100,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task RequestWhileMeasuringGetsAccept3()
     {
-        await using var h = new OwampServerHarness(32500);
+        await using var h = new OwampServerHarness(Ports.Low + 100);
         using var client = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, await client.StartAsync());
         Assert.Equal(AcceptCode.NotSupported, (await client.RequestAsync(Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(1)))).Accept);
@@ -110,7 +113,7 @@ public class OwampServerBadInputTests
     [Fact]
     public async Task GreetingOffersModes124OnlyAndMixedModeIsRefused()
     {
-        await using var h = new OwampServerHarness(32510);
+        await using var h = new OwampServerHarness(Ports.Low + 110);
         using var probe = await OwampTestClient.ConnectAsync(h.Owamp);
         var greeting = new byte[ServerGreeting.Size];
         await probe.Channel.ReadExactAsync(greeting, OwampTestClient.Timeout());

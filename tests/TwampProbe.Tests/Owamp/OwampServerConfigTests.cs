@@ -11,6 +11,9 @@ namespace TwampProbe.Tests.Owamp;
 /// <summary>The OWAMP directives, the listeners they give, and the test-port choice (RFC 8545 §5.2).</summary>
 public class OwampServerConfigTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampServerConfig;
+
     const string Path = "/etc/twampprobe/twampprobe.conf";
 
     [Fact]
@@ -104,7 +107,7 @@ public class OwampServerConfigTests
     {
         int wellKnown;
         using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0))) wellKnown = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-        await using var h = new OwampServerHarness(32700, tweak: s => s with { OwampWellKnownTestPort = wellKnown });
+        await using var h = new OwampServerHarness(Ports.Low, tweak: s => s with { OwampWellKnownTestPort = wellKnown });
         using var client = await h.ConnectAsync();
         // RFC 8545 §5.2: a client MAY ask for the OWAMP-Test port; the server uses it when it can.
         var onWellKnown = await client.RequestAsync(Request(serverReceives: true, 5, TimeSpan.Zero) with { ReceiverPort = (ushort)wellKnown });
@@ -112,9 +115,9 @@ public class OwampServerConfigTests
         // Taken now: "it sends an alternate port number in the Accept-Session message with Accept field = 0".
         var again = await client.RequestAsync(Request(serverReceives: true, 5, TimeSpan.Zero) with { ReceiverPort = (ushort)wellKnown });
         Assert.Equal(AcceptCode.Ok, again.Accept);
-        Assert.InRange(again.Port, 32700, 32749);
+        Assert.InRange(again.Port, Ports.Low, Ports.Low + 49);
         var outside = await client.RequestAsync(Request(serverReceives: true, 5, TimeSpan.Zero) with { ReceiverPort = 9 });
-        Assert.InRange(outside.Port, 32700, 32749);
+        Assert.InRange(outside.Port, Ports.Low, Ports.Low + 49);
     }
 
     [Fact]

@@ -8,6 +8,9 @@ namespace TwampProbe.Tests.Owamp;
 /// <summary>Fetch-Session of ranges, refusals of unknown and running sessions, and the record limits' Accept codes.</summary>
 public class OwampServerFetchAndLimitTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampServerFetchAndLimit;
+
     /// <summary>Runs one receive session of <paramref name="packets"/> on <paramref name="client"/>, sending <paramref name="send"/> of them.</summary>
     static async Task<AcceptSession> ReceiveSessionAsync(OwampTestClient client, uint packets, uint send, bool stop = true)
     {
@@ -27,7 +30,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task FetchOfARangeReturnsOnlyItsRecordsAndLostOnesAreMarked()
     {
-        await using var h = new OwampServerHarness(32000);
+        await using var h = new OwampServerHarness(Ports.Low);
         using var client = await h.ConnectAsync(TwampModes.Encrypted);
         // 20 scheduled, the client sends the first 12: 12..19 are lost (not received within Timeout).
         var accept = await ReceiveSessionAsync(client, packets: 20, send: 12);
@@ -47,7 +50,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task FetchOfAnUnknownSessionIsRefusedWithAccept1AndTheConnectionGoesOn()
     {
-        await using var h = new OwampServerHarness(32050);
+        await using var h = new OwampServerHarness(Ports.Low + 50);
         using var client = await h.ConnectAsync(TwampModes.Authenticated);
         var (ack, data) = await client.FetchAsync(FetchSession.Complete(new byte[16]));
         Assert.Equal(FetchAck.Reject(AcceptCode.Failure), ack);
@@ -58,7 +61,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task CompleteFetchOfARunningSessionIsDeniedButItsRangeSoFarIsServed()
     {
-        await using var h = new OwampServerHarness(32100);
+        await using var h = new OwampServerHarness(Ports.Low + 100);
         using var measuring = await h.ConnectAsync();
         // 1000 packets at 5 ms: still running while another connection fetches.
         var request = Request(serverReceives: true, 1000, TimeSpan.FromMilliseconds(5), startIn: TimeSpan.FromMilliseconds(50));
@@ -82,7 +85,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task ResultsOfASessionWhoseConnectionBrokeAreAbnormalCompleteFetchDenied()
     {
-        await using var h = new OwampServerHarness(32150);
+        await using var h = new OwampServerHarness(Ports.Low + 150);
         var gone = await h.ConnectAsync();
         var accept = await ReceiveSessionAsync(gone, packets: 10, send: 10, stop: false);
         gone.Dispose(); // no Stop-Sessions: "terminated in any way other than normally"
@@ -102,7 +105,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task MorePacketsThanOneSessionMayStoreGetAccept4()
     {
-        await using var h = new OwampServerHarness(32200, l => l with { OwampMaxRecordsPerSession = 50 });
+        await using var h = new OwampServerHarness(Ports.Low + 200, l => l with { OwampMaxRecordsPerSession = 50 });
         using var client = await h.ConnectAsync();
         // RFC 4656 §3.3: 4 = "Cannot perform request due to permanent resource limitations."
         var refused = await client.RequestAsync(Request(serverReceives: true, 51, TimeSpan.FromMilliseconds(1)));
@@ -114,7 +117,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task RecordsBeyondTheServerWideBudgetGetAccept5UntilResultsExpire()
     {
-        await using var h = new OwampServerHarness(32250, l => l with { OwampMaxRecords = 100, OwampKeepResults = TimeSpan.FromSeconds(1) });
+        await using var h = new OwampServerHarness(Ports.Low + 250, l => l with { OwampMaxRecords = 100, OwampKeepResults = TimeSpan.FromSeconds(1) });
         using var client = await h.ConnectAsync();
         // 60 packets reserve 60 + 60/16 + 4 = 67 records; a second such session would pass 100.
         var first = await ReceiveSessionAsync(client, packets: 60, send: 60);
@@ -129,7 +132,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task DeleteOnFetchRemovesTheResultsAfterACompleteFetch()
     {
-        await using var h = new OwampServerHarness(32300, l => l with { OwampDeleteOnFetch = true });
+        await using var h = new OwampServerHarness(Ports.Low + 300, l => l with { OwampDeleteOnFetch = true });
         using var client = await h.ConnectAsync();
         var accept = await ReceiveSessionAsync(client, packets: 5, send: 5);
         Assert.Equal(AcceptCode.Ok, (await client.FetchAsync(new FetchSession(0, 2, accept.Sid))).Ack.Accept); // a range keeps them
@@ -140,7 +143,7 @@ public class OwampServerFetchAndLimitTests
     [Fact]
     public async Task BadTestPacketsAreDroppedAndCountedNeverRecorded()
     {
-        await using var h = new OwampServerHarness(32350);
+        await using var h = new OwampServerHarness(Ports.Low + 350);
         using var client = await h.ConnectAsync(TwampModes.Authenticated);
         var request = Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(5));
         var accept = await client.RequestAsync(request);

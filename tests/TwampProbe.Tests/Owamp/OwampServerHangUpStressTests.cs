@@ -12,10 +12,13 @@ namespace TwampProbe.Tests.Owamp;
 /// </summary>
 public class OwampServerHangUpStressTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampServerHangUpStress;
+
     [Fact]
     public async Task HangingUpMidMeasurementReleasesEverySessionOnce()
     {
-        await using var h = new OwampServerHarness(32800);
+        await using var h = new OwampServerHarness(Ports.Low);
         var ctx = h.Server.Context;
         var sids = new List<byte[]>();
         for (int i = 0; i < 20; i++)

@@ -25,7 +25,7 @@ public sealed class OwampServerHarness : IAsyncDisposable
     readonly ReflectorEngine _engine;
     public IPEndPoint Owamp => Server.OwampListenEndPoints[0];
 
-    /// <summary>Each test class takes its own test-port range so parallel classes do not compete.</summary>
+    /// <summary>Each test class takes its own test-port range (Support/TestPorts.cs) so parallel classes do not compete.</summary>
     public OwampServerHarness(int portLow, Func<ServerLimits, ServerLimits>? limits = null, Func<ServerSettings, ServerSettings>? tweak = null)
     {
         var settings = new ServerSettings

@@ -12,10 +12,13 @@ namespace TwampProbe.Tests.Owamp;
 /// Fetch-Session) carry ours. The captured sessions started nine days ago: our sender skips every
 /// packet (more than Timeout late, RFC 4656 §4.1.1) and owping's packets are dropped as out of time
 /// (§4.2), which makes the answers exact. Secure modes cannot be replayed against a server: the Token
-/// is sealed with a key derived from owampd's Salt. Test ports 32600-32649.
+/// is sealed with a key derived from owampd's Salt. Test ports: TestPorts.OwampServerReplay.
 /// </summary>
 public sealed class OwampServerReplayTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampServerReplay;
+
     // owping's stream (PROTOCOL-OWAMP.md): Set-Up-Response 164, two Request-Sessions of 144, Start-Sessions 32,
     // Stop-Sessions 64 (one record), Fetch-Session 48.
     const int SetupEnd = 164, Request1End = SetupEnd + 144, Request2End = Request1End + 144, StartEnd = Request2End + 32,
@@ -30,7 +33,7 @@ public sealed class OwampServerReplayTests
         var toServer = RequestSession.Parse(c2s.AsSpan(SetupEnd, 144));
         var fromServer = RequestSession.Parse(c2s.AsSpan(Request1End, 144));
 
-        await using var h = new OwampServerHarness(32600);
+        await using var h = new OwampServerHarness(Ports.Low);
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(h.Owamp);
         var stream = tcp.GetStream();
@@ -45,7 +48,7 @@ public sealed class OwampServerReplayTests
         var accept1Bytes = await Read(AcceptSession.Size);
         var accept1 = AcceptSession.Parse(accept1Bytes);
         Assert.Equal(AcceptCode.Ok, accept1.Accept);
-        Assert.InRange(accept1.Port, 32600, 32649);
+        Assert.InRange(accept1.Port, Ports.Low, Ports.Low + 49);
         Assert.Equal("7f000001", Convert.ToHexString(accept1.Sid.AsSpan(0, 4)).ToLowerInvariant());
         Assert.True(accept1Bytes.AsSpan(AcceptSession.BodySize).IndexOfAnyExcept((byte)0) < 0, "mode-1 HMAC field must be zero");
 

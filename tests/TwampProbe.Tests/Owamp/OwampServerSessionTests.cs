@@ -11,6 +11,9 @@ namespace TwampProbe.Tests.Owamp;
 /// </summary>
 public class OwampServerSessionTests
 {
+    /// <summary>This class's test ports (Support/TestPorts.cs); each server takes 50 from Low + its offset.</summary>
+    static readonly TestPorts.Range Ports = TestPorts.OwampServerSession;
+
     static readonly ClockState Clock = new(TimeSpan.Zero);
 
     public static TheoryData<TwampModes> Modes => new() { TwampModes.Unauthenticated, TwampModes.Authenticated, TwampModes.Encrypted };
@@ -19,14 +22,14 @@ public class OwampServerSessionTests
     [MemberData(nameof(Modes))]
     public async Task ServerReceivesStoresAndReturnsEveryRecordOnFetch(TwampModes mode)
     {
-        await using var h = new OwampServerHarness(31700 + 50 * (int)Math.Log2((int)mode));
+        await using var h = new OwampServerHarness(Ports.Low + 50 * (int)Math.Log2((int)mode));
         using var client = await h.ConnectAsync(mode);
         var request = Request(serverReceives: true, packets: 20, TimeSpan.FromMilliseconds(5));
         // The client's sender binds first, so that its port goes into the request.
         var spec0 = Spec(request, new byte[16], mode, client.Keys);
         var accept = await client.RequestAsync(request with { SenderPort = 0 });
         Assert.Equal(AcceptCode.Ok, accept.Accept);
-        Assert.InRange(accept.Port, 31700, 31999);
+        Assert.InRange(accept.Port, Ports.Low, Ports.High);
         Assert.Equal(IPAddress.Loopback.GetAddressBytes(), accept.Sid[..4]);
 
         using var sender = new OwampTestSender(spec0 with { Sid = accept.Sid }, new IPEndPoint(IPAddress.Loopback, 0), Clock);
@@ -58,7 +61,7 @@ public class OwampServerSessionTests
     [MemberData(nameof(Modes))]
     public async Task ServerSendsOnTheScheduleAndStopsFirstOnceComplete(TwampModes mode)
     {
-        await using var h = new OwampServerHarness(31850 + 20 * (int)Math.Log2((int)mode));
+        await using var h = new OwampServerHarness(Ports.Low + 150 + 20 * (int)Math.Log2((int)mode));
         using var client = await h.ConnectAsync(mode);
         var probe = Request(serverReceives: false, packets: 20, TimeSpan.FromMilliseconds(5));
         using var receiver = new OwampTestReceiver(Spec(probe, probe.Sid, mode, client.Keys), new IPEndPoint(IPAddress.Loopback, 0), Clock, 100);
@@ -103,7 +106,7 @@ public class OwampServerSessionTests
     [Fact]
     public async Task BothDirectionsAtOnceLikeOwping()
     {
-        await using var h = new OwampServerHarness(31920);
+        await using var h = new OwampServerHarness(Ports.Low + 220);
         using var client = await h.ConnectAsync(TwampModes.Authenticated);
         var toServer = Request(serverReceives: true, 15, TimeSpan.FromMilliseconds(5));
         var fromServer = Request(serverReceives: false, 15, TimeSpan.FromMilliseconds(5)) with { StartTime = toServer.StartTime };
@@ -131,7 +134,7 @@ public class OwampServerSessionTests
     [Fact]
     public async Task StartTimeFurtherInThePastThanTimeoutBecomesASkipRange()
     {
-        await using var h = new OwampServerHarness(31940);
+        await using var h = new OwampServerHarness(Ports.Low + 240);
         using var client = await h.ConnectAsync();
         // 10 ms slots from 1 s ago with a 0.3 s Timeout: packets 0..~69 are more than Timeout late.
         var request = Request(serverReceives: false, 120, TimeSpan.FromMilliseconds(10), startIn: TimeSpan.FromSeconds(-1));
@@ -158,7 +161,7 @@ public class OwampServerSessionTests
     [Fact]
     public async Task ClientStopsFirstAndTheServerAnswersWithItsNextSeqno()
     {
-        await using var h = new OwampServerHarness(31960);
+        await using var h = new OwampServerHarness(Ports.Low + 260);
         using var client = await h.ConnectAsync();
         var request = Request(serverReceives: false, 1000, TimeSpan.FromMilliseconds(10), startIn: TimeSpan.FromMilliseconds(50));
         using var receiver = new OwampTestReceiver(Spec(request, request.Sid, TwampModes.Unauthenticated, null), new IPEndPoint(IPAddress.Loopback, 0), Clock, 2000);
@@ -171,7 +174,10 @@ public class OwampServerSessionTests
         await client.StopAsync(AcceptCode.Ok);
         var record = Assert.Single((await client.ReadStopAsync()).Sessions);
         Assert.InRange(record.NextSeqno, 10u, 999u);
-        await Task.Delay(100);
+        // The packets sent before the stop are all on their way: the receive thread has them once it has run
+        // (on a busy host that may take longer than a fixed pause), and the session is judged after that.
+        for (long end = Environment.TickCount64 + 5000; receiver.Store.Distinct < record.NextSeqno && Environment.TickCount64 < end;)
+            await Task.Delay(10);
         cts.Cancel();
         await rx;
         var result = receiver.Complete(record.NextSeqno, record.SkipRanges);

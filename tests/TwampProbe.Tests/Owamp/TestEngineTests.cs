@@ -21,7 +21,10 @@ public class TestEngineTests
     [InlineData(TestSecurity.Encrypted, 64u)]
     public void EveryPacketArrivesAndIsRecordedInEveryMode(TestSecurity security, uint padding)
     {
-        var spec = Spec(30, TimeSpan.FromMilliseconds(3), security, padding: padding);
+        // Starting in 500 ms (not 50): the set-up before the sender runs can stall on a busy host (once ~200 ms,
+        // and the whole session went as one late burst). 5 ms apart: a half of the session (75 ms) outlasts
+        // a preemption of the send thread (at most 26 ms measured), see AssertSentOnSchedule.
+        var spec = Spec(30, TimeSpan.FromMilliseconds(5), security, padding: padding, startIn: TimeSpan.FromMilliseconds(500));
         var (sender, receiver) = Pair(spec);
         using var s = sender;
         using var r = receiver;
@@ -35,7 +38,6 @@ public class TestEngineTests
         Assert.True(result.Valid);
         Assert.Equal(0, result.Lost);
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (uint)i), result.Records.Select(x => x.SequenceNumber).Order());
-        var lateness = new List<long>();
         foreach (var rec in result.Records)
         {
             Assert.Equal(255, rec.Ttl); // sent with TTL 255 (§4.1.2), read from the IP header (§4.2)
@@ -43,14 +45,33 @@ public class TestEngineTests
             Assert.True(rec.ReceiveError.IsValid);
             long delay = rec.ReceiveTimestamp.ToUnixNanoseconds() - rec.SendTimestamp.ToUnixNanoseconds();
             Assert.InRange(delay, 0, 100_000_000);
-            // Never sent before its scheduled time; one preemption of the send thread on a busy host may delay a
-            // packet (it was 29 ms once on the CI VM), so the schedule is judged on the median below.
-            long late = rec.SendTimestamp.ToUnixNanoseconds() - receiver.ScheduledSendTime(rec.SequenceNumber).ToUnixNanoseconds();
-            Assert.InRange(late, -100_000, 100_000_000);
-            lateness.Add(late);
         }
-        // Sent at their scheduled times: the median packet within 2 ms of it.
-        Assert.InRange(lateness.Order().ElementAt(lateness.Count / 2), -100_000, 2_000_000);
+        AssertSentOnSchedule(receiver, result.Records, spec);
+    }
+
+    /// <summary>
+    /// Every packet was sent at its scheduled time as the receiver computes it: never before it, and late
+    /// only as much as a host lets a thread be. A busy host (2 CPUs, 2-4 busy loops beside the tests) wakes
+    /// the send thread milliseconds late again and again: there the median packet was 1-5 ms late and the
+    /// worst up to 26 ms (29 ms once on the CI VM), while the least late packet of each half of a session was
+    /// never more than 0.8 ms late (40 sessions). So lateness is judged on the packets the host let go on
+    /// time: in each half at least one within 2 ms of its time. A sender on another schedule is early for
+    /// some packets; one a constant amount late (an interval: 5 ms here; a clock conversion off) or
+    /// drifting later is late for all of them. No packet may go more than Timeout late (RFC 4656 §4.1.1:
+    /// those are skipped, not sent).
+    /// </summary>
+    static void AssertSentOnSchedule(OwampTestReceiver receiver, IEnumerable<PacketRecord> records, OwampTestSpec spec)
+    {
+        long timeout = spec.TimeoutNanoseconds;
+        var late = records.Where(r => !r.IsLost).OrderBy(r => r.SequenceNumber)
+            .Select(r => r.SendTimestamp.ToUnixNanoseconds() - receiver.ScheduledSendTime(r.SequenceNumber).ToUnixNanoseconds())
+            .ToArray();
+        Assert.True(late.Length >= 2, $"{late.Length} records");
+        string Describe() => $"lateness (µs, by sequence number): {string.Join(" ", late.Select(l => l / 1000))}";
+        Assert.True(late.All(l => l >= -100_000), "sent before its scheduled time: " + Describe());
+        Assert.True(late.All(l => l <= timeout), "sent more than Timeout late: " + Describe());
+        Assert.True(late[..(late.Length / 2)].Min() <= 2_000_000, "no packet of the first half within 2 ms of its time: " + Describe());
+        Assert.True(late[(late.Length / 2)..].Min() <= 2_000_000, "no packet of the second half within 2 ms of its time: " + Describe());
     }
 
     [Fact]
@@ -66,17 +87,22 @@ public class TestEngineTests
     [Fact]
     public void ExponentialScheduleIsComputedIdenticallyByBothEnds()
     {
-        // Every packet is checked against the receiver's own computation of its send time: a sender on
-        // a different schedule would be dropped as off-schedule (Timeout 20 ms, mean gap 5 ms).
-        var spec = Spec(60, TimeSpan.FromMilliseconds(5), exponential: true, timeout: TimeSpan.FromMilliseconds(20));
+        // Every packet is checked against the receiver's own computation of its send time (mean gap 5 ms):
+        // a sender on a different schedule sends some packets milliseconds before the receiver's time for
+        // them. The Timeout (1 s) leaves a preempted send thread on a busy host well inside it, so that no
+        // packet is skipped or dropped as off-schedule for being late (with 20 ms, one was).
+        var spec = Spec(60, TimeSpan.FromMilliseconds(5), exponential: true, timeout: TimeSpan.FromSeconds(1), startIn: TimeSpan.FromMilliseconds(500));
         var (sender, receiver) = Pair(spec);
         using var s = sender;
         using var r = receiver;
         RunBoth(sender, receiver);
-        Assert.Equal(0, receiver.Dropped(OwampDropReason.OffSchedule));
         var offsets = Schedule.Offsets(spec.Sid, spec.Slots, 60);
         Assert.True(offsets.Zip(offsets.Skip(1)).Any(p => p.Second - p.First != offsets[0]), "gaps vary");
-        Assert.InRange(receiver.Store.Distinct, 57, 60); // loopback; a loaded host may miss the 20 ms window once or twice
+        Assert.Equal(0, receiver.Dropped(OwampDropReason.OffSchedule));
+        Assert.Empty(sender.SkipRanges);
+        var result = receiver.Complete(sender.NextSeqno, sender.SkipRanges);
+        Assert.Equal(60, receiver.Store.Distinct);
+        AssertSentOnSchedule(receiver, result.Records, spec);
     }
 
     [Fact]
@@ -104,25 +130,41 @@ public class TestEngineTests
     [Fact]
     public void StoppingTheSenderEarlyGivesTheNextSequenceNumber()
     {
-        var spec = Spec(1000, TimeSpan.FromMilliseconds(5));
+        // 1000 packets 5 ms apart (5 s), stopped once 10 have gone: by the packets sent, not by a timer, so
+        // that a preempted test or send thread changes only how many more go before the stop is seen. Timeout
+        // 10 s: every record is sent within the Timeout before the stop, however long the host stalls.
+        var spec = Spec(1000, TimeSpan.FromMilliseconds(5), timeout: TimeSpan.FromSeconds(10));
         var (sender, receiver) = Pair(spec);
         using var s = sender;
         using var r = receiver;
-        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        using var stop = new CancellationTokenSource();
         using var stopRx = new CancellationTokenSource();
         var rx = new Thread(() => receiver.Run(stopRx.Token)) { IsBackground = true };
         rx.Start();
+        var stopper = new Thread(() =>
+        {
+            long give = Environment.TickCount64 + 30_000;
+            while (sender.PacketsSent < 10 && Environment.TickCount64 < give) Thread.Sleep(1);
+            stop.Cancel();
+        }) { IsBackground = true };
+        stopper.Start();
         sender.Run(stop.Token);
+        long returnedAt = SystemClock.Instance.UnixNanoseconds;
+        stopper.Join();
         Thread.Sleep(50);
         long stopAt = SystemClock.Instance.UnixNanoseconds;
         stopRx.Cancel();
         rx.Join();
-        Assert.InRange(sender.NextSeqno, 5u, 60u);
+        // Stopped early, after the 10 it was stopped at, and never ahead of the schedule: no packet whose
+        // time had not come when Run returned.
+        Assert.InRange(sender.NextSeqno, 10u, 999u);
+        uint due = (uint)Enumerable.Range(0, 1000).Count(i => receiver.ScheduledSendTime((uint)i).ToUnixNanoseconds() <= returnedAt);
+        Assert.True(sender.NextSeqno <= due, $"Next Seqno {sender.NextSeqno}, {due} packets due when the sender returned");
         Assert.Equal(sender.NextSeqno, (uint)sender.PacketsSent);
         var result = receiver.Complete(sender.NextSeqno, sender.SkipRanges, stopAt);
         Assert.True(result.Valid);
-        // No lost records beyond Next Seqno; with the 1 s Timeout every record sent within the last second
-        // of the stop is discarded (RFC 4656 §3.8), i.e. all of them here.
+        // No lost records beyond Next Seqno; every record sent within the Timeout before the stop is discarded
+        // (RFC 4656 §3.8), i.e. all of them here.
         Assert.All(result.Records, x => Assert.True(x.SequenceNumber < sender.NextSeqno));
         Assert.Empty(result.Records);
         Assert.Equal((int)sender.NextSeqno, result.Discarded);

@@ -17,12 +17,12 @@ public sealed class AllocationCollection
 /// The reflector allocates nothing per packet (the best of five windows counts). Measured on the
 /// reflector thread itself (<see cref="TwampProbe.Sessions.ReflectorEngine.ThreadAllocatedBytes"/>), so
 /// other threads of the test host cannot disturb it; the process-wide figure is printed beside it.
-/// Test ports 30500-30549.
+/// Test ports: TestPorts.ReflectorAllocation.
 /// </summary>
 [Collection(AllocationCollection.Name)]
 public sealed class ReflectorAllocationTests(ITestOutputHelper output) : IDisposable
 {
-    const int Low = 30500, High = 30549;
+    static readonly int Low = TestPorts.ReflectorAllocation.Low, High = TestPorts.ReflectorAllocation.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();

@@ -7,10 +7,11 @@ using static TwampProbe.Tests.Support.TestTime;
 
 namespace TwampProbe.Tests.Sessions;
 
-/// <summary>The reflector data path on real loopback UDP (RFC 5357 §4.2, App. I). Test ports 30400-30459.</summary>
+/// <summary>The reflector data path on real loopback UDP (RFC 5357 §4.2, App. I). Test ports: TestPorts.ReflectorEngine.</summary>
 public sealed class ReflectorEngineTests : IDisposable
 {
-    const int Low = 30400, High = 30449, LightPort = 30455;
+    // The class's range (Support/TestPorts.cs): test ports in the first 50, two Light ports above them.
+    static readonly int Low = TestPorts.ReflectorEngine.Low, High = Low + 49, LightPort = Low + 55;
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();

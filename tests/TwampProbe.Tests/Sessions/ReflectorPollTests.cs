@@ -10,11 +10,11 @@ namespace TwampProbe.Tests.Sessions;
 
 /// <summary>
 /// How the reflector thread waits (reflector-poll busy|epoll) and how it shares itself between
-/// sessions, on real loopback UDP. Test ports 33000-33099.
+/// sessions, on real loopback UDP. Test ports: TestPorts.ReflectorPoll.
 /// </summary>
 public sealed class ReflectorPollTests
 {
-    const int Low = 33000, High = 33099;
+    static readonly int Low = TestPorts.ReflectorPoll.Low, High = TestPorts.ReflectorPoll.High; // the class's range: Support/TestPorts.cs
 
     static async Task<(ControlClient Client, int Port)> SessionAsync(TestServer server, int senderPort)
     {

@@ -6,10 +6,10 @@ using static TwampProbe.Tests.Support.TestTime;
 
 namespace TwampProbe.Tests.Sessions;
 
-/// <summary>reflector-threads N: sessions spread over N engines, each serving its own. Test ports 33100-33149.</summary>
+/// <summary>reflector-threads N: sessions spread over N engines, each serving its own. Test ports: TestPorts.ReflectorPool.</summary>
 public sealed class ReflectorPoolTests
 {
-    const int Low = 33100, High = 33149;
+    static readonly int Low = TestPorts.ReflectorPool.Low, High = TestPorts.ReflectorPool.High; // the class's range: Support/TestPorts.cs
 
     [Theory]
     [InlineData(ReflectorPollMode.Epoll)]

@@ -12,11 +12,11 @@ public sealed class SenderTimingCollection
     public const string Name = "sender timing";
 }
 
-/// <summary>The Session-Sender against a real reflector on loopback. Test ports 30800-30849.</summary>
+/// <summary>The Session-Sender against a real reflector on loopback. Test ports: TestPorts.SessionSender.</summary>
 [Collection(SenderTimingCollection.Name)]
 public sealed class SessionSenderTests : IDisposable
 {
-    const int Low = 30800, High = 30849;
+    static readonly int Low = TestPorts.SessionSender.Low, High = TestPorts.SessionSender.High; // the class's range: Support/TestPorts.cs
     readonly TestServer _server = new(Low, High);
 
     public void Dispose() => _server.Dispose();
