@@ -67,6 +67,70 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public void DuplicateListenIsAConfigErrorNamingBothLinesInCheckConfigAndServe()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        int port = Binary.FreeTcpPort();
+        File.WriteAllText(conf, $"listen 127.0.0.1:{port}\nlisten 127.0.0.1:{port}\n");
+        var check = Binary.Run($"check-config -c {conf}");
+        Assert.Equal(3, check.ExitCode);
+        Assert.DoesNotContain("OK", check.Stdout);
+        Assert.Contains($"{conf}:2: listen: 127.0.0.1:{port} is given twice (first at {conf}:1)", check.Stderr);
+        var serve = Binary.Run($"serve -c {conf}", timeoutMs: 10_000);
+        Assert.Equal(3, serve.ExitCode);
+        Assert.Contains($"{conf}:2: listen:", serve.Stderr);
+        Assert.DoesNotContain("cannot listen on TCP", serve.Stderr);
+        Assert.DoesNotContain("ready:", serve.Stderr);
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("ping")]
+    [InlineData("owping")]
+    [InlineData("check-config")]
+    [InlineData("led-test")]
+    [InlineData("self-test")]
+    public void EachCommandsHelpPrintsThatCommandsUsageAndExits0(string command)
+    {
+        foreach (var help in new[] { "-h", "--help" })
+        {
+            var r = Binary.Run($"{command} {help}");
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("", r.Stderr);
+            Assert.StartsWith($"Usage: twampprobe {command} ", r.Stdout);
+            Assert.Contains("Exit codes: 0 ", r.Stdout);
+        }
+    }
+
+    [Fact]
+    public void ServeHelpGivesServesExitCodesNotPings()
+    {
+        var r = Binary.Run("serve --help");
+        Assert.Contains("0 stopped cleanly", r.Stdout);
+        Assert.Contains("5 cannot listen", r.Stdout);
+        Assert.DoesNotContain("all packets lost", r.Stdout);
+    }
+
+    [Fact]
+    public void AnUnknownOptionNamesTheCommandItWasGivenTo()
+    {
+        var r = Binary.Run("check-config --bogus");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("check-config: unknown option --bogus", r.Stderr);
+        Assert.Contains("twampprobe check-config --help", r.Stderr);
+    }
+
+    [Fact]
+    public void AServeFlagErrorNamesTheFlag()
+    {
+        var r = Binary.Run("check-config --keyfile /nonexistent");
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("twampprobe: --keyfile /nonexistent: key file not found", r.Stderr);
+        Assert.DoesNotContain("command line", r.Stderr);
+    }
+
+    [Fact]
     public void KeyFileReadableByOthersRefusesToStart()
     {
         using var dir = new TempDir();
