@@ -130,6 +130,31 @@ public sealed class ExitCodeTests
         Assert.DoesNotContain("command line", r.Stderr);
     }
 
+    /// <summary>
+    /// A resolver that does not answer (here: nameserver 127.0.0.1 with nothing on port 53, bind-mounted
+    /// over /etc/resolv.conf in a mount namespace of the binary alone) is a network failure, exit 5;
+    /// a name under .invalid (RFC 6761) does not exist: a usage error, exit 2.
+    /// </summary>
+    [Theory]
+    [InlineData("ping")]
+    [InlineData("owping")]
+    [InlineData("ping -4")]
+    [InlineData("owping -6")]
+    public void AFailingResolverIsANetworkFailureAndANameThatDoesNotExistAUsageError(string command)
+    {
+        using var dir = new TempDir();
+        var resolv = dir.File("resolv.conf");
+        File.WriteAllText(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+        var r = Binary.RunFile("unshare", $"-m sh -c \"mount --bind {resolv} /etc/resolv.conf && exec {Binary.Path} {command} -c 1 reflector.example.net\"", timeoutMs: 30_000);
+        Assert.Equal(5, r.ExitCode);
+        Assert.Contains("cannot resolve 'reflector.example.net': the DNS resolver did not answer", r.Stderr);
+        Assert.DoesNotContain("--help", r.Stderr);
+
+        var missing = Binary.Run($"{command} -c 1 twampprobe-test.invalid", timeoutMs: 30_000);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("'twampprobe-test.invalid'", missing.Stderr);
+    }
+
     [Fact]
     public void KeyFileReadableByOthersRefusesToStart()
     {
