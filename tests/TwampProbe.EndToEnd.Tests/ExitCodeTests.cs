@@ -155,6 +155,29 @@ public sealed class ExitCodeTests
         Assert.Contains("'twampprobe-test.invalid'", missing.Stderr);
     }
 
+    /// <summary>ping to an OWAMP-Control port and owping to a TWAMP-Control port: the message hints at the other protocol's port.</summary>
+    [Fact]
+    public void TheWrongProtocolsServerGetsAHintAtTheOtherProtocolsPort()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+
+        var ping = Binary.Run($"ping -c 1 127.0.0.1:{server.OwampPort}", timeoutMs: 30_000);
+        Assert.Equal(5, ping.ExitCode);
+        Assert.Contains("closed the control connection on Request-TW-Session", ping.Stderr);
+        Assert.Contains("is this an OWAMP server? TWAMP-Control's is TCP 862 (RFC 8545)", ping.Stderr);
+
+        var owping = Binary.Run($"owping -c 1 127.0.0.1:{server.ControlPort}", timeoutMs: 30_000);
+        Assert.Equal(4, owping.ExitCode);
+        Assert.Contains("(Accept=3)", owping.Stderr);
+        Assert.Contains("is this a TWAMP server? OWAMP-Control's is TCP 861 (RFC 8545)", owping.Stderr);
+
+        // Against the right servers, no hint.
+        var right = Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{server.ControlPort}", timeoutMs: 30_000);
+        Assert.Equal(0, right.ExitCode);
+        Assert.DoesNotContain("OWAMP", right.Stderr);
+    }
+
     [Fact]
     public void KeyFileReadableByOthersRefusesToStart()
     {
