@@ -30,6 +30,8 @@ public static class ConfigFile
         public readonly List<IPEndPoint> OwampListen = [];
         /// <summary>Where each <see cref="Listen"/> / <see cref="OwampListen"/> entry was given, for errors about duplicates.</summary>
         public readonly List<string> ListenOrigins = [], OwampListenOrigins = [];
+        /// <summary>Where each LED role was configured, for an error about a role given twice.</summary>
+        public readonly Dictionary<LedRole, string> LedOrigins = [];
         public string BaseDirectory = ".";
         /// <summary>"file:line" of the directive being applied (or the serve flag it came from).</summary>
         public string Origin = "";

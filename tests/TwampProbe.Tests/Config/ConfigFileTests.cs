@@ -249,4 +249,12 @@ public sealed class ConfigFileTests
         Assert.StartsWith("--max-padding -3: '-3' is not a whole number in 0..8900", e.Message);
         Assert.DoesNotContain("command line", e.Message);
     }
+
+    [Fact]
+    public void AnLedRoleTwiceNamesBothLines()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("led status gpio 0 17\nled fault gpio 0 18\nled status sysfs led0\n", Path));
+
+        Assert.StartsWith($"{Path}:3: led: LED role 'status' is configured twice (first at {Path}:1)", e.Message);
+    }
 }
