@@ -11,17 +11,13 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.Out.Write(Usage);
+            Console.Out.WriteLine(Usage.TrimEnd('\n'));
             return args.Length == 0 ? ExitCode.Usage : ExitCode.Ok;
         }
-        if (args[0] is "serve" && args.Skip(1).Any(a => a is "-h" or "--help"))
+        // Each command's -h/--help prints that command's usage (before anything else is checked).
+        if (args.Skip(1).Any(a => a is "-h" or "--help") && CommandUsage(args[0]) is { } usage)
         {
-            Console.Out.Write(ServeUsage);
-            return ExitCode.Ok;
-        }
-        if (args[0] is "ping" && args.Skip(1).Any(a => a is "-h" or "--help"))
-        {
-            Console.Out.Write(PingUsage);
+            Console.Out.WriteLine(usage.TrimEnd('\n'));
             return ExitCode.Ok;
         }
         if (args[0] is "serve" or "ping" or "owping" or "self-test" && !OpenSslPresent())
@@ -47,7 +43,7 @@ public static class Program
         catch (UsageException e)
         {
             Console.Error.WriteLine($"twampprobe: {e.Message}");
-            Console.Error.WriteLine("Run 'twampprobe --help' for usage.");
+            Console.Error.WriteLine(CommandUsage(args[0]) is null ? "Run 'twampprobe --help' for usage." : $"Run 'twampprobe {args[0]} --help' for usage.");
             return ExitCode.Usage;
         }
         catch (Exception e)
@@ -85,17 +81,68 @@ public static class Program
           twampprobe serve [options]
           twampprobe ping [options] HOST[:PORT]
           twampprobe owping [options] HOST[:PORT]     OWAMP one-way delay, both directions (owping --help)
-          twampprobe check-config [-c FILE]
+          twampprobe check-config [-c FILE] [serve options]
           twampprobe led-test [-c FILE]
           twampprobe self-test [--timing]
           twampprobe version
-          twampprobe ping --help | owping --help | serve --help
+          twampprobe COMMAND --help          that command's options and exit codes
 
         {ServeOptionsText}
 
         {PingOptionsText}
 
+        ping and owping (COMMAND --help for the others):
         {ExitCodesText}
+        serve:
+        {ServeExitCodesText}
+        """;
+
+    /// <summary>The usage <c>COMMAND --help</c> prints; null for an unknown command.</summary>
+    public static string? CommandUsage(string command) => command switch
+    {
+        "serve" => ServeUsage,
+        "ping" => PingUsage,
+        "owping" => OwpingOptions.Usage,
+        "check-config" => CheckConfigUsage,
+        "led-test" => LedTestUsage,
+        "self-test" => SelfTestUsage,
+        _ => null,
+    };
+
+    /// <summary><c>check-config -h</c>.</summary>
+    public static string CheckConfigUsage => $"""
+        Usage: twampprobe check-config [-c FILE] [serve options]
+        Reads the configuration (and the key file it names) as serve would, without binding anything,
+        and prints what serve would do: listeners, modes, test ports, limits. Every error names file:line
+        (or the serve flag it came from). Serve options on the command line override the file, as for serve.
+
+        {ServeOptionsText}
+
+        Exit codes: 0 configuration OK, 2 usage, 3 configuration or key file error.
+        """;
+
+    /// <summary><c>led-test -h</c>.</summary>
+    public const string LedTestUsage = """
+        Usage: twampprobe led-test [-c FILE] [--sys-root DIR]
+        Lights each LED configured with 'led ROLE gpio CHIP LINE' or 'led ROLE sysfs NAME' for 500 ms
+        in turn, one line per LED.
+          -c, --config FILE   config file (default /etc/twampprobe/twampprobe.conf if it exists)
+          --sys-root DIR      root of the sysfs LED tree (default /sys; for tests)
+          -h, --help          this help
+
+        Exit codes: 0 every LED worked (or none configured), 2 usage, 3 configuration error,
+                    5 an LED could not be opened or written (the others are still cycled).
+        """;
+
+    /// <summary><c>self-test -h</c>.</summary>
+    public const string SelfTestUsage = """
+        Usage: twampprobe self-test [--timing]
+        Runs the per-packet crypto's known-answer checks (AES-128, HMAC-SHA1, golden test packets)
+        through the code this CPU executes and through the fallbacks, one line per check.
+          --timing      then print what protecting and verifying one packet costs per mode
+          -h, --help    this help
+
+        Exit codes: 0 all checks passed, 1 a check failed, 2 usage.
         """;
 
     /// <summary><c>ping -h</c>.</summary>
@@ -114,7 +161,7 @@ public static class Program
 
         {ServeOptionsText}
 
-        {ExitCodesText}
+        {ServeExitCodesText}
         """;
 
     const string ServeOptionsText = """
@@ -170,6 +217,12 @@ public static class Program
           --max-count N   refuse servers whose PBKDF2 Count is above N (default 32768)
           --cpu N         pin the sending thread to CPU N
           -h, --help      this help
+        """;
+
+    const string ServeExitCodesText = """
+        Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 2 usage, 3 configuration or key file error (names
+                    file:line or the flag; also a 'user' that cannot be switched to), 5 cannot listen
+                    (address in use or not on this host), 6 internal error.
         """;
 
     const string ExitCodesText = """

@@ -67,6 +67,118 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public void DuplicateListenIsAConfigErrorNamingBothLinesInCheckConfigAndServe()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("twampprobe.conf");
+        int port = Binary.FreeTcpPort();
+        File.WriteAllText(conf, $"listen 127.0.0.1:{port}\nlisten 127.0.0.1:{port}\n");
+        var check = Binary.Run($"check-config -c {conf}");
+        Assert.Equal(3, check.ExitCode);
+        Assert.DoesNotContain("OK", check.Stdout);
+        Assert.Contains($"{conf}:2: listen: 127.0.0.1:{port} is given twice (first at {conf}:1)", check.Stderr);
+        var serve = Binary.Run($"serve -c {conf}", timeoutMs: 10_000);
+        Assert.Equal(3, serve.ExitCode);
+        Assert.Contains($"{conf}:2: listen:", serve.Stderr);
+        Assert.DoesNotContain("cannot listen on TCP", serve.Stderr);
+        Assert.DoesNotContain("ready:", serve.Stderr);
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("ping")]
+    [InlineData("owping")]
+    [InlineData("check-config")]
+    [InlineData("led-test")]
+    [InlineData("self-test")]
+    public void EachCommandsHelpPrintsThatCommandsUsageAndExits0(string command)
+    {
+        foreach (var help in new[] { "-h", "--help" })
+        {
+            var r = Binary.Run($"{command} {help}");
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("", r.Stderr);
+            Assert.StartsWith($"Usage: twampprobe {command} ", r.Stdout);
+            Assert.Contains("Exit codes: 0 ", r.Stdout);
+        }
+    }
+
+    [Fact]
+    public void ServeHelpGivesServesExitCodesNotPings()
+    {
+        var r = Binary.Run("serve --help");
+        Assert.Contains("0 stopped cleanly", r.Stdout);
+        Assert.Contains("5 cannot listen", r.Stdout);
+        Assert.DoesNotContain("all packets lost", r.Stdout);
+    }
+
+    [Fact]
+    public void AnUnknownOptionNamesTheCommandItWasGivenTo()
+    {
+        var r = Binary.Run("check-config --bogus");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("check-config: unknown option --bogus", r.Stderr);
+        Assert.Contains("twampprobe check-config --help", r.Stderr);
+    }
+
+    [Fact]
+    public void AServeFlagErrorNamesTheFlag()
+    {
+        var r = Binary.Run("check-config --keyfile /nonexistent");
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("twampprobe: --keyfile /nonexistent: key file not found", r.Stderr);
+        Assert.DoesNotContain("command line", r.Stderr);
+    }
+
+    /// <summary>
+    /// A resolver that does not answer (here: nameserver 127.0.0.1 with nothing on port 53, bind-mounted
+    /// over /etc/resolv.conf in a mount namespace of the binary alone) is a network failure, exit 5;
+    /// a name under .invalid (RFC 6761) does not exist: a usage error, exit 2.
+    /// </summary>
+    [Theory]
+    [InlineData("ping")]
+    [InlineData("owping")]
+    [InlineData("ping -4")]
+    [InlineData("owping -6")]
+    public void AFailingResolverIsANetworkFailureAndANameThatDoesNotExistAUsageError(string command)
+    {
+        using var dir = new TempDir();
+        var resolv = dir.File("resolv.conf");
+        File.WriteAllText(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+        var r = Binary.RunFile("unshare", $"-m sh -c \"mount --bind {resolv} /etc/resolv.conf && exec {Binary.Path} {command} -c 1 reflector.example.net\"", timeoutMs: 30_000);
+        Assert.Equal(5, r.ExitCode);
+        Assert.Contains("cannot resolve 'reflector.example.net': the DNS resolver did not answer", r.Stderr);
+        Assert.DoesNotContain("--help", r.Stderr);
+
+        var missing = Binary.Run($"{command} -c 1 twampprobe-test.invalid", timeoutMs: 30_000);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("'twampprobe-test.invalid'", missing.Stderr);
+    }
+
+    /// <summary>ping to an OWAMP-Control port and owping to a TWAMP-Control port: the message hints at the other protocol's port.</summary>
+    [Fact]
+    public void TheWrongProtocolsServerGetsAHintAtTheOtherProtocolsPort()
+    {
+        var (lo, hi) = Binary.PortRange(10);
+        using var server = new ServerProcess($"--test-ports {lo}-{hi}");
+
+        var ping = Binary.Run($"ping -c 1 127.0.0.1:{server.OwampPort}", timeoutMs: 30_000);
+        Assert.Equal(5, ping.ExitCode);
+        Assert.Contains("closed the control connection on Request-TW-Session", ping.Stderr);
+        Assert.Contains("is this an OWAMP server? TWAMP-Control's is TCP 862 (RFC 8545)", ping.Stderr);
+
+        var owping = Binary.Run($"owping -c 1 127.0.0.1:{server.ControlPort}", timeoutMs: 30_000);
+        Assert.Equal(4, owping.ExitCode);
+        Assert.Contains("(Accept=3)", owping.Stderr);
+        Assert.Contains("is this a TWAMP server? OWAMP-Control's is TCP 861 (RFC 8545)", owping.Stderr);
+
+        // Against the right servers, no hint.
+        var right = Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{server.ControlPort}", timeoutMs: 30_000);
+        Assert.Equal(0, right.ExitCode);
+        Assert.DoesNotContain("OWAMP", right.Stderr);
+    }
+
+    [Fact]
     public void KeyFileReadableByOthersRefusesToStart()
     {
         using var dir = new TempDir();

@@ -9,7 +9,7 @@ public static class CheckConfigCommand
 {
     public static int Run(string[] args)
     {
-        var options = ServeCommand.ParseOptions(args);
+        var options = ServeCommand.ParseOptions(args, "check-config");
         if (options.ConfigPath is null)
         {
             Console.Out.WriteLine($"no configuration file ({ConfigFile.DefaultPath} does not exist): built-in defaults apply");

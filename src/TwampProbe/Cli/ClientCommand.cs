@@ -44,6 +44,15 @@ internal static class ClientCommand
         catch (OperationCanceledException) { return Fail("interrupted", ExitCode.Network); }
     }
 
+    /// <summary>
+    /// A hint, not a claim, for when the server answers the first session request as a server of the
+    /// other protocol would (RFC 8545: TWAMP-Control TCP 862, OWAMP-Control TCP 861): an OWAMP server
+    /// closes the connection on Request-TW-Session, a TWAMP server answers Request-Session with Accept=3.
+    /// </summary>
+    internal static string OtherProtocolHint(string protocol, int port) => protocol == "TWAMP"
+        ? $" — is this an OWAMP server? {(port == 861 ? "TCP 861 is OWAMP-Control's well-known port; " : "")}TWAMP-Control's is TCP 862 (RFC 8545)"
+        : $" — or is this a TWAMP server? {(port == 862 ? "TCP 862 is TWAMP-Control's well-known port; " : "")}OWAMP-Control's is TCP 861 (RFC 8545)";
+
     static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"twampprobe: {message}");

@@ -30,7 +30,7 @@ public static class LedTestCommand
             else rest.Add(args[i]);
         }
 
-        var options = ServeCommand.ParseOptions([.. rest]);
+        var options = ServeCommand.ParseOptions([.. rest], "led-test");
         AppSettings app;
         try { (_, app) = ServeCommand.Load(options); }
         catch (ConfigException e)

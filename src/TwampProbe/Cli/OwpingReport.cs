@@ -168,10 +168,18 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         w.WriteBoolean("receiver_synchronized", d.ReceiverSynchronized);
         var stats = d.Summary.DelayUs;
         w.WriteStartObject("ipdv_us");
+        // Kept as they always were: mean and p99 of |IPDV| (the text's "jitter").
         Number(w, "mean_abs", stats.IpdvAbsolute.Mean);
         Number(w, "p99_abs", stats.IpdvAbsolute.P99);
+        // Signed IPDV (RFC 3393), the same members as ping's ipdv_us.rtt/forward/backward.
         Number(w, "min", stats.Ipdv.Min);
+        Number(w, "p50", stats.Ipdv.P50);
+        Number(w, "p90", stats.Ipdv.P90);
+        Number(w, "p99", stats.Ipdv.P99);
         Number(w, "max", stats.Ipdv.Max);
+        Number(w, "mean", stats.Ipdv.Mean);
+        Number(w, "median", stats.Ipdv.Median);
+        Number(w, "p95", stats.Ipdv.P95);
         w.WriteEndObject();
         PingReport.Stats(w, "pdv_us", stats.Pdv);
         if (d.Hops is { } h) w.WriteNumber("hops", h.Value);

@@ -65,7 +65,15 @@ public static class PingCommand
         using var sender = BindSender(localAddress,
             senderOptions with { Security = security, DscpEcnMonitoring = client.Mode.HasDscpEcnMonitoring() }, clock, o);
         var request = BuildRequest(o, localAddress, serverAddress, sender.LocalEndPoint.Port, sender.PaddingLength, RealtimeClock.UnixNanoseconds());
-        var accept = await client.RequestSessionAsync(request, setupTimeout.Token).ConfigureAwait(false);
+        AcceptSession accept;
+        try { accept = await client.RequestSessionAsync(request, setupTimeout.Token).ConfigureAwait(false); }
+        catch (ControlConnectionClosedException e)
+        {
+            // Greeting and set-up went well, and the server hung up on the request instead of an
+            // Accept-Session: what an OWAMP-Control server does with a command it does not know.
+            throw new PingNetworkException("the server closed the control connection on Request-TW-Session, without an Accept-Session" +
+                ClientCommand.OtherProtocolHint("TWAMP", server.Port), e);
+        }
         if (accept.Accept != AcceptCode.Ok)
             throw new ServerRefusedException($"server refused the session: {accept.Accept.Describe()} (Accept={(int)accept.Accept})" +
                 (accept.Accept is AcceptCode.TemporaryResourceLimitation ? " — try again later" :

@@ -8,10 +8,13 @@ namespace TwampProbe.Cli;
 /// <summary>HOST[:PORT] of <c>ping</c> to an endpoint, honouring -4/-6 for host names, and the -S checks that need it.</summary>
 public static class PingTarget
 {
+    /// <summary>A name that does not exist is a usage error (exit 2); a resolver that fails is a network failure
+    /// (<see cref="PingNetworkException"/>, exit 5).</summary>
     public static IPEndPoint Resolve(string text, int defaultPort, AddressFamily? family)
     {
         var literal = family is { } f ? Literal(text, f) : text;
-        if (!EndpointText.TryParse(literal, defaultPort, out var endpoint, out var error)) throw new UsageException(error!);
+        if (!EndpointText.TryParse(literal, defaultPort, out var endpoint, out var error, out var resolverFailure))
+            throw resolverFailure is not null ? new PingNetworkException(error!, resolverFailure) : new UsageException(error!);
         if (family is { } want && Unmapped(endpoint.Address).AddressFamily != want)
             throw new UsageException($"'{text}' is {PingOptions.FamilyName(endpoint.AddressFamily)}, but {(want == AddressFamily.InterNetwork ? "-4" : "-6")} asks for {PingOptions.FamilyName(want)}");
         return endpoint;
@@ -52,6 +55,10 @@ public static class PingTarget
         if (IPAddress.TryParse(host, out _)) return text;
         IPAddress[] found;
         try { found = Dns.GetHostAddresses(host, family); }
+        catch (SocketException e) when (EndpointText.IsResolverFailure(e.SocketErrorCode))
+        {
+            throw new PingNetworkException(EndpointText.ResolverFailureText(host, e), e);
+        }
         catch (SocketException e) { throw new UsageException($"'{host}': {ErrorText.Describe(e)}"); }
         var first = found.FirstOrDefault(a => a.AddressFamily == family)
             ?? throw new UsageException($"'{host}' has no {PingOptions.FamilyName(family)} address ({(family == AddressFamily.InterNetwork ? "-4" : "-6")})");

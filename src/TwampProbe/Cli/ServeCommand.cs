@@ -15,60 +15,67 @@ namespace TwampProbe.Cli;
 /// <summary><c>twampprobe serve</c>: the always-on Server + Session-Reflector (+ TWAMP Light).</summary>
 public static class ServeCommand
 {
-    public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides, int? ReadyFd = null);
+    /// <param name="OverrideFlags">For each of <paramref name="Overrides"/>, the flag as typed ("--keyfile k.pfs"): errors name it.</param>
+    public sealed record Options(string? ConfigPath, bool ConfigExplicit, List<string> Overrides, int? ReadyFd = null, List<string>? OverrideFlags = null);
 
     public const string DefaultKeyFile = "/etc/twampprobe/twampprobe.pfs";
     /// <summary><see cref="DefaultKeyFile"/>; tests point it elsewhere.</summary>
     internal static string DefaultKeyFilePath = DefaultKeyFile;
 
-    public static Options ParseOptions(string[] args)
+    /// <param name="command">The command whose options these are (check-config and led-test take serve's), for the messages.</param>
+    public static Options ParseOptions(string[] args, string command = "serve")
     {
         var r = new ArgReader(args);
         string? config = null;
         var overrides = new List<string>();
+        var flags = new List<string>();
         int? readyFd = null;
         while (r.Next(out var flag))
         {
+            int before = overrides.Count;
+            string? value = null;
+            string Value(string f) => value = r.Value(f);
             switch (flag)
             {
                 case "-c" or "--config": config = r.Value(flag); break;
-                case "--listen": overrides.Add($"listen {r.Value(flag)}"); break;
-                case "--owamp-listen": overrides.Add($"owamp-listen {r.Value(flag)}"); break;
+                case "--listen": overrides.Add($"listen {Value(flag)}"); break;
+                case "--owamp-listen": overrides.Add($"owamp-listen {Value(flag)}"); break;
                 case "--no-owamp": r.NoValue(flag); overrides.Add("owamp no"); break;
-                case "--keyfile" or "-k": overrides.Add($"keyfile {Path.GetFullPath(r.Value(flag))}"); break;
-                case "--modes" or "-m": overrides.Add($"modes {r.Value(flag)}"); break;
-                case "--test-ports": overrides.Add($"test-ports {r.Value(flag)}"); break;
-                case "--light-listen": overrides.Add($"light-listen {r.Value(flag)}"); break;
-                case "--light-allow": overrides.Add($"light-allow {r.Value(flag)}"); break;
-                case "--servwait": overrides.Add($"servwait {r.Value(flag)}"); break;
-                case "--refwait": overrides.Add($"refwait {r.Value(flag)}"); break;
-                case "--max-sessions": overrides.Add($"max-sessions {r.Value(flag)}"); break;
-                case "--reflector-cpu": overrides.Add($"reflector-cpu {r.Value(flag)}"); break;
-                case "--reflector-poll": overrides.Add($"reflector-poll {r.Value(flag)}"); break;
-                case "--reflector-threads": overrides.Add($"reflector-threads {r.Value(flag)}"); break;
-                case "--reflector-batch-us": overrides.Add($"reflector-batch-us {r.Value(flag)}"); break;
-                case "--user": overrides.Add($"user {r.Value(flag)}"); break;
+                case "--keyfile" or "-k": overrides.Add($"keyfile {Path.GetFullPath(Value(flag))}"); break;
+                case "--modes" or "-m": overrides.Add($"modes {Value(flag)}"); break;
+                case "--test-ports": overrides.Add($"test-ports {Value(flag)}"); break;
+                case "--light-listen": overrides.Add($"light-listen {Value(flag)}"); break;
+                case "--light-allow": overrides.Add($"light-allow {Value(flag)}"); break;
+                case "--servwait": overrides.Add($"servwait {Value(flag)}"); break;
+                case "--refwait": overrides.Add($"refwait {Value(flag)}"); break;
+                case "--max-sessions": overrides.Add($"max-sessions {Value(flag)}"); break;
+                case "--reflector-cpu": overrides.Add($"reflector-cpu {Value(flag)}"); break;
+                case "--reflector-poll": overrides.Add($"reflector-poll {Value(flag)}"); break;
+                case "--reflector-threads": overrides.Add($"reflector-threads {Value(flag)}"); break;
+                case "--reflector-batch-us": overrides.Add($"reflector-batch-us {Value(flag)}"); break;
+                case "--user": overrides.Add($"user {Value(flag)}"); break;
                 case "--ready-fd":
                     string fd = r.Value(flag);
-                    readyFd = int.TryParse(fd, out int n) && n >= 0 ? n : throw new UsageException($"serve: --ready-fd '{fd}': expected a descriptor number");
+                    readyFd = int.TryParse(fd, out int n) && n >= 0 ? n : throw new UsageException($"{command}: --ready-fd '{fd}': expected a descriptor number");
                     break;
                 case "-v" or "--debug": r.NoValue(flag); overrides.Add("log-level debug"); break;
                 case "-q" or "--quiet": r.NoValue(flag); overrides.Add("log-level warn"); break;
-                default: throw new UsageException($"serve: unknown option {flag}");
+                default: throw new UsageException($"{command}: unknown option {flag}");
             }
+            if (overrides.Count > before) flags.Add(value is null ? flag : $"{flag} {value}");
         }
-        if (r.Positional.Count > 0) throw new UsageException($"serve: unexpected argument '{r.Positional[0]}'");
+        if (r.Positional.Count > 0) throw new UsageException($"{command}: unexpected argument '{r.Positional[0]}'");
         bool explicitPath = config is not null;
         config ??= File.Exists(ConfigFile.DefaultPath) ? ConfigFile.DefaultPath : null;
-        return new Options(config, explicitPath, overrides, readyFd);
+        return new Options(config, explicitPath, overrides, readyFd, flags);
     }
 
     /// <summary>Reads config + key file: the daemon refuses to start on any error (file:line in the message).</summary>
     public static (ServerSettings Server, AppSettings App) Load(Options o, KeyFile? fallbackKeys = null)
     {
         var (server, app) = o.ConfigPath is null
-            ? ConfigFile.Parse("", "(defaults)", o.Overrides)
-            : ConfigFile.Load(o.ConfigPath, o.Overrides);
+            ? ConfigFile.Parse("", "(defaults)", o.Overrides, o.OverrideFlags)
+            : ConfigFile.Load(o.ConfigPath, o.Overrides, o.OverrideFlags);
         // Built-in default: the appliance's key file, when there is one (also with -c FILE: dropping it
         // onto a probe enables the secure modes; 'keyfile none' opts out).
         if (server.KeyFilePath is null && !server.NoKeyFile && File.Exists(DefaultKeyFilePath))
@@ -84,17 +91,31 @@ public static class ServeCommand
             }
             catch (ConfigException e) when (server.KeyFileOrigin is { } origin)
             {
-                throw new ConfigException($"{origin}: keyfile: {e.Message}");
+                // A file line names its directive; a flag ("--keyfile PATH") already says what it is.
+                throw new ConfigException(!origin.StartsWith('-') ? $"{origin}: keyfile: {e.Message}"
+                    : e.Message.StartsWith(keyPath + ": ", StringComparison.Ordinal) ? $"{origin}: {e.Message[(keyPath.Length + 2)..]}"
+                    : $"{origin}: {e.Message}");
             }
         }
         // A user that does not exist is a configuration error, found before any socket is bound
         // (and by check-config), not after.
         if (app.User is { } user && Privileges.FindUser(user) is null)
-            throw new ConfigException($"{app.UserOrigin ?? "command line"}: user: '{user}' does not exist (add it, e.g. 'adduser -S -H {user}', or remove the 'user' line)");
+            throw new ConfigException($"{Prefix(app.UserOrigin, "user")}'{user}' does not exist (add it, e.g. 'adduser -S -H {user}', or remove the 'user' line)");
         if ((server.Modes ?? TwampModes.None).HasSecureControl() && server.Keys.Count == 0)
-            throw new ConfigException($"{o.ConfigPath ?? "command line"}: modes include auth/enc/mixed but no keyfile with identities is configured");
+            throw new ConfigException($"{Prefix(server.ModesOrigin, "modes")}{SecureModes(server.Modes!.Value)} need{(SecureModes(server.Modes!.Value).Contains(',') ? "" : "s")} key identities, but " +
+                (server.NoKeyFile ? $"{server.KeyFileOrigin} says 'keyfile none'"
+                 : server.KeyFilePath is { } kf ? $"the key file {kf} ({server.KeyFileOrigin}) has none"
+                 : "no keyfile is configured") +
+                ": add 'keyfile PATH' (pfs format: identity hex-passphrase per line) or offer 'modes unauth'");
         return (server, app);
     }
+
+    /// <summary>"file:line: directive: " of a directive's origin, or "--flag VALUE: " when it came from a serve flag.</summary>
+    static string Prefix(string? origin, string directive) =>
+        origin is null ? $"{directive}: " : origin.StartsWith('-') ? $"{origin}: " : $"{origin}: {directive}: ";
+
+    static string SecureModes(TwampModes modes) =>
+        string.Join(",", new[] { TwampModes.Authenticated, TwampModes.Encrypted, TwampModes.Mixed }.Where(m => (modes & m) != 0).Select(m => m.Name()));
 
     public static int Run(string[] args)
     {

@@ -28,9 +28,15 @@ public static class ConfigFile
         public List<AddressPrefix>? LightAllow;
         public List<AddressPrefix>? ThirdParty;
         public readonly List<IPEndPoint> OwampListen = [];
+        /// <summary>Where each <see cref="Listen"/> / <see cref="OwampListen"/> entry was given, for errors about duplicates.</summary>
+        public readonly List<string> ListenOrigins = [], OwampListenOrigins = [];
+        /// <summary>Where each LED role was configured, for an error about a role given twice.</summary>
+        public readonly Dictionary<LedRole, string> LedOrigins = [];
         public string BaseDirectory = ".";
-        /// <summary>"file:line" of the directive being applied.</summary>
+        /// <summary>"file:line" of the directive being applied (or the serve flag it came from).</summary>
         public string Origin = "";
+        /// <summary>An error about the directive being applied, naming its file:line (or flag) and directive, without the usage.</summary>
+        public Func<string, ConfigException> Problem = p => new ConfigException(p);
     }
 
     static readonly Directive[] Directives =
@@ -39,7 +45,7 @@ public static class ConfigFile
         {
             One(a, f);
             if (!EndpointText.TryParse(a[0], ServerSettings.ControlPort, out var ep, out var e)) throw f(e!);
-            b.Listen.Add(ep);
+            AddListener(b.Listen, b.ListenOrigins, ep, b.Origin, b.Problem);
         }),
         new("keyfile", false, "PATH of a pfs key file (identity hex-passphrase per line), or none", (b, a, f) =>
         {
@@ -51,7 +57,7 @@ public static class ConfigFile
         new("modes", false, "LIST of unauth, auth, enc, mixed (e.g. 'unauth,mixed')", (b, a, f) =>
         {
             if (!TwampModesExtensions.TryParseList(string.Join(",", a), out var modes, out var e)) throw f(e!);
-            b.Server = b.Server with { Modes = modes.Aggregate(TwampModes.None, (x, y) => x | y) };
+            b.Server = b.Server with { Modes = modes.Aggregate(TwampModes.None, (x, y) => x | y), ModesOrigin = b.Origin };
         }),
         new("test-ports", false, "LO-HI, e.g. 18760-19960", (b, a, f) =>
         {
@@ -161,7 +167,7 @@ public static class ConfigFile
         {
             One(a, f);
             if (!EndpointText.TryParse(a[0], ServerSettings.OwampControlPort, out var ep, out var e)) throw f(e!);
-            b.OwampListen.Add(ep);
+            AddListener(b.OwampListen, b.OwampListenOrigins, ep, b.Origin, b.Problem);
         }),
         new("owamp-max-records-per-session", true, "N packet records one OWAMP receive session may store (default 100000; more packets: Accept=4)", (b, a, f) =>
             b.Limits = b.Limits with { OwampMaxRecordsPerSession = Int(a, f, 1, 100_000_000) }),
@@ -181,7 +187,8 @@ public static class ConfigFile
     static readonly Dictionary<string, Directive> ByName = Directives.ToDictionary(d => d.Name);
 
     /// <summary>Reads and validates a file. Throws <see cref="ConfigException"/> on the first error.</summary>
-    public static (ServerSettings Server, AppSettings App) Load(string path, IReadOnlyList<string>? overrides = null)
+    public static (ServerSettings Server, AppSettings App) Load(string path, IReadOnlyList<string>? overrides = null,
+        IReadOnlyList<string>? overrideFlags = null)
     {
         string text;
         try { text = File.ReadAllText(path); }
@@ -189,20 +196,35 @@ public static class ConfigFile
         {
             throw new ConfigException($"{path}: cannot read: {Cli.ErrorText.Describe(e, path)}");
         }
-        return Parse(text, path, overrides);
+        return Parse(text, path, overrides, overrideFlags);
     }
 
-    public static (ServerSettings Server, AppSettings App) Parse(string text, string path, IReadOnlyList<string>? overrides = null)
+    /// <summary>
+    /// Directives that may appear more than once in a file (each adds to a list). Any other directive
+    /// given twice is an error naming both lines: the last one silently winning hides a typo or a
+    /// forgotten edit. The command line may still override the file.
+    /// </summary>
+    static readonly HashSet<string> Repeatable =
+        ["listen", "owamp-listen", "allow-unauth", "allow-auth", "allow-enc", "allow-mixed", "light-allow", "allow-third-party", "led"];
+
+    /// <param name="overrides">Directive lines from the command line, applied after the file.</param>
+    /// <param name="overrideFlags">For each override, the flag it came from as typed (e.g. "--keyfile k.pfs"):
+    /// errors name it. Without it, overrides are named "command line:N".</param>
+    public static (ServerSettings Server, AppSettings App) Parse(string text, string path, IReadOnlyList<string>? overrides = null,
+        IReadOnlyList<string>? overrideFlags = null)
     {
-        var lines = text.Split('\n').Select((t, i) => (Source: path, Line: i + 1, Text: t));
+        var lines = text.Split('\n').Select((t, i) => (Source: path, Where: $"{path}:{i + 1}", Text: t));
         // Command-line settings are applied after the file, as lines of their own source.
-        if (overrides is not null) lines = lines.Concat(overrides.Select((t, i) => (Source: "command line", Line: i + 1, Text: t)));
+        if (overrides is not null)
+            lines = lines.Concat(overrides.Select((t, i) => (Source: "command line",
+                Where: overrideFlags is not null && i < overrideFlags.Count ? overrideFlags[i] : $"command line:{i + 1}", Text: t)));
         var b = new Builder { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "." };
         // The daemon serves OWAMP unless 'owamp no' (settings built in code leave it off).
         b.Server = b.Server with { Owamp = true };
         var seenListen = new HashSet<string>();
         var seenOwampListen = new HashSet<string>();
-        foreach (var (source, lineNumber, raw) in lines)
+        var firstInFile = new Dictionary<string, string>();
+        foreach (var (source, where, raw) in lines)
         {
             var line = raw.TrimEnd('\r');
             int hash = line.IndexOf('#');
@@ -210,19 +232,33 @@ public static class ConfigFile
             var words = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (words.Length == 0) continue;
             var name = words[0].ToLowerInvariant();
+            bool flag = !where.StartsWith(source + ":", StringComparison.Ordinal);
             // A listen on the command line replaces the file's.
-            if (name == "listen" && source != path && seenListen.Add(source)) b.Listen.Clear();
-            if (name == "owamp-listen" && source != path && seenOwampListen.Add(source)) b.OwampListen.Clear();
-            Func<string, ConfigException> fail = problem =>
-                ConfigException.At(source, lineNumber, name, $"{problem}; expected: {name} {Usage(name)}");
-            b.Origin = $"{source}:{lineNumber}";
-            if (ByName.TryGetValue(name, out var d)) d.Apply(b, words[1..], fail);
+            if (name == "listen" && source != path && seenListen.Add(source)) { b.Listen.Clear(); b.ListenOrigins.Clear(); }
+            if (name == "owamp-listen" && source != path && seenOwampListen.Add(source)) { b.OwampListen.Clear(); b.OwampListenOrigins.Clear(); }
+            Func<string, ConfigException> fail = problem => flag
+                ? new ConfigException($"{where}: {problem}; expected: {Usage(name)}")
+                : new ConfigException($"{where}: {name}: {problem}; expected: {name} {Usage(name)}");
+            b.Origin = where;
+            b.Problem = problem => new ConfigException(flag ? $"{where}: {problem}" : $"{where}: {name}: {problem}");
+            bool known = ByName.TryGetValue(name, out var d);
+            if (known && source == path && !Repeatable.Contains(name) && !firstInFile.TryAdd(name, where))
+                throw b.Problem($"given a second time (first at {firstInFile[name]}): '{name}' may appear once; remove one of the two lines");
+            if (known) d!.Apply(b, words[1..], fail);
             else if (LedDirectives.TryApply(b, name, words[1..], fail)) { }
             else
             {
                 var near = ByName.Keys.Concat(LedDirectives.Names).OrderBy(k => Distance(k, name)).First();
-                throw new ConfigException($"{source}:{lineNumber}: unknown directive '{words[0]}' (did you mean '{near}'?)");
+                throw new ConfigException($"{where}: unknown directive '{words[0]}' (did you mean '{near}'?)");
             }
+        }
+        // TWAMP-Control and OWAMP-Control are both TCP: one address:port cannot be both.
+        for (int i = 0; i < b.OwampListen.Count; i++)
+        {
+            int twamp = IndexOf(b.Listen, b.OwampListen[i]);
+            if (twamp >= 0)
+                throw new ConfigException($"{b.OwampListenOrigins[i]}: owamp-listen: TCP {b.OwampListen[i]} is also the TWAMP-Control listen address " +
+                                          $"({b.ListenOrigins[twamp]}): give OWAMP another port (861 is its well-known port) or another address");
         }
         if (b.Listen.Count > 0) b.Server = b.Server with { Listen = [.. b.Listen] };
         if (b.OwampListen.Count > 0) b.Server = b.Server with { OwampListen = [.. b.OwampListen] };
@@ -233,6 +269,25 @@ public static class ConfigFile
             AllowThirdParty = b.ThirdParty is null ? b.Limits.AllowThirdParty : [.. b.ThirdParty],
         };
         return (b.Server with { Limits = limits }, b.App);
+    }
+
+    /// <summary>
+    /// Adds a control listen address unless it is already there (after the default port is applied:
+    /// "listen 192.0.2.1" and "listen 192.0.2.1:862" are the same): serve could not bind it twice.
+    /// </summary>
+    static void AddListener(List<IPEndPoint> list, List<string> origins, IPEndPoint ep, string origin, Func<string, ConfigException> fail)
+    {
+        int first = IndexOf(list, ep);
+        if (first >= 0) throw fail($"{ep} is given twice (first at {origins[first]}): serve cannot listen on it twice; remove one of the two");
+        list.Add(ep);
+        origins.Add(origin);
+    }
+
+    static int IndexOf(List<IPEndPoint> list, IPEndPoint ep)
+    {
+        static IPEndPoint Plain(IPEndPoint e) => e.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(e.Address.MapToIPv4(), e.Port) : e;
+        var want = Plain(ep);
+        return list.FindIndex(e => Plain(e).Equals(want));
     }
 
     static string Usage(string name) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace TwampProbe.Config;
 
@@ -8,10 +9,16 @@ namespace TwampProbe.Config;
 /// </summary>
 public static class EndpointText
 {
-    public static bool TryParse(string text, int defaultPort, out IPEndPoint endpoint, out string? error)
+    public static bool TryParse(string text, int defaultPort, out IPEndPoint endpoint, out string? error) =>
+        TryParse(text, defaultPort, out endpoint, out error, out _);
+
+    /// <param name="resolverFailure">Set when a host name could not be looked up because the resolver failed
+    /// (no answer, temporary failure), as opposed to the name not existing: a network problem, not a typo.</param>
+    public static bool TryParse(string text, int defaultPort, out IPEndPoint endpoint, out string? error, out SocketException? resolverFailure)
     {
         endpoint = null!;
         error = null;
+        resolverFailure = null;
         string host = text;
         int port = defaultPort;
         if (text.StartsWith('['))
@@ -33,9 +40,16 @@ public static class EndpointText
             try
             {
                 var found = Dns.GetHostAddresses(host);
-                address = found.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? found.FirstOrDefault();
+                address = found.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? found.FirstOrDefault();
             }
-            catch (System.Net.Sockets.SocketException) { address = null; }
+            catch (SocketException e) when (IsResolverFailure(e.SocketErrorCode))
+            {
+                resolverFailure = e;
+                error = ResolverFailureText(host, e);
+                return false;
+            }
+            catch (SocketException) { address = null; }
+            catch (ArgumentException) { address = null; } // not a host name at all (too long, bad characters)
             if (address is null) { error = $"'{host}' is not an address or a resolvable host name"; return false; }
         }
         // RFC 4007 §6: a link-local address is ambiguous without its zone ("fe80::1%eth0").
@@ -50,6 +64,21 @@ public static class EndpointText
         endpoint = new IPEndPoint(address, port);
         return true;
     }
+
+    /// <summary>
+    /// Whether a failed host name lookup means the resolver failed (no answer, a temporary or a server
+    /// failure: a network problem) rather than the name not existing (NXDOMAIN, or no address record).
+    /// </summary>
+    public static bool IsResolverFailure(SocketError code) => code is not (SocketError.HostNotFound or SocketError.NoData);
+
+    public static string ResolverFailureText(string host, SocketException e) =>
+        $"cannot resolve '{host}': " + (e.SocketErrorCode switch
+        {
+            SocketError.TryAgain => "the DNS resolver did not answer or failed temporarily",
+            SocketError.TimedOut => "the DNS lookup timed out",
+            SocketError.NoRecovery => "the DNS server failed (SERVFAIL or refused)",
+            _ => $"the host name lookup failed ({e.SocketErrorCode})",
+        }) + " — check the resolver (/etc/resolv.conf) and the path to it, or give an address";
 
     static bool TryPort(string s, out int port) => int.TryParse(s, out port) && port is > 0 and <= 65535;
 }

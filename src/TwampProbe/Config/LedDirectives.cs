@@ -35,7 +35,8 @@ public static class LedDirectives
             ["sysfs", ..] => throw fail("sysfs needs the NAME under /sys/class/leds"),
             _ => throw fail($"'{rest.FirstOrDefault()}' is not gpio or sysfs"),
         };
-        if (b.App.Leds.Any(l => l.Role == role)) throw fail($"LED role '{a[0]}' is configured twice");
+        if (b.LedOrigins.TryGetValue(role, out var first)) throw b.Problem($"LED role '{a[0]}' is configured twice (first at {first}): remove one of the two lines");
+        b.LedOrigins[role] = b.Origin;
         b.App = b.App with { Leds = [.. b.App.Leds, spec] };
         return true;
     }

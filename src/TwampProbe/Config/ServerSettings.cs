@@ -22,6 +22,8 @@ public sealed record ServerSettings
     public KeyFile Keys { get; init; } = KeyFile.Empty;
     /// <summary>Modes offered in the Server-Greeting. Null: unauth, plus auth/enc/mixed when keys exist.</summary>
     public TwampModes? Modes { get; init; }
+    /// <summary>"file:line" (or serve flag) of the <c>modes</c> directive, for errors about the modes.</summary>
+    public string? ModesOrigin { get; init; }
     public int TestPortLow { get; init; } = 18760;
     public int TestPortHigh { get; init; } = 19960;
     public IPEndPoint? LightListen { get; init; }

@@ -71,4 +71,74 @@ public sealed class ServeLoadTests : IDisposable
 
         Assert.StartsWith($"{conf}:2: user: 'nosuchuser-tp' does not exist", e.Message);
     }
+
+    // --- whole-configuration checks name the line (first-use review, finding 2) ---
+
+    [Fact]
+    public void SecureModesWithKeyfileNoneNameTheModesLineAndTheKeyfileLine()
+    {
+        ServeCommand.DefaultKeyFilePath = Path.Combine(_dir, "absent.pfs");
+        var conf = Write("bad.conf", "# probe\nmodes auth\nkeyfile none\n");
+
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["-c", conf])));
+
+        Assert.StartsWith($"{conf}:2: modes: auth needs key identities, but {conf}:3 says 'keyfile none'", e.Message);
+    }
+
+    [Fact]
+    public void SecureModesWithoutAnyKeyfileNameTheModesLine()
+    {
+        ServeCommand.DefaultKeyFilePath = Path.Combine(_dir, "absent.pfs");
+        var conf = Write("bad.conf", "test-ports 20000-20100\nmodes unauth,enc,mixed\n");
+
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["-c", conf])));
+
+        Assert.StartsWith($"{conf}:2: modes: enc,mixed need key identities, but no keyfile is configured", e.Message);
+    }
+
+    [Fact]
+    public void SecureModesFromAFlagNameTheFlag()
+    {
+        ServeCommand.DefaultKeyFilePath = Path.Combine(_dir, "absent.pfs");
+
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["--modes", "auth"])));
+
+        Assert.StartsWith("--modes auth: auth needs key identities", e.Message);
+    }
+
+    [Fact]
+    public void AMissingKeyFileFromAFlagNamesTheFlagNotACommandLinePseudoLine()
+    {
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["--keyfile", "/nonexistent"])));
+
+        Assert.Equal("--keyfile /nonexistent: key file not found", e.Message);
+    }
+
+    [Fact]
+    public void AUserThatDoesNotExistFromAFlagNamesTheFlag()
+    {
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["--user", "nosuchuser-tp"])));
+
+        Assert.StartsWith("--user nosuchuser-tp: 'nosuchuser-tp' does not exist", e.Message);
+    }
+
+    [Fact]
+    public void ABadValueOfAFlagNamesTheFlag()
+    {
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["--servwait=0"])));
+
+        Assert.StartsWith("--servwait 0: '0' is not a whole number in 1..86400", e.Message);
+    }
+
+    [Fact]
+    public void DuplicateListenFailsCheckConfigAndServeAlikeBeforeBinding()
+    {
+        var conf = Write("dup.conf", "listen 127.0.77.10\nlisten 127.0.77.10\n");
+
+        var e = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["-c", conf])));
+        var check = Assert.Throws<ConfigException>(() => ServeCommand.Load(ServeCommand.ParseOptions(["-c", conf], "check-config")));
+
+        Assert.StartsWith($"{conf}:2: listen: 127.0.77.10:862 is given twice (first at {conf}:1)", e.Message);
+        Assert.Equal(e.Message, check.Message);
+    }
 }

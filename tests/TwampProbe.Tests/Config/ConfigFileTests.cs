@@ -119,7 +119,7 @@ public sealed class ConfigFileTests
     [MemberData(nameof(BadLines))]
     public void BadLineIsReportedWithFileLineAndDirective(string line, string directive, string detail)
     {
-        var text = "# header\nservwait 30\n\n" + line + "\nrefwait 30\n";
+        var text = "# header\nmax-padding 1500\n\n" + line + "\nrefwait 30\n";
 
         var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse(text, Path));
 
@@ -151,5 +151,110 @@ public sealed class ConfigFileTests
         var (s, _) = ConfigFile.Parse("listen 192.0.2.1\nlisten [::1]\n", Path);
 
         Assert.Equal([new IPEndPoint(IPAddress.Parse("192.0.2.1"), 862), new IPEndPoint(IPAddress.IPv6Loopback, 862)], s.Listen);
+    }
+
+    // --- a directive given twice (first-use review, finding 1) ---
+
+    [Theory]
+    [InlineData("listen 127.0.77.10\nlisten 127.0.77.10\n")]
+    [InlineData("listen 127.0.77.10\nlisten 127.0.77.10:862\n")] // the same once the default port is applied
+    [InlineData("listen [::1]\nlisten [::1]:862\n")]
+    public void TheSameListenAddressTwiceNamesBothLines(string text)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("# probe\n" + text, Path));
+
+        Assert.StartsWith($"{Path}:3: listen: ", e.Message);
+        Assert.Contains($"first at {Path}:2", e.Message);
+        Assert.Contains(":862 is given twice", e.Message);
+    }
+
+    [Fact]
+    public void ListenAddressesThatDifferInPortOrAddressAreFine()
+    {
+        var (s, _) = ConfigFile.Parse("listen 127.0.77.10\nlisten 127.0.77.10:8620\nlisten 127.0.77.11\n", Path);
+
+        Assert.Equal(3, s.Listen.Count);
+    }
+
+    [Fact]
+    public void TheSameOwampListenAddressTwiceNamesBothLines()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("owamp-listen 127.0.77.10\nservwait 5\nowamp-listen 127.0.77.10:861\n", Path));
+
+        Assert.StartsWith($"{Path}:3: owamp-listen: ", e.Message);
+        Assert.Contains($"first at {Path}:1", e.Message);
+    }
+
+    [Fact]
+    public void OwampListenOnATwampListenAddressNamesBothLines()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("owamp-listen 127.0.77.10:862\nlisten 127.0.77.10\n", Path));
+
+        Assert.StartsWith($"{Path}:1: owamp-listen: TCP 127.0.77.10:862", e.Message);
+        Assert.Contains($"({Path}:2)", e.Message);
+    }
+
+    [Theory]
+    [InlineData("test-ports 20000-20100", "test-ports 21000-21100")]
+    [InlineData("modes unauth", "modes auth")]
+    [InlineData("keyfile a.pfs", "keyfile none")]
+    [InlineData("servwait 30", "servwait 30")]
+    [InlineData("light-listen 127.0.0.1:8620", "light-listen 127.0.0.1:8621")]
+    [InlineData("max-connections-per-prefix 4", "max-connections-per-prefix 8 24")]
+    [InlineData("log-level debug", "log-level info")]
+    [InlineData("owamp yes", "owamp no")]
+    public void ASingleValuedDirectiveTwiceNamesBothLines(string first, string second)
+    {
+        var name = first.Split(' ')[0];
+
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse($"{first}\n# between\n{second}\n", Path));
+
+        Assert.StartsWith($"{Path}:3: {name}: given a second time (first at {Path}:1)", e.Message);
+    }
+
+    [Fact]
+    public void ListDirectivesMayRepeatAndAddUp()
+    {
+        var (s, app) = ConfigFile.Parse("allow-unauth 192.0.2.0/24\nallow-unauth 198.51.100.0/24\nlight-allow 10.0.0.0/8\nlight-allow 10.1.0.0/16\n" +
+                                        "allow-third-party 192.0.2.9\nallow-third-party 192.0.2.10\nled status gpio 0 17\nled fault gpio 0 18\n", Path);
+
+        Assert.Equal(2, s.Limits.AllowedClients[TwampModes.Unauthenticated].Count);
+        Assert.Equal(2, s.Limits.LightAllow.Count);
+        Assert.Equal(2, s.Limits.AllowThirdParty.Count);
+        Assert.Equal(2, app.Leds.Count);
+    }
+
+    [Fact]
+    public void TheCommandLineStillOverridesASingleValuedDirectiveOfTheFile()
+    {
+        var (s, _) = ConfigFile.Parse("test-ports 20000-20100\n", Path, ["test-ports 21000-21100"], ["--test-ports 21000-21100"]);
+
+        Assert.Equal((21000, 21100), (s.TestPortLow, s.TestPortHigh));
+    }
+
+    [Fact]
+    public void TheSameListenFlagTwiceNamesBothFlags()
+    {
+        var e = Assert.Throws<ConfigException>(() =>
+            ConfigFile.Parse("listen 192.0.2.1\n", Path, ["listen 127.0.0.1", "listen 127.0.0.1:862"], ["--listen 127.0.0.1", "--listen 127.0.0.1:862"]));
+
+        Assert.StartsWith("--listen 127.0.0.1:862: 127.0.0.1:862 is given twice (first at --listen 127.0.0.1)", e.Message);
+    }
+
+    [Fact]
+    public void AFlagErrorNamesTheFlagNotAPseudoLine()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("servwait 30\n", Path, ["refwait 5", "max-padding -3"], ["--refwait 5", "--max-padding -3"]));
+
+        Assert.StartsWith("--max-padding -3: '-3' is not a whole number in 0..8900", e.Message);
+        Assert.DoesNotContain("command line", e.Message);
+    }
+
+    [Fact]
+    public void AnLedRoleTwiceNamesBothLines()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Parse("led status gpio 0 17\nled fault gpio 0 18\nled status sysfs led0\n", Path));
+
+        Assert.StartsWith($"{Path}:3: led: LED role 'status' is configured twice (first at {Path}:1)", e.Message);
     }
 }

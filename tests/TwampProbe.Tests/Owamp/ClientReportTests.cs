@@ -109,6 +109,35 @@ public sealed class ClientReportTests
     }
 
     [Fact]
+    public void JsonIpdvHasThePingSetOfMembersWithKnownValuesAndKeepsItsOldOnes()
+    {
+        // Delays (µs) of seq 0-10; IPDV of consecutive pairs: +100 -100 +300 0 -100 +200 -400 +500 0 +100,
+        // sorted -400 -100 -100 0 0 100 100 200 300 500 (nearest rank: p50 = 5th, p90 = 9th, p95/p99 = 10th).
+        long[] delays = [1000, 1100, 1000, 1300, 1300, 1200, 1400, 1000, 1500, 1500, 1600];
+        var records = delays.Select((us, i) => Received((uint)i, us)).ToList();
+        var o = OwpingOptions.Parse(["-t", "--json", "host"]);
+        using var clock = new ClockState(TimeSpan.Zero);
+        var json = new StringWriter();
+
+        new OwpingReport(o, json).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861), Direction(records, next: 11), null, clock);
+
+        using var doc = System.Text.Json.JsonDocument.Parse(json.ToString());
+        var ipdv = doc.RootElement.GetProperty("send").GetProperty("ipdv_us");
+        double Get(string m) => ipdv.GetProperty(m).GetDouble();
+        Assert.Equal(-400, Get("min"), 3);
+        Assert.Equal(0, Get("p50"), 3);
+        Assert.Equal(0, Get("median"), 3);
+        Assert.Equal(300, Get("p90"), 3);
+        Assert.Equal(500, Get("p95"), 3);
+        Assert.Equal(500, Get("p99"), 3);
+        Assert.Equal(500, Get("max"), 3);
+        Assert.Equal(60, Get("mean"), 3);
+        // |IPDV|: 100 100 300 0 100 200 400 500 0 100, mean 180, p99 500.
+        Assert.Equal(180, Get("mean_abs"), 3);
+        Assert.Equal(500, Get("p99_abs"), 3);
+    }
+
+    [Fact]
     public void NothingReceivedInAnyDirectionExitsWithOne()
     {
         using var clock = new ClockState(TimeSpan.Zero);

@@ -74,7 +74,7 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                 sender = new OwampTestSender(new IPEndPoint(local, 0), clock, options.ZeroPadding);
                 // A Receiver Port may be asked for (UDP 861, RFC 8545 §5.2); the server may answer with another one.
                 var accept = await client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, (ushort)options.ReceiverPort, new byte[SessionId.Length]), setup.Token).ConfigureAwait(false);
-                Refused(accept, "client → server");
+                Refused(accept, "client → server", first: true);
                 sendSid = accept.Sid;
                 sender.Configure(Spec(sendSid));
                 serverReceivesAt = new IPEndPoint(server, accept.Port);
@@ -89,7 +89,7 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                 receiveSid = SessionId.Create(local, NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds));
                 receiver = new OwampTestReceiver(Spec(receiveSid), new IPEndPoint(local, 0), clock, (int)MaxRecords, _time);
                 var accept = await client.RequestSessionAsync(Request(1, 0, 0, (ushort)receiver.LocalEndPoint.Port, receiveSid), setup.Token).ConfigureAwait(false);
-                Refused(accept, "server → client");
+                Refused(accept, "server → client", first: !options.To);
                 serverSendsFrom = new IPEndPoint(server, accept.Port);
                 receiver.ExpectFrom(serverSendsFrom);
                 ReceiveAt = new IPEndPoint(local, receiver.LocalEndPoint.Port);
@@ -203,13 +203,16 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
     /// <summary>Records kept or fetched per direction: every packet, and as many duplicates again.</summary>
     uint MaxRecords => (uint)Math.Min(int.MaxValue, 2L * options.Count + 1024);
 
-    static void Refused(AcceptSession accept, string direction)
+    /// <param name="first">The first Request-Session of the connection: a TWAMP server answers it (a command
+    /// TWAMP does not know) with Accept=3, so "not supported" there may mean the wrong protocol.</param>
+    void Refused(AcceptSession accept, string direction, bool first)
     {
         if (accept.Accept == AcceptCode.Ok) return;
         throw new ServerRefusedException($"server refused the {direction} session: {accept.Accept.Describe()} (Accept={(int)accept.Accept})" +
             (accept.Accept is AcceptCode.TemporaryResourceLimitation ? " — try again later" :
              accept.Accept is AcceptCode.PermanentResourceLimitation ? " — fewer packets (-c) may fit its limits" :
-             accept.Accept is AcceptCode.NotSupported ? " — check -s, -D and -i" : ""), accept.Accept);
+             accept.Accept is AcceptCode.NotSupported ? " — check -s, -D and -i" +
+                 (first ? Cli.ClientCommand.OtherProtocolHint("OWAMP", client.RemoteEndPoint.Port) : "") : ""), accept.Accept);
     }
 
     static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
