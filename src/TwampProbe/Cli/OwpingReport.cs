@@ -74,8 +74,14 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         }
         var measured = new[] { s, r }.Where(d => d is not null).Select(d => d!).ToList();
         if (measured.Any(d => d.Result.Error is not null)) return ExitCode.Refused;
-        return measured.All(d => d.Received == 0 && d.Sent > 0) ? ExitCode.AllLost : ExitCode.Ok;
+        // All lost: nothing arrived and something was judged lost. Packets not judged (sent within the Timeout
+        // before an early Stop-Sessions, RFC 4656 §3.8) are not losses: a run stopped that early measured nothing.
+        return measured.All(d => d.Received == 0 && d.Lost > 0) ? ExitCode.AllLost : ExitCode.Ok;
     }
+
+    /// <summary>Unix nanoseconds as seconds with all nine decimals (a double has only about 16 digits: 10 µs steps here).</summary>
+    internal static string Seconds(long unixNs) =>
+        unixNs < 0 ? $"-{Seconds(-unixNs)}" : string.Create(Inv, $"{unixNs / 1_000_000_000}.{unixNs % 1_000_000_000:D9}");
 
     static string Ms(double us) => double.IsFinite(us) ? (us / 1000).ToString("0.000", Inv) : "-";
 
@@ -114,14 +120,14 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
             long sent = x.SendTimestamp.ToUnixNanoseconds();
             if (x.IsLost)
             {
-                output.WriteLine(string.Create(Inv, $"{d.Result.Name} seq={x.SequenceNumber} sent={sent / 1e9:0.000000000} lost"));
+                output.WriteLine(string.Create(Inv, $"{d.Result.Name} seq={x.SequenceNumber} sent={Seconds(sent)} lost"));
                 continue;
             }
             long received = x.ReceiveTimestamp.ToUnixNanoseconds();
             double err = (Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e3;
             bool sync = x.SendError.Synchronized && x.ReceiveError.Synchronized;
             output.WriteLine(string.Create(Inv,
-                $"{d.Result.Name} seq={x.SequenceNumber} sent={sent / 1e9:0.000000000} received={received / 1e9:0.000000000} delay={(received - sent) / 1e6:0.000} ms err=±{err:0.000} ms{(sync ? "" : " unsync")} ttl={x.Ttl}"));
+                $"{d.Result.Name} seq={x.SequenceNumber} sent={Seconds(sent)} received={Seconds(received)} delay={(received - sent) / 1e6:0.000} ms err=±{err:0.000} ms{(sync ? "" : " unsync")} ttl={x.Ttl}"));
         }
     }
 

@@ -152,6 +152,34 @@ public sealed class ClientReportTests
     }
 
     [Fact]
+    public void ARunStoppedBeforeAnythingWasJudgedLostExitsWithZero()
+    {
+        // Stopped within the first Timeout: 43 sent each way, no record (RFC 4656 §3.8: not judged), none lost.
+        using var clock = new ClockState(TimeSpan.Zero);
+        var text = new StringWriter();
+        int code = new OwpingReport(OwpingOptions.Parse(["host"]), text).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861),
+            Direction([], next: 43), Direction([], next: 43) with { Name = "receive" }, clock);
+        Assert.True(code == ExitCode.Ok, text.ToString());
+        Assert.Contains("43 not judged", text.ToString());
+    }
+
+    [Fact]
+    public void PerPacketTimesKeepEveryNanosecond()
+    {
+        // 1796184340.113214567 s: a double divided by 1e9 printed it as …113210000.
+        Assert.Equal("1796184340.113214567", OwpingReport.Seconds(1_796_184_340_113_214_567));
+        Assert.Equal("0.000000001", OwpingReport.Seconds(1));
+        using var clock = new ClockState(TimeSpan.Zero);
+        var text = new StringWriter();
+        var record = new PacketRecord(0, Synced10us, Synced10us,
+            NtpTimestamp.FromUnixNanoseconds(1_796_184_340_113_214_567), NtpTimestamp.FromUnixNanoseconds(1_796_184_340_113_259_999), 253);
+        new OwpingReport(OwpingOptions.Parse(["-R", "host"]), text).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861),
+            Direction([record], next: 1), null, clock);
+        // NTP fractions are 2^-32 s: the nanoseconds come back floored, within a nanosecond.
+        Assert.Matches(@"send seq=0 sent=1796184340\.11321456[67] received=1796184340\.11325999[89] delay=0\.045 ms", text.ToString());
+    }
+
+    [Fact]
     public void RefusedFetchIsReportedAndExitsWithFour()
     {
         using var clock = new ClockState(TimeSpan.Zero);
