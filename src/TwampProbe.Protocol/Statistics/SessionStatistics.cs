@@ -49,6 +49,7 @@ public sealed class SessionStatistics
         _arrivals.Add(new ReplyArrival(sample.SenderSequence, sample.ReflectorSequence, late));
         if (_roundTrip.Add(sample.SenderSequence, late) != Arrival.First) return false;
         _samples.Add(sample);
+        if (sample.T1Transmit == 0) _withoutTransmitTimestamp++;
         return true;
     }
 
@@ -69,10 +70,12 @@ public sealed class SessionStatistics
     /// every reply. (Per reply, a mix would put the user-to-kernel gap of microseconds into IPDV and
     /// PDV as jitter; the first packets after TX timestamping is switched on often lack a stamp.)
     /// </summary>
-    public bool DeparturesFromTransmitTimestamps => _samples.Count > 0 && _samples.TrueForAll(s => s.T1Transmit != 0);
+    public bool DeparturesFromTransmitTimestamps => _samples.Count > 0 && _withoutTransmitTimestamp == 0;
 
     /// <summary>Measured replies without a TX timestamp: with any, every computation uses T1 (see <see cref="DeparturesFromTransmitTimestamps"/>).</summary>
-    public int WithoutTransmitTimestamp => _samples.Count(s => s.T1Transmit == 0);
+    public int WithoutTransmitTimestamp => _withoutTransmitTimestamp;
+    /// <summary>Kept as samples come and are filled in: the statistics ask for it once per sample.</summary>
+    int _withoutTransmitTimestamp;
 
     /// <summary>
     /// A measured reply as the session's statistics use it: its TX timestamp kept only when every reply has one
@@ -94,6 +97,7 @@ public sealed class SessionStatistics
             long tx = transmitTime(_samples[i].SenderSequence);
             if (tx == 0) continue;
             _samples[i] = _samples[i] with { T1Transmit = tx };
+            _withoutTransmitTimestamp--;
             filled++;
         }
         return filled;
@@ -101,10 +105,11 @@ public sealed class SessionStatistics
 
     DelayStatistics Of(Func<ReplySample, long> delayNs)
     {
+        bool tx = DeparturesFromTransmitTimestamps;
         var d = new SequencedDelay[_samples.Count];
         for (int i = 0; i < d.Length; i++)
         {
-            var s = AsMeasured(_samples[i]);
+            var s = tx ? _samples[i] : _samples[i] with { T1Transmit = 0 };
             d[i] = new SequencedDelay(_roundTrip.IndexOf(s.SenderSequence), Us(delayNs(s)));
         }
         return DelayStatistics.Of(d);
