@@ -212,12 +212,16 @@ guest() {
 	echo "${line%% *}"
 }
 
-# KVM inside a VM (nested) may hang before the kernel prints anything: then TCG, once.
+# KVM inside a VM (nested) may hang before the kernel prints anything, or qemu may abort at once (a host
+# whose KVM refuses an MSR qemu sets: "failed to set MSR 0x10a"): then TCG, once.
 # (A KVM guest prints BOOT-INIT within a few seconds; 12 s leaves room for a loaded host.)
 if [ "$accel" = kvm ] && ! wait_for '^BOOT-INIT ' 12 >/dev/null 2>&1; then
 	say "KVM: no BOOT-INIT within 12 s (nested KVM?): retrying with TCG"
-	# TERM: $qemu_pid is timeout(1), which passes it on to qemu (KILL would leave qemu behind).
-	kill -TERM "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null || true
+	grep -a -m1 -E 'error|Assertion' "$console" | sed 's/^/boot-test: KVM qemu said: /' >&2 || true
+	# TERM: $qemu_pid is timeout(1), which passes it on to qemu (KILL would leave qemu behind). qemu may
+	# already be gone (it aborted): kill then fails, which must not end the script (set -e).
+	kill -TERM "$qemu_pid" 2>/dev/null || true
+	wait "$qemu_pid" 2>/dev/null || true
 	exec 3>&-
 	accel=tcg
 	case "$ARCH" in aarch64) machine=(-M virt -cpu cortex-a72 -accel "tcg,thread=multi") ;; x86_64) machine=(-M q35 -accel "tcg,thread=multi") ;; esac
