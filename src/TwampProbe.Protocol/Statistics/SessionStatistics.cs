@@ -84,19 +84,19 @@ public sealed class SessionStatistics
     public ReplySample AsMeasured(in ReplySample s) => DeparturesFromTransmitTimestamps ? s : s with { T1Transmit = 0 };
 
     /// <summary>
-    /// Gives the measured replies that still lack a TX timestamp the one <paramref name="transmitTime"/> now knows
-    /// (0: none), once the session is over: a NIC may report its stamp only after the reply is in. Returns how many
+    /// Gives the measured replies that still lack a TX timestamp the one <paramref name="transmitTime"/> now knows,
+    /// with its source (0: none), once the session is over: a NIC may report its stamp only after the reply is in. Returns how many
     /// got one.
     /// </summary>
-    public int FillTransmitTimes(Func<uint, long> transmitTime)
+    public int FillTransmitTimes(Func<ReplySample, (long Tx, byte Source)> transmitTime)
     {
         int filled = 0;
         for (int i = 0; i < _samples.Count; i++)
         {
             if (_samples[i].T1Transmit != 0) continue;
-            long tx = transmitTime(_samples[i].SenderSequence);
+            var (tx, source) = transmitTime(_samples[i]);
             if (tx == 0) continue;
-            _samples[i] = _samples[i] with { T1Transmit = tx };
+            _samples[i] = _samples[i] with { T1Transmit = tx, T1Source = source };
             _withoutTransmitTimestamp--;
             filled++;
         }

@@ -199,13 +199,6 @@ public static class ConfigFile
         return Parse(text, path, overrides, overrideFlags);
     }
 
-    /// <summary>
-    /// Directives that may appear more than once in a file (each adds to a list). Any other directive
-    /// given twice is an error naming both lines: the last one silently winning hides a typo or a
-    /// forgotten edit. The command line may still override the file.
-    /// </summary>
-    static readonly HashSet<string> Repeatable =
-        ["listen", "owamp-listen", "allow-unauth", "allow-auth", "allow-enc", "allow-mixed", "light-allow", "allow-third-party", "led"];
 
     /// <param name="overrides">Directive lines from the command line, applied after the file.</param>
     /// <param name="overrideFlags">For each override, the flag it came from as typed (e.g. "--keyfile k.pfs"):
@@ -223,7 +216,6 @@ public static class ConfigFile
         b.Server = b.Server with { Owamp = true };
         var seenListen = new HashSet<string>();
         var seenOwampListen = new HashSet<string>();
-        var firstInFile = new Dictionary<string, string>();
         foreach (var (source, where, raw) in lines)
         {
             var line = raw.TrimEnd('\r');
@@ -242,8 +234,9 @@ public static class ConfigFile
             b.Origin = where;
             b.Problem = problem => new ConfigException(flag ? $"{where}: {problem}" : $"{where}: {name}: {problem}");
             bool known = ByName.TryGetValue(name, out var d);
-            if (known && source == path && !Repeatable.Contains(name) && !firstInFile.TryAdd(name, where))
-                throw b.Problem($"given a second time (first at {firstInFile[name]}): '{name}' may appear once; remove one of the two lines");
+            // A single-valued directive given again overrides the earlier line: the images append the board's
+            // settings after the commented defaults, and an operator uncommenting a default must not stop the
+            // daemon (the list directives add up instead; a repeated listen address is an error, it cannot bind twice).
             if (known) d!.Apply(b, words[1..], fail);
             else if (LedDirectives.TryApply(b, name, words[1..], fail)) { }
             else
@@ -252,8 +245,9 @@ public static class ConfigFile
                 throw new ConfigException($"{where}: unknown directive '{words[0]}' (did you mean '{near}'?)");
             }
         }
-        // TWAMP-Control and OWAMP-Control are both TCP: one address:port cannot be both.
-        for (int i = 0; i < b.OwampListen.Count; i++)
+        // TWAMP-Control and OWAMP-Control are both TCP: one address:port cannot be both (with 'owamp no' the
+        // OWAMP addresses are not bound).
+        for (int i = 0; b.Server.Owamp && i < b.OwampListen.Count; i++)
         {
             int twamp = IndexOf(b.Listen, b.OwampListen[i]);
             if (twamp >= 0)

@@ -77,7 +77,9 @@ public sealed class SessionSender : IDisposable
                 _ => TwampModes.Unauthenticated,
             }) | TwampModes.DscpEcnMonitoring);
         _txBySend = new long[Math.Max(1, options.Count)];
-        _seqBySend = new int[Math.Max(1, options.Count)];
+        _txSourceBySend = new byte[Math.Max(1, options.Count)];
+        _sendIndexBySeq = new int[Math.Max(1, options.Count)];
+        Array.Fill(_sendIndexBySeq, -1);
         _sentAt = new long[Math.Max(1, options.Count)];
         _socket = UdpTestSocket.Bind(new IPEndPoint(localAddress, localPort), new UdpSocketOptions
         {
@@ -208,17 +210,22 @@ public sealed class SessionSender : IDisposable
             // Counted before it leaves: on loopback the reply can beat the next instruction.
             _sentAt[i] = _time.MonotonicNanoseconds;
             Statistics.PacketsSent = i + 1;
-            // OPT_ID numbers successful sends from 0; remember which sequence number each was. Single writer: the
-            // slot is filled before the send, as on loopback the reply (and its lookup of the TX timestamp) can come
-            // before sendmsg returns; the count is published after it (a failed send leaves the slot to the next).
+            // OPT_ID numbers successful sends from 0; remember which send each sequence number was, by sequence
+            // number (no search: any number of failed sends in a row keeps the rest matched). Single writer: written
+            // before the send, as on loopback the reply (and its lookup of the TX timestamp) can come before sendmsg
+            // returns; a failed send takes its number back, and the next send gets the same index.
             int sendIndex = _sends;
-            if (sendIndex < _seqBySend.Length) Volatile.Write(ref _seqBySend[sendIndex], i);
+            Volatile.Write(ref _sendIndexBySeq[i], sendIndex);
             try
             {
                 _socket.SendTo(packet, _reflector, tos);
-                Volatile.Write(ref _sends, sendIndex + 1);
+                _sends = sendIndex + 1;
             }
-            catch (SocketException e) { Log.Debug($"sender: packet {i}: {e.Message}"); }
+            catch (SocketException e)
+            {
+                Volatile.Write(ref _sendIndexBySeq[i], -1);
+                Log.Debug($"sender: packet {i}: {e.Message}");
+            }
             busy += _time.MonotonicNanoseconds - workStart;
         }
         Cost.SendBusyNs = busy;
@@ -239,11 +246,14 @@ public sealed class SessionSender : IDisposable
         }
     }
 
+    /// <summary>By send index (OPT_ID): the TX timestamp and its source; receive thread only.</summary>
     readonly long[] _txBySend;
-    readonly int[] _seqBySend;
+    readonly byte[] _txSourceBySend;
+    /// <summary>By sequence number: its send index, −1 when not sent (yet, or the send failed).</summary>
+    readonly int[] _sendIndexBySeq;
     readonly TxTimestamp[] _tx = new TxTimestamp[64];
+    /// <summary>Successful sends so far (send thread only).</summary>
     int _sends;
-    byte _txSource;
     bool _acceptFailed;
 
     void ReceiveLoop(TestPacketCrypto? crypto, Func<long> until, CancellationToken ct)
@@ -273,7 +283,7 @@ public sealed class SessionSender : IDisposable
         }
         DrainTransmitTimestamps();
         // A stamp that came after its reply (a NIC's completion can lag a fast path) still gives that reply its departure.
-        if (_options.TransmitTimestamps) Statistics.FillTransmitTimes(TransmitTime);
+        if (_options.TransmitTimestamps) Statistics.FillTransmitTimes(s => TransmitTime(s.SenderSequence, s.T1));
         Cost.ReceiveCpuNs = ThreadCpuClock.Nanoseconds() - cpuStart;
         Cost.RepliesHandled = handled;
     }
@@ -288,20 +298,26 @@ public sealed class SessionSender : IDisposable
                 if (_tx[i].Id < (uint)_txBySend.Length)
                 {
                     _txBySend[_tx[i].Id] = _tx[i].UnixNanoseconds;
-                    _txSource = (byte)_tx[i].Source;
+                    _txSourceBySend[_tx[i].Id] = (byte)_tx[i].Source;
                 }
     }
 
-    /// <summary>The TX timestamp of the packet with this sequence number, 0 if none came back (yet).</summary>
-    long TransmitTime(uint seq)
+    /// <summary>
+    /// The TX timestamp of the packet with this sequence number and its source, (0, 0) if none came back (yet) or if
+    /// the one found cannot be this packet's: before its T1 (read before sendmsg on the same clock; a NIC's stamp,
+    /// converted from its PHC, may be up to 1 ms off) or more than a second after it. A kernel that counted a send
+    /// that then failed would shift the numbering by one: each reply would get the previous packet's stamp.
+    /// </summary>
+    (long Tx, byte Source) TransmitTime(uint seq, long t1)
     {
-        // Sends only fail rarely, so the send index is normally the sequence number. The send in flight (index
-        // _sends, its slot already filled) counts too: its reply can be here before its sendmsg returned.
-        int last = Math.Min(Volatile.Read(ref _sends), _seqBySend.Length - 1);
-        int guess = (int)Math.Min(seq, (uint)Math.Max(0, last));
-        for (int k = guess; k >= 0 && k >= guess - 8; k--)
-            if (Volatile.Read(ref _seqBySend[k]) == seq) return _txBySend[k];
-        return 0;
+        if (seq >= (uint)_sendIndexBySeq.Length) return (0, 0);
+        int index = Volatile.Read(ref _sendIndexBySeq[seq]);
+        if (index < 0 || index >= _txBySend.Length) return (0, 0);
+        long tx = _txBySend[index];
+        byte source = _txSourceBySend[index];
+        if (tx == 0) return (0, 0);
+        long earliest = source == (byte)TimestampSource.Hardware ? t1 - 1_000_000 : t1;
+        return tx < earliest || tx > t1 + 1_000_000_000 ? (0, 0) : (tx, source);
     }
 
     void Accept(PacketBatch batch, int slot, TestPacketCrypto? crypto, long receivedAt, long receivedAtUnix)
@@ -325,6 +341,8 @@ public sealed class SessionSender : IDisposable
         // A short reply (non-conforming reflector) has every timestamp but may lack Sender TTL and S-DSCP-ECN.
         bool hasTtl = meta.Length > _layout.SenderTtl;
         bool hasDscpEcn = _layout.SenderDscpEcn >= 0 && meta.Length > _layout.SenderDscpEcn;
+        long t1 = reply.SenderTimestamp.ToUnixNanoseconds();
+        var transmit = TransmitTime(senderSeq, t1);
         var sample = new ReplySample(
             senderSeq, reply.SequenceNumber,
             reply.SenderTimestamp.ToUnixNanoseconds(), reply.ReceiveTimestamp.ToUnixNanoseconds(),
@@ -334,8 +352,8 @@ public sealed class SessionSender : IDisposable
             hasTtl ? reply.SenderTtl : -1, meta.Ttl, meta.TrafficClass, (byte)meta.TimestampSource)
         {
             ForwardTrafficClass = hasDscpEcn ? reply.SenderDscpEcn : -1,
-            T1Transmit = TransmitTime(senderSeq),
-            T1Source = _txSource,
+            T1Transmit = transmit.Tx,
+            T1Source = transmit.Source,
             Short = meta.Length < _layout.ReflectorHeader,
         };
         // -L: a reply later than the loss threshold after its packet left is lost, not late (RFC 7680

@@ -76,13 +76,14 @@ public sealed class DepartureTimeTests
         Assert.Equal(200.0, stats.RoundTrip.Delay.Min); // T1 for all
 
         var late = new Dictionary<uint, long> { [1] = 2_007_000 };
-        Assert.Equal(1, stats.FillTransmitTimes(seq => late.GetValueOrDefault(seq)));
+        Assert.Equal(1, stats.FillTransmitTimes(r => (late.GetValueOrDefault(r.SenderSequence), (byte)2)));
         Assert.True(stats.DeparturesFromTransmitTimestamps);
         Assert.Equal(0, stats.WithoutTransmitTimestamp);
         Assert.Equal(193.0, stats.RoundTrip.Delay.Max);
         Assert.Equal(2_007_000, stats.Samples[1].T1Transmit);
+        Assert.Equal(2, stats.Samples[1].T1Source); // the filled stamp's own source
         // Nothing more to fill, and a lookup without a stamp changes nothing.
-        Assert.Equal(0, stats.FillTransmitTimes(_ => 0));
+        Assert.Equal(0, stats.FillTransmitTimes(_ => (0, 0)));
     }
 
     [Fact]
