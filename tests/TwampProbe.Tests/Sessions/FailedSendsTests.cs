@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using TwampProbe.Sessions;
 using TwampProbe.Tests.Cli;
 using TwampProbe.Time;
@@ -15,43 +14,24 @@ namespace TwampProbe.Tests.Sessions;
 [Collection(SenderTimingCollection.Name)]
 public sealed class FailedSendsTests
 {
-    const int CLONE_NEWNET = 0x40000000;
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int setns(int fd, int nstype);
-
-    static void Sh(string command)
-    {
-        var parts = command.Split(' ', 2);
-        using var p = Process.Start(new ProcessStartInfo(parts[0], parts[1]) { RedirectStandardError = true, UseShellExecute = false })!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"'{command}' failed ({p.ExitCode}): {err}");
-    }
-
     [Fact]
     public async Task ABurstOfFailedSendsLeavesTheLaterPacketsTheirTxTimestamps()
     {
         // 400 packets 2 ms apart, every reply held 30 ms (15 packets in flight); from packet ~100, 120 ms of
         // sends fail (about 60 in a row). A search of the last few send indices lost every later stamp here.
-        string ns = $"tpfail{Environment.ProcessId}";
-        try { Sh($"ip netns del {ns}"); } catch (InvalidOperationException) { }
-        Sh($"ip netns add {ns}");
-        try
+        using var scoped = NetNamespaces.Create("tpfail");
+        string ns = scoped.Name;
         {
-            Sh($"ip -n {ns} link set lo up");
             // The local table's rule moves behind a slot where a prohibit rule can go first.
-            Sh($"ip -n {ns} rule add pref 100 table local");
-            Sh($"ip -n {ns} rule del pref 0");
+            NetNamespaces.Sh($"ip -n {ns} rule add pref 100 table local");
+            NetNamespaces.Sh($"ip -n {ns} rule del pref 0");
             ScriptedReflector? reflector = null;
             SessionSender? sender = null;
             using var clock = new ClockState(TimeSpan.Zero);
             var t = new Thread(() =>
             {
                 // Sockets belong to the namespace of the thread that creates them.
-                using (var handle = File.OpenHandle($"/var/run/netns/{ns}"))
-                    if (setns((int)handle.DangerousGetHandle(), CLONE_NEWNET) != 0)
-                        throw new InvalidOperationException($"setns: errno {Marshal.GetLastPInvokeError()}");
+                NetNamespaces.Enter(ns);
                 reflector = new ScriptedReflector(delayed: Enumerable.Range(0, 400).ToDictionary(i => (uint)i, _ => TimeSpan.FromMilliseconds(30)));
                 sender = new SessionSender(IPAddress.Loopback, new SenderOptions
                 {
@@ -66,9 +46,9 @@ public sealed class FailedSendsTests
                 sender!.Target(new IPEndPoint(IPAddress.Loopback, reflector!.Port), null, default, light: true);
                 var run = Task.Run(() => sender.Run(TestServer.Timeout(30)));
                 await Task.Delay(200);
-                Sh($"ip -n {ns} rule add pref 50 to 127.0.0.1 prohibit");
+                NetNamespaces.Sh($"ip -n {ns} rule add pref 50 to 127.0.0.1 prohibit");
                 await Task.Delay(120);
-                Sh($"ip -n {ns} rule del pref 50");
+                NetNamespaces.Sh($"ip -n {ns} rule del pref 50");
                 await run.WaitAsync(TimeSpan.FromSeconds(30));
 
                 var st = sender.Statistics;
@@ -78,6 +58,5 @@ public sealed class FailedSendsTests
                 Assert.True(st.DeparturesFromTransmitTimestamps, $"{st.WithoutTransmitTimestamp} of {st.PacketsReceived} replies have no TX timestamp");
             }
         }
-        finally { Sh($"ip netns del {ns}"); }
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using TwampProbe.Config;
 using TwampProbe.Linux.Time;
 using TwampProbe.Protocol.Wire.Test;
@@ -18,34 +17,18 @@ namespace TwampProbe.Tests.Sessions;
 /// </summary>
 public sealed class SendBufferFullTests
 {
-    const int CLONE_NEWNET = 0x40000000;
     const string Unresolved = "10.98.0.2";
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int setns(int fd, int nstype);
-
-    static void Sh(string command)
-    {
-        var parts = command.Split(' ', 2);
-        using var p = Process.Start(new ProcessStartInfo(parts[0], parts[1]) { RedirectStandardError = true, UseShellExecute = false })!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"'{command}' failed ({p.ExitCode}): {err}");
-    }
 
     [Fact]
     public void FullSendBufferIsCountedAsADropAndTheThreadKeepsServing()
     {
-        string ns = $"tppoll{Environment.ProcessId}";
-        try { Sh($"ip netns del {ns}"); } catch (InvalidOperationException) { }
-        Sh($"ip netns add {ns}");
-        try
+        using var scoped = NetNamespaces.Create("tppoll");
+        string ns = scoped.Name;
         {
-            Sh($"ip -n {ns} link set lo up");
-            Sh($"ip -n {ns} link add v0 type veth peer name v1");
-            Sh($"ip -n {ns} addr add 10.98.0.1/24 dev v0");
-            Sh($"ip -n {ns} link set v0 up");
-            Sh($"ip -n {ns} link set v1 up");
+            NetNamespaces.Sh($"ip -n {ns} link add v0 type veth peer name v1");
+            NetNamespaces.Sh($"ip -n {ns} addr add 10.98.0.1/24 dev v0");
+            NetNamespaces.Sh($"ip -n {ns} link set v0 up");
+            NetNamespaces.Sh($"ip -n {ns} link set v1 up");
             Exception? failure = null;
             // Sockets belong to the namespace of the thread that creates them: this one moves there.
             var t = new Thread(() =>
@@ -57,14 +40,11 @@ public sealed class SendBufferFullTests
             t.Join();
             if (failure is not null) throw new Xunit.Sdk.XunitException($"in namespace {ns}: {failure}");
         }
-        finally { Sh($"ip netns del {ns}"); }
     }
 
     static void RunInNamespace(string ns)
     {
-        using (var handle = File.OpenHandle($"/var/run/netns/{ns}"))
-            if (setns((int)handle.DangerousGetHandle(), CLONE_NEWNET) != 0)
-                throw new InvalidOperationException($"setns: errno {Marshal.GetLastPInvokeError()}");
+        NetNamespaces.Enter(ns);
 
         using var clock = new ClockState(TimeSpan.Zero);
         // 64 KiB asked, 128 KiB granted: room for a few dozen queued replies of 1 KB.
