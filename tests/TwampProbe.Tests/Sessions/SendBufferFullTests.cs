@@ -24,22 +24,20 @@ public sealed class SendBufferFullTests
     {
         using var scoped = NetNamespaces.Create("tppoll");
         string ns = scoped.Name;
+        NetNamespaces.Sh($"ip -n {ns} link add v0 type veth peer name v1");
+        NetNamespaces.Sh($"ip -n {ns} addr add 10.98.0.1/24 dev v0");
+        NetNamespaces.Sh($"ip -n {ns} link set v0 up");
+        NetNamespaces.Sh($"ip -n {ns} link set v1 up");
+        Exception? failure = null;
+        // Sockets belong to the namespace of the thread that creates them: this one moves there.
+        var t = new Thread(() =>
         {
-            NetNamespaces.Sh($"ip -n {ns} link add v0 type veth peer name v1");
-            NetNamespaces.Sh($"ip -n {ns} addr add 10.98.0.1/24 dev v0");
-            NetNamespaces.Sh($"ip -n {ns} link set v0 up");
-            NetNamespaces.Sh($"ip -n {ns} link set v1 up");
-            Exception? failure = null;
-            // Sockets belong to the namespace of the thread that creates them: this one moves there.
-            var t = new Thread(() =>
-            {
-                try { RunInNamespace(ns); }
-                catch (Exception e) { failure = e; }
-            });
-            t.Start();
-            t.Join();
-            if (failure is not null) throw new Xunit.Sdk.XunitException($"in namespace {ns}: {failure}");
-        }
+            try { RunInNamespace(ns); }
+            catch (Exception e) { failure = e; }
+        });
+        t.Start();
+        t.Join();
+        if (failure is not null) throw new Xunit.Sdk.XunitException($"in namespace {ns}: {failure}");
     }
 
     static void RunInNamespace(string ns)
