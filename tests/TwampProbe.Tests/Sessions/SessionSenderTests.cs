@@ -21,6 +21,29 @@ public sealed class SessionSenderTests : IDisposable
 
     public void Dispose() => _server.Dispose();
 
+    /// <summary>One session in <paramref name="mode"/> against the test server, run to its end: set up, request, start, send, stop.</summary>
+    async Task<SessionSender> RunSessionAsync(TwampModes mode, SenderOptions options)
+    {
+        var (client, _, _) = await _server.SetUpAsync(mode);
+        var sender = new SessionSender(IPAddress.Loopback, options, _server.Clock);
+        try
+        {
+            var accept = await client.RequestSessionAsync(
+                TestServer.Request(sender.LocalEndPoint.Port, padding: (uint)sender.PaddingLength, timeoutSeconds: 2), TestServer.Timeout());
+            Assert.Equal(AcceptCode.Ok, accept.Accept);
+            sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port), client.Keys, accept.Sid);
+            Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
+            await Task.Run(() => sender.Run(TestServer.Timeout(30)));
+            await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());
+            return sender;
+        }
+        catch
+        {
+            sender.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// 10 000 packets/s in modes 2 and 4: the send loop (HMAC + AES per packet) and the receive thread
     /// (decrypt + HMAC check per reply) run at the same time. Sharing one TestPacketCrypto between
@@ -34,21 +57,11 @@ public sealed class SessionSenderTests : IDisposable
         const int count = 3000, iterations = 3;
         for (int run = 0; run < iterations; run++)
         {
-            var (client, _, _) = await _server.SetUpAsync(mode);
-            using var sender = new SessionSender(IPAddress.Loopback, new SenderOptions
+            using var sender = await RunSessionAsync(mode, new SenderOptions
             {
                 Count = count, Interval = TimeSpan.FromTicks(1000), LossTimeout = TimeSpan.FromSeconds(1),
                 Security = mode.TestSecurity(),
-            }, _server.Clock);
-            var accept = await client.RequestSessionAsync(
-                TestServer.Request(sender.LocalEndPoint.Port, padding: (uint)sender.PaddingLength, timeoutSeconds: 2), TestServer.Timeout());
-            Assert.Equal(AcceptCode.Ok, accept.Accept);
-            sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port), client.Keys, accept.Sid);
-            Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
-
-            await Task.Run(() => sender.Run(TestServer.Timeout(30)));
-            await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());
-
+            });
             var st = sender.Statistics;
             Assert.Equal(count, st.PacketsSent);
             Assert.Equal(0, st.Invalid);
@@ -66,19 +79,10 @@ public sealed class SessionSenderTests : IDisposable
         // published only after the return, so its TX timestamp was not found, and the whole session fell back to T1
         // (in 13 of 15 runs of 200 packets on the CI VM, with 2-86 % of replies missing a stamp).
         const int count = 500;
-        var (client, _, _) = await _server.SetUpAsync(TwampModes.Unauthenticated);
-        using var sender = new SessionSender(IPAddress.Loopback, new SenderOptions
+        using var sender = await RunSessionAsync(TwampModes.Unauthenticated, new SenderOptions
         {
             Count = count, Interval = TimeSpan.FromMilliseconds(1), LossTimeout = TimeSpan.FromSeconds(1),
-        }, _server.Clock);
-        var accept = await client.RequestSessionAsync(
-            TestServer.Request(sender.LocalEndPoint.Port, padding: (uint)sender.PaddingLength, timeoutSeconds: 2), TestServer.Timeout());
-        Assert.Equal(AcceptCode.Ok, accept.Accept);
-        sender.Target(new IPEndPoint(IPAddress.Loopback, accept.Port), client.Keys, accept.Sid);
-        Assert.Equal(AcceptCode.Ok, await client.StartSessionsAsync(TestServer.Timeout()));
-        await Task.Run(() => sender.Run(TestServer.Timeout(30)));
-        await client.StopSessionsAsync(AcceptCode.Ok, 1, TestServer.Timeout());
-
+        });
         var st = sender.Statistics;
         Assert.True(st.PacketsReceived >= count * 9 / 10, $"{st.PacketsReceived} of {count} received");
         Assert.True(st.DeparturesFromTransmitTimestamps, $"{st.WithoutTransmitTimestamp} of {st.PacketsReceived} replies have no TX timestamp");
