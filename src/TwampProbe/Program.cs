@@ -14,18 +14,6 @@ public static class Program
             Console.Out.WriteLine(Usage.TrimEnd('\n'));
             return args.Length == 0 ? ExitCode.Usage : ExitCode.Ok;
         }
-        // Each command's -h/--help prints that command's usage (before anything else is checked).
-        if (args.Skip(1).Any(a => a is "-h" or "--help") && CommandUsage(args[0]) is { } usage)
-        {
-            Console.Out.WriteLine(usage.TrimEnd('\n'));
-            return ExitCode.Ok;
-        }
-        if (args[0] is "serve" or "ping" or "owping" or "self-test" && !OpenSslPresent())
-        {
-            Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
-            return ExitCode.Config;
-        }
-        if (args[0] is "serve" or "ping" or "owping" or "self-test") NativeCrypto.Enable();
         try
         {
             return args[0] switch
@@ -39,6 +27,17 @@ public static class Program
                 "version" or "--version" or "-V" => PrintVersion(),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
+        }
+        catch (HelpRequestedException) when (CommandUsage(args[0]) is { } usage)
+        {
+            // Each command's -h/--help, where a flag stands, prints that command's usage.
+            Console.Out.WriteLine(usage.TrimEnd('\n'));
+            return ExitCode.Ok;
+        }
+        catch (MissingOpenSslException)
+        {
+            Console.Error.WriteLine("twampprobe: OpenSSL's libssl (libssl3) is not installed: TWAMP needs it for AES, HMAC and random numbers. Install libssl3 on the target root.");
+            return ExitCode.Config;
         }
         catch (UsageException e)
         {
@@ -54,9 +53,19 @@ public static class Program
     }
 
     /// <summary>
-    /// The BCL's crypto (and its random numbers) load libssl on first use and abort the process if it
-    /// is missing; check up front so the operator gets a sentence instead of SIGABRT.
+    /// Called by the commands that use crypto (serve, ping, owping, self-test) once their arguments are
+    /// read, so that <c>-h</c> works anywhere: the BCL's crypto (and its random numbers) load libssl on
+    /// first use and abort the process if it is missing; this checks first, so the operator gets a
+    /// sentence instead of SIGABRT, then wires the per-packet crypto.
     /// </summary>
+    public static void RequireCrypto()
+    {
+        if (!OpenSslPresent()) throw new MissingOpenSslException();
+        NativeCrypto.Enable();
+    }
+
+    sealed class MissingOpenSslException : Exception;
+
     static bool OpenSslPresent()
     {
         foreach (var name in new[] { "libssl.so.3", "libssl.so.1.1", "libssl.so" })
@@ -222,7 +231,8 @@ public static class Program
     const string ServeExitCodesText = """
         Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 2 usage, 3 configuration or key file error (names
                     file:line or the flag; also a 'user' that cannot be switched to), 5 cannot listen
-                    (address in use or not on this host), 6 internal error.
+                    (address in use or not on this host; a listen host name while DNS does not answer),
+                    6 internal error.
         """;
 
     const string ExitCodesText = """

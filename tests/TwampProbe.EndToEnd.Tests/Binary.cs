@@ -42,12 +42,32 @@ public static partial class Binary
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>A TCP port free right now on loopback.</summary>
+    // TCP ports for the servers' control listeners come from 12000-19999, under the ephemeral ports: a
+    // port the kernel picked for port 0 and that was then closed can be handed to any outgoing
+    // connection or port-0 socket of another test before the server binds it. TCP ports are a space of
+    // their own: the UDP ranges below do not collide with these.
+    const int TcpFloor = 12000, TcpSpan = 8000;
+    static readonly int _tcpStart = Environment.ProcessId % 40 * 200;
+    static int _tcpNext;
+
+    /// <summary>
+    /// A TCP port, free right now on loopback, that no other test of this run is given and that the
+    /// kernel never hands out as an ephemeral port (so it stays free until the server binds it).
+    /// </summary>
     public static int FreeTcpPort(AddressFamily family = AddressFamily.InterNetwork)
     {
-        using var l = new TcpListener(family == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        for (int attempt = 0; attempt < TcpSpan; attempt++)
+        {
+            int port = TcpFloor + (_tcpStart + Interlocked.Increment(ref _tcpNext)) % TcpSpan;
+            try
+            {
+                using var l = new TcpListener(family == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback, port);
+                l.Start();
+                return port;
+            }
+            catch (SocketException) { } // taken by something outside this run: the next one
+        }
+        throw new InvalidOperationException($"no free TCP port in {TcpFloor}-{TcpFloor + TcpSpan - 1}");
     }
 
     // Test-port ranges start in 20000-31999 (and end below 32100), under the kernel's ephemeral ports

@@ -103,6 +103,48 @@ public sealed class ExitCodeTests
         }
     }
 
+    /// <summary>
+    /// "-h" as a flag's value is that value, not a request for help: a source address for ping, a
+    /// listen address for serve, a key file for check-config. Each command then fails on the value.
+    /// </summary>
+    [Theory]
+    [InlineData("ping -c 1 -S -h 127.0.0.1", 2, "-h")]
+    [InlineData("owping -c 1 -S -h 127.0.0.1", 2, "-h")]
+    [InlineData("check-config --listen -h", 3, "--listen -h")]
+    [InlineData("check-config --keyfile --help", 3, "--keyfile --help")]
+    public void HelpAsAFlagsValueIsThatValue(string args, int exit, string named)
+    {
+        var r = Binary.Run(args, timeoutMs: 30_000);
+        Assert.Equal(exit, r.ExitCode);
+        Assert.DoesNotContain("Usage:", r.Stdout);
+        Assert.Contains(named, r.Stderr);
+    }
+
+    /// <summary>
+    /// Without libssl (here: /dev/null bind-mounted over it, in a mount namespace of the binary alone)
+    /// help still prints, and a command that needs crypto says what to install (exit 3), no SIGABRT.
+    /// </summary>
+    [Fact]
+    public void WithoutLibsslHelpStillPrintsAndTheCommandsSayWhatToInstall()
+    {
+        var libs = new[] { "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu" }
+            .SelectMany(d => Directory.Exists(d) ? Directory.GetFiles(d, "libssl.so*") : [])
+            .Select(f => new FileInfo(f)).Where(f => f.LinkTarget is null).Select(f => f.FullName).ToArray();
+        Assert.NotEmpty(libs);
+        string hide = string.Join(" && ", libs.Select(l => $"mount --bind /dev/null {l}"));
+        Binary.Result Run(string args) => Binary.RunFile("unshare", $"-m sh -c \"{hide} && exec {Binary.Path} {args}\"", timeoutMs: 30_000);
+
+        var help = Run("serve -h");
+        Assert.Equal(0, help.ExitCode);
+        Assert.StartsWith("Usage: twampprobe serve ", help.Stdout);
+        foreach (var command in new[] { "ping -c 1 127.0.0.1", "owping -c 1 127.0.0.1", "self-test", "serve --listen 127.0.0.1:0" })
+        {
+            var r = Run(command);
+            Assert.True(r.ExitCode == 3, $"{command}: exit {r.ExitCode}\n{r.Stderr}");
+            Assert.Contains("OpenSSL's libssl (libssl3) is not installed", r.Stderr);
+        }
+    }
+
     [Fact]
     public void ServeHelpGivesServesExitCodesNotPings()
     {
@@ -152,6 +194,30 @@ public sealed class ExitCodeTests
 
         var missing = Binary.Run($"{command} -c 1 twampprobe-test.invalid", timeoutMs: 30_000);
         Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("'twampprobe-test.invalid'", missing.Stderr);
+    }
+
+    /// <summary>
+    /// serve at boot with a listen host name while DNS does not answer yet: exit 5, which the unit's
+    /// Restart=on-failure retries (exit 3 would stop it for good); a name that does not exist stays a
+    /// configuration error, exit 3.
+    /// </summary>
+    [Theory]
+    [InlineData("--listen reflector.example.net:8620")]
+    [InlineData("--owamp-listen reflector.example.net:8610")]
+    [InlineData("--light-listen reflector.example.net:8620")]
+    public void ServeWithAListenNameWhileDnsIsDownExits5AndANameThatDoesNotExist3(string flags)
+    {
+        using var dir = new TempDir();
+        var resolv = dir.File("resolv.conf");
+        File.WriteAllText(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+        var r = Binary.RunFile("unshare", $"-m sh -c \"mount --bind {resolv} /etc/resolv.conf && exec {Binary.Path} serve {flags}\"", timeoutMs: 30_000);
+        Assert.True(r.ExitCode == 5, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.Contains("cannot resolve 'reflector.example.net': the DNS resolver did not answer", r.Stderr);
+        Assert.Contains("an init system restarts serve", r.Stderr);
+
+        var missing = Binary.Run($"serve {flags.Replace("reflector.example.net", "twampprobe-test.invalid")}", timeoutMs: 30_000);
+        Assert.Equal(3, missing.ExitCode);
         Assert.Contains("'twampprobe-test.invalid'", missing.Stderr);
     }
 

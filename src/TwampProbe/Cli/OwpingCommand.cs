@@ -23,6 +23,7 @@ public static class OwpingCommand
             Console.Out.Write(OwpingOptions.Usage);
             return ExitCode.Ok;
         }
+        Program.RequireCrypto();
         return ClientCommand.Run("OWAMP", ServerSettings.OwampControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
     }
 

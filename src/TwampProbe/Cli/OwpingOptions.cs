@@ -91,6 +91,8 @@ public sealed record OwpingOptions
         }
         if (r.Positional.Count != 1) throw new UsageException("owping needs exactly one HOST[:PORT]");
         if (identity is not null && keyFile is null) throw new UsageException("-u needs -k KEYFILE (pfs format: identity hex-passphrase)");
+        // Not silently unauthenticated: a key file given is a key meant to be used.
+        if (keyFile is not null && identity is null) throw new UsageException("-k needs -u IDENTITY: which of the key file's identities to use");
         if (identity is null && modes is { } wanted && wanted.All(x => x.HasSecureControl()))
             throw new UsageException($"-m {string.Join(",", wanted.Select(x => x.Name()))} needs a key: add -u IDENTITY -k KEYFILE (or -m unauth)");
         if (source is { } src && family is { } fam && src.AddressFamily != fam)

@@ -85,7 +85,7 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
 
     static string Ms(double us) => double.IsFinite(us) ? (us / 1000).ToString("0.000", Inv) : "-";
 
-    static string Format(IPEndPoint ep) => ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : ep.ToString();
+    static string Format(IPEndPoint ep) => Config.EndpointText.Format(ep);
 
     static string Clocks(Direction d) => d.Reliable
         ? "clocks synchronized"

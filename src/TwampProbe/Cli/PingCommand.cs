@@ -23,6 +23,7 @@ public static class PingCommand
             Console.Out.Write(Program.PingUsage);
             return ExitCode.Ok;
         }
+        Program.RequireCrypto();
         return ClientCommand.Run("TWAMP", ServerSettings.ControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
     }
 

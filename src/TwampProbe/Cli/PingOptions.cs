@@ -86,6 +86,8 @@ public sealed record PingOptions
         if (o.Light && (o.ZeroAddresses || o.Port != 0))
             throw new UsageException($"{(o.ZeroAddresses ? "-Z" : "--receiver-port")} has no meaning with --light: there is no session request (put the reflector's port in HOST:PORT)");
         if (o.Identity is not null && o.KeyFile is null) throw new UsageException("-u needs -k KEYFILE (pfs format: identity hex-passphrase)");
+        // Not silently unauthenticated: a key file given is a key meant to be used.
+        if (o.KeyFile is not null && o.Identity is null) throw new UsageException("-k needs -u IDENTITY: which of the key file's identities to use");
         // A local mistake, not the server's refusal: every mode asked for needs a key, and none was given.
         if (o.Identity is null && o.Modes is { } wanted && wanted.All(x => x.HasSecureControl()))
             throw new UsageException($"-m {string.Join(",", wanted.Select(x => x.Name()))} needs a key: add -u IDENTITY -k KEYFILE (or -m unauth)");

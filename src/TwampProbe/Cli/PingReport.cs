@@ -90,7 +90,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         var loss = st.Loss();
         var dir = st.Directional(Numbering);
         string late = $"{st.Late} late (reply after -L {Threshold} s, counted lost)";
-        string bursts = $"{loss.Bursts} loss bursts, longest {loss.LongestBurst}";
+        string bursts = $"{loss.Bursts} loss burst{(loss.Bursts == 1 ? "" : "s")}, longest {loss.LongestBurst}";
         if (dir.Known)
         {
             o.WriteLine($"directional loss: {dir.ForwardLost} forward (send), {dir.BackwardLost} backward (reflect), {dir.DirectionUnknown} direction unknown (no reply after them); {late}; {bursts}");
@@ -137,7 +137,7 @@ public sealed class PingReport(PingOptions options, TextWriter output)
         return kinds switch { 2 => "hardware", 1 => "kernel", _ => "user space" };
     }
 
-    static string Format(IPEndPoint ep) => ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : ep.ToString();
+    static string Format(IPEndPoint ep) => Config.EndpointText.Format(ep);
 
     void WriteJson(SessionStatistics st, string mode, SessionSender sender, IPEndPoint reflector, byte[]? sid, ClockState clock)
     {

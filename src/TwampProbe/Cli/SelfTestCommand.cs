@@ -19,8 +19,10 @@ public static class SelfTestCommand
 
     public static int Run(string[] args)
     {
+        if (args is ["-h" or "--help"]) throw new HelpRequestedException();
         bool timing = args is ["--timing"];
         if (args.Length != 0 && !timing) throw new UsageException($"self-test takes no arguments but --timing ('{args[0]}')");
+        Program.RequireCrypto();
         Console.Out.WriteLine($"per-packet crypto: {CryptoSelfTest.Implementation}");
         var results = CryptoSelfTest.Run();
         foreach (var r in results) Console.Out.WriteLine($"{(r.Passed ? "ok  " : "FAIL")} {r.Name}");

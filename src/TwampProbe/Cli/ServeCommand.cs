@@ -37,6 +37,7 @@ public static class ServeCommand
             string Value(string f) => value = r.Value(f);
             switch (flag)
             {
+                case "-h" or "--help": throw new HelpRequestedException();
                 case "-c" or "--config": config = r.Value(flag); break;
                 case "--listen": overrides.Add($"listen {Value(flag)}"); break;
                 case "--owamp-listen": overrides.Add($"owamp-listen {Value(flag)}"); break;
@@ -120,9 +121,18 @@ public static class ServeCommand
     public static int Run(string[] args)
     {
         var options = ParseOptions(args);
+        Program.RequireCrypto();
         ServerSettings server;
         AppSettings app;
         try { (server, app) = Load(options); }
+        catch (ConfigException e) when (e.ResolverFailed)
+        {
+            // Not the operator's mistake (a name that does not exist is one, exit 3): the resolver is not
+            // answering yet. Exit 5, which the unit's Restart=on-failure retries.
+            Log.Error($"configuration: {e.Message}");
+            Log.Error("not starting until the name can be looked up (exit 5: an init system restarts serve)");
+            return ExitCode.Network;
+        }
         catch (ConfigException e)
         {
             Log.Error($"configuration: {e.Message}");

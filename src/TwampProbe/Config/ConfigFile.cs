@@ -44,7 +44,7 @@ public static class ConfigFile
         new("listen", false, "ADDR[:PORT] (repeatable; default [::]:862)", (b, a, f) =>
         {
             One(a, f);
-            if (!EndpointText.TryParse(a[0], ServerSettings.ControlPort, out var ep, out var e)) throw f(e!);
+            if (!EndpointText.TryParse(a[0], ServerSettings.ControlPort, out var ep, out var e, out var dns)) throw ConfigException.Resolving(f(e!), dns);
             AddListener(b.Listen, b.ListenOrigins, ep, b.Origin, b.Problem);
         }),
         new("keyfile", false, "PATH of a pfs key file (identity hex-passphrase per line), or none", (b, a, f) =>
@@ -70,7 +70,7 @@ public static class ConfigFile
         new("light-listen", false, "ADDR:PORT of the TWAMP Light reflector (off when absent)", (b, a, f) =>
         {
             One(a, f);
-            if (!EndpointText.TryParse(a[0], ServerSettings.TestPort, out var ep, out var e)) throw f(e!);
+            if (!EndpointText.TryParse(a[0], ServerSettings.TestPort, out var ep, out var e, out var dns)) throw ConfigException.Resolving(f(e!), dns);
             b.Server = b.Server with { LightListen = ep };
         }),
         new("interface", false, "NAME of the measurement interface (for hardware timestamps)", (b, a, f) =>
@@ -166,7 +166,7 @@ public static class ConfigFile
         new("owamp-listen", false, "ADDR[:PORT] of OWAMP-Control (repeatable; default port 861 on the listen addresses)", (b, a, f) =>
         {
             One(a, f);
-            if (!EndpointText.TryParse(a[0], ServerSettings.OwampControlPort, out var ep, out var e)) throw f(e!);
+            if (!EndpointText.TryParse(a[0], ServerSettings.OwampControlPort, out var ep, out var e, out var dns)) throw ConfigException.Resolving(f(e!), dns);
             AddListener(b.OwampListen, b.OwampListenOrigins, ep, b.Origin, b.Problem);
         }),
         new("owamp-max-records-per-session", true, "N packet records one OWAMP receive session may store (default 100000; more packets: Accept=4)", (b, a, f) =>

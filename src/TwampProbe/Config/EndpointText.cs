@@ -81,4 +81,39 @@ public static class EndpointText
         }) + " — check the resolver (/etc/resolv.conf) and the path to it, or give an address";
 
     static bool TryPort(string s, out int port) => int.TryParse(s, out port) && port is > 0 and <= 65535;
+    /// <summary>
+    /// "a.b.c.d:port" or "[v6]:port" as they are written on the command line; an IPv6 zone prints as its
+    /// interface name ("[fe80::1%eth0]:862", the form <see cref="TryParse(string, int, out IPEndPoint, out string?)"/>
+    /// reads back), its index only when no interface has it any more.
+    /// </summary>
+    public static string Format(IPEndPoint ep) =>
+        ep.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Format(ep.Address)}]:{ep.Port}" : ep.ToString();
+
+    /// <summary>The address, with an IPv6 zone as its interface name (see <see cref="Format(IPEndPoint)"/>).</summary>
+    public static string Format(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || address.ScopeId == 0) return address.ToString();
+        string bare = new IPAddress(address.GetAddressBytes()).ToString();
+        return $"{bare}%{InterfaceName((int)address.ScopeId) ?? address.ScopeId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>The name of the interface with this index, from /sys/class/net/*/ifindex; null if none has it.</summary>
+    public static string? InterfaceName(int index, string sysClassNet = "/sys/class/net")
+    {
+        try
+        {
+            foreach (var dir in Directory.EnumerateDirectories(sysClassNet))
+            {
+                try
+                {
+                    if (int.TryParse(File.ReadAllText(Path.Combine(dir, "ifindex")).Trim(), out int i) && i == index) return Path.GetFileName(dir);
+                }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
 }

@@ -170,4 +170,13 @@ public sealed class PingFlagsTests
         var asked = PingCommand.BuildRequest(PingOptions.Parse(["--receiver-port", "862", "host"]), IPAddress.Loopback, IPAddress.Loopback, 9000, 27, 0);
         Assert.Equal(862, asked.ReceiverPort);
     }
+    /// <summary>A key file without an identity (or the reverse) is a usage error that says what is missing, never an unauthenticated run.</summary>
+    [Theory]
+    [InlineData("-k needs -u IDENTITY", "-k", "keys", "host")]
+    [InlineData("-u needs -k KEYFILE", "-u", "alice", "host")]
+    public void KeyFileAndIdentityComeTogether(string message, params string[] args)
+    {
+        var e = Assert.Throws<UsageException>(() => PingOptions.Parse(args));
+        Assert.Contains(message, e.Message);
+    }
 }

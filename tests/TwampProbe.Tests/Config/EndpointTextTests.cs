@@ -38,4 +38,17 @@ public sealed class EndpointTextTests
         Assert.Equal(862, ep.Port);
         if (ep.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) Assert.Equal(scope, ep.Address.ScopeId);
     }
+    /// <summary>A zone prints as its interface's name, the form the parser reads back; its index only when no interface has it.</summary>
+    [Fact]
+    public void AZonePrintsAsTheInterfaceNameAndReadsBack()
+    {
+        var ep = new IPEndPoint(new IPAddress(IPAddress.Parse("fe80::1").GetAddressBytes(), 1), 862);
+        Assert.Equal("[fe80::1%lo]:862", EndpointText.Format(ep));
+        Assert.True(EndpointText.TryParse(EndpointText.Format(ep), 0, out var back, out var error), error);
+        Assert.Equal(ep, back);
+
+        Assert.Equal("[fe80::1%987654]:862", EndpointText.Format(new IPEndPoint(new IPAddress(IPAddress.Parse("fe80::1").GetAddressBytes(), 987654), 862)));
+        Assert.Equal("[2001:db8::1]:862", EndpointText.Format(new IPEndPoint(IPAddress.Parse("2001:db8::1"), 862)));
+        Assert.Equal("192.0.2.1:862", EndpointText.Format(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 862)));
+    }
 }

@@ -79,6 +79,7 @@ public sealed class ClientOwpingOptionsTests
     [InlineData("-m", "mixed", "-u", "a", "-k", "f", "host")]   // OWAMP has no mode 8
     [InlineData("-m", "enc", "host")]                           // a secure mode needs a key
     [InlineData("-u", "alice", "host")]                         // -u needs -k
+    [InlineData("-k", "f", "host")]                             // -k needs -u: never silently unauthenticated
     [InlineData("-c", "0", "host")]
     [InlineData("-D", "64", "host")]
     [InlineData("-i", "0e", "host")]
