@@ -14,7 +14,8 @@ namespace TwampProbe.Bench;
 /// </summary>
 static partial class Program
 {
-    static int _repeats = 3;
+    // 5, not 3: on a VM the 10k points vary by ±20 % from run to run (wake-ups, steal), more than the modes differ.
+    static int _repeats = 5;
 
     sealed record SenderCostRun(string Mode, double Rate, long Sent, long Received, long SendBusyNs, long ReceiveCpuNs, long RepliesRead, double WallS)
     {
