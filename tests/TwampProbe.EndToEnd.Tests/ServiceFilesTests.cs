@@ -15,7 +15,9 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     static string InitScriptPath => Path.Combine(ImageAndArm64Tests.RepoRoot, "rootfs-overlay", "etc", "init.d", "S50twampprobe");
 
     /// <summary>Key=value lines of the [Service] section (comments and other sections left out).</summary>
-    static List<(string Key, string Value)> Service()
+    static List<(string Key, string Value)> Service() => Section("[Service]");
+
+    static List<(string Key, string Value)> Section(string wanted)
     {
         var list = new List<(string, string)>();
         string section = "";
@@ -25,7 +27,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
             if (line.Length == 0 || line[0] is '#' or ';') continue;
             if (line.StartsWith('[')) { section = line; continue; }
             int eq = line.IndexOf('=');
-            if (section == "[Service]" && eq > 0) list.Add((line[..eq].Trim(), line[(eq + 1)..].Trim()));
+            if (section == wanted && eq > 0) list.Add((line[..eq].Trim(), line[(eq + 1)..].Trim()));
         }
         return list;
     }
@@ -112,6 +114,20 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
             output.WriteLine(stop.Stdout + stop.Stderr);
         }
         Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
+    /// <summary>
+    /// An always-on daemon that cannot listen yet (exit 5: its address not up, DNS not answering at
+    /// boot) is restarted until it can: systemd's default start limit (5 starts in 10 s) would stop
+    /// a unit that fails every RestartSec=2 for good after 10 s.
+    /// </summary>
+    [Fact]
+    public void NetworkFailuresAreRestartedWithoutAStartLimit()
+    {
+        var service = Service();
+        Assert.Equal("on-failure", service.Single(kv => kv.Key == "Restart").Value);
+        Assert.DoesNotContain("5", service.Single(kv => kv.Key == "RestartPreventExitStatus").Value.Split(' '));
+        Assert.Equal("0", Section("[Unit]").Single(kv => kv.Key == "StartLimitIntervalSec").Value);
     }
 
     [Fact]
