@@ -37,11 +37,18 @@ public static class OwpingCommand
         using var client = await OwampControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct, controlSource).ConfigureAwait(false);
         using (var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
-            setupTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-            await client.SetupAsync(o.Modes, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false);
+            setupTimeout.CancelAfter(o.SetupTimeout);
+            try { await client.SetupAsync(o.Modes, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                // Our own deadline, not Ctrl-C: the server took the connection and never finished the set-up.
+                throw new PingNetworkException($"no Server Greeting or Server-Start from {Config.EndpointText.Format(server)} within " +
+                    $"{o.SetupTimeout.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not an OWAMP-Control server's", e);
+            }
         }
         var measurement = new OwampMeasurement(client, new OwampMeasurementOptions
         {
+            SetupTimeout = o.SetupTimeout,
             Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), Exponential = o.ExponentialInterval,
             Padding = (uint)o.Padding, Dscp = o.Dscp, Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
             To = o.To, From = o.From, ZeroPadding = o.ZeroPadding, Source = o.Source, ReceiverPort = o.ReceiverPort,

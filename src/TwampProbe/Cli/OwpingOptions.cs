@@ -38,6 +38,9 @@ public sealed record OwpingOptions
     public bool PerPacket { get; init; }
     public uint MaxCount { get; init; } = ServerGreeting.DefaultMaximumCount;
     public bool Help { get; init; }
+    /// <summary>How long the set-up (greeting to Server-Start) and each later control exchange
+    /// (Request-Session and Start-Sessions) may take before the server counts as hung; not a flag.</summary>
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public static OwpingOptions Parse(string[] args)
     {

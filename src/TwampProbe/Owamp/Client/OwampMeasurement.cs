@@ -67,13 +67,25 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
         try
         {
             using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            setup.CancelAfter(TimeSpan.FromSeconds(30));
+            setup.CancelAfter(options.SetupTimeout);
+            // Our deadline (not Ctrl-C) passed: the server took the command and never answered it.
+            // (The set-up's deadline is linked to ct; the stop's and fetch's is not: Ctrl-C does not end them.)
+            async Task<T> Answer<T>(Task<T> call, CancellationTokenSource deadline, TimeSpan limit, string what)
+            {
+                try { return await call.ConfigureAwait(false); }
+                catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !(deadline == setup && ct.IsCancellationRequested))
+                {
+                    throw new Cli.PingNetworkException($"no {what} from the server within {limit.TotalSeconds:0.#} s " +
+                        "— the server is overloaded or hung; try again later", e);
+                }
+            }
             if (options.To)
             {
                 // Conf-Receiver = 1: the server receives; its Accept-Session names the port and the SID.
                 sender = new OwampTestSender(new IPEndPoint(local, 0), clock, options.ZeroPadding);
                 // A Receiver Port may be asked for (UDP 861, RFC 8545 §5.2); the server may answer with another one.
-                var accept = await client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, (ushort)options.ReceiverPort, new byte[SessionId.Length]), setup.Token).ConfigureAwait(false);
+                var accept = await Answer(client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, (ushort)options.ReceiverPort, new byte[SessionId.Length]), setup.Token),
+                    setup, options.SetupTimeout, "Accept-Session for the client → server session").ConfigureAwait(false);
                 Refused(accept, "client → server", first: true);
                 sendSid = accept.Sid;
                 sender.Configure(Spec(sendSid));
@@ -88,13 +100,14 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                 // Conf-Sender = 1: we receive, so the SID is ours (RFC 4656 §3.5: "always chosen by the receiver").
                 receiveSid = SessionId.Create(local, NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds));
                 receiver = new OwampTestReceiver(Spec(receiveSid), new IPEndPoint(local, 0), clock, (int)MaxRecords, _time);
-                var accept = await client.RequestSessionAsync(Request(1, 0, 0, (ushort)receiver.LocalEndPoint.Port, receiveSid), setup.Token).ConfigureAwait(false);
+                var accept = await Answer(client.RequestSessionAsync(Request(1, 0, 0, (ushort)receiver.LocalEndPoint.Port, receiveSid), setup.Token),
+                    setup, options.SetupTimeout, "Accept-Session for the server → client session").ConfigureAwait(false);
                 Refused(accept, "server → client", first: !options.To);
                 serverSendsFrom = new IPEndPoint(server, accept.Port);
                 receiver.ExpectFrom(serverSendsFrom);
                 ReceiveAt = new IPEndPoint(local, receiver.LocalEndPoint.Port);
             }
-            var ack = await client.StartSessionsAsync(setup.Token).ConfigureAwait(false);
+            var ack = await Answer(client.StartSessionsAsync(setup.Token), setup, options.SetupTimeout, "Start-Ack").ConfigureAwait(false);
             if (ack != AcceptCode.Ok)
                 throw new ServerRefusedException($"server refused to start the sessions: {ack.Describe()} (Accept={(int)ack})", ack);
 
@@ -185,7 +198,8 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                     send = send with { Error = $"the server stopped with Accept={(int)theirs.Accept}: results invalid (RFC 4656 §3.8)" };
                 else
                 {
-                    var (fetchAck, data) = await client.FetchSessionAsync(FetchSession.Complete(sendSid!), MaxRecords, control.Token).ConfigureAwait(false);
+                    var (fetchAck, data) = await Answer(client.FetchSessionAsync(FetchSession.Complete(sendSid!), MaxRecords, control.Token),
+                        control, ControlGrace + options.Timeout, "Fetch-Ack or session data (the client → server results)").ConfigureAwait(false);
                     send = fetchAck.Accept != AcceptCode.Ok
                         ? send with { Error = $"the server refused to return the results (Fetch-Ack Accept={(int)fetchAck.Accept}: {fetchAck.Accept.Describe()})" }
                         : send with { Records = data!.Records };
