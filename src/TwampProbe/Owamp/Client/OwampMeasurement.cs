@@ -7,6 +7,7 @@ using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
+using TwampProbe.Protocol.Wire.Owamp.Test;
 using TwampProbe.Time;
 
 namespace TwampProbe.Owamp.Client;
@@ -223,10 +224,26 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
     {
         if (accept.Accept == AcceptCode.Ok) return;
         throw new ServerRefusedException($"server refused the {direction} session: {accept.Accept.Describe()} (Accept={(int)accept.Accept})" +
-            (accept.Accept is AcceptCode.TemporaryResourceLimitation ? " — try again later" :
+            (accept.Accept is AcceptCode.TemporaryResourceLimitation ? $" — the server is busy, or {RateText()} is more than it admits at once" +
+                " (twampprobe serve: owamp-max-bandwidth, default 10 Mbit/s): try a longer -i, or again later" :
              accept.Accept is AcceptCode.PermanentResourceLimitation ? " — fewer packets (-c) may fit its limits" :
              accept.Accept is AcceptCode.NotSupported ? " — check -s, -D and -i" +
                  (first ? Cli.ClientCommand.OtherProtocolHint("OWAMP", client.RemoteEndPoint.Port) : "") : ""), accept.Accept);
+    }
+
+    /// <summary>
+    /// The mean rate this session asks for, as a server judges it (RFC 4656 §6.5): the packet on the wire
+    /// (IP and UDP headers, OWAMP-Test header of the mode, padding) every mean interval.
+    /// </summary>
+    string RateText()
+    {
+        if (options.Interval <= TimeSpan.Zero) return "a mean interval of 0";
+        var server = client.RemoteEndPoint.Address;
+        int ip = server.AddressFamily == AddressFamily.InterNetwork || server.IsIPv4MappedToIPv6 ? 20 : 40;
+        int header = client.Mode == TwampModes.Unauthenticated ? OwampTestPacket.UnauthenticatedHeader : OwampTestPacket.SecureHeader;
+        double bits = (ip + 8 + header + options.Padding) * 8.0 / options.Interval.TotalSeconds;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"this session's {(bits >= 1e6 ? $"{bits / 1e6:0.##} Mbit/s" : $"{bits / 1e3:0.##} kbit/s")} (-i {options.Interval.TotalSeconds:0.######}, -s {options.Padding})");
     }
 
     static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
