@@ -24,10 +24,11 @@ public static class OwpingCommand
             return ExitCode.Ok;
         }
         Program.RequireCrypto();
-        return ClientCommand.Run("OWAMP", ServerSettings.OwampControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
+        return ClientCommand.Run("OWAMP", ServerSettings.OwampControlPort, options.Target, ct => RunAsync(options, Console.Out, ct, Console.Error));
     }
 
-    public static async Task<int> RunAsync(OwpingOptions o, TextWriter output, CancellationToken ct)
+    /// <param name="progress">Where owping's "Approximately N seconds until results available" goes (stderr: the report stays alone on stdout).</param>
+    public static async Task<int> RunAsync(OwpingOptions o, TextWriter output, CancellationToken ct, TextWriter? progress = null)
     {
         var server = PingTarget.Resolve(o.Target, ServerSettings.OwampControlPort, o.Family);
         PingTarget.CheckSource(o.Source, server, o.Target);
@@ -52,7 +53,14 @@ public static class OwpingCommand
             Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), Exponential = o.ExponentialInterval,
             Padding = (uint)o.Padding, Dscp = o.Dscp, Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
             To = o.To, From = o.From, ZeroPadding = o.ZeroPadding, Source = o.Source, ReceiverPort = o.ReceiverPort,
-        }, clock);
+        }, clock)
+        {
+            Started = progress is null ? null : wait =>
+            {
+                progress.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Approximately {wait.TotalSeconds:0.0} seconds until results available"));
+                progress.Flush();
+            },
+        };
         var (send, receive) = await measurement.RunAsync(ct).ConfigureAwait(false);
         return new OwpingReport(o, output).Print(client.Mode, server, send, receive, clock);
     }

@@ -35,6 +35,10 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
     /// <summary>How long the control reads after the streams may take before the server counts as gone.</summary>
     static readonly TimeSpan ControlGrace = TimeSpan.FromSeconds(10);
 
+    /// <summary>Called once the server has started the sessions, with the time until the results can be had
+    /// (owping's "Approximately 12.6 seconds until results available").</summary>
+    public Action<TimeSpan>? Started { get; init; }
+
     public IPEndPoint? SendFrom { get; private set; }
     public IPEndPoint? ReceiveAt { get; private set; }
 
@@ -111,6 +115,11 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
             var ack = await Answer(client.StartSessionsAsync(setup.Token), setup, options.SetupTimeout, "Start-Ack").ConfigureAwait(false);
             if (ack != AcceptCode.Ok)
                 throw new ServerRefusedException($"server refused to start the sessions: {ack.Describe()} (Accept={(int)ack})", ack);
+            if (Started is { } started)
+            {
+                long complete = Math.Max(sender?.CompleteUnixNanoseconds ?? 0, receiver?.CompleteUnixNanoseconds ?? 0);
+                started(TimeSpan.FromTicks(Math.Max(0, complete + (long)StopMargin.TotalNanoseconds - _time.UnixNanoseconds) / 100));
+            }
 
             // Not disposed: the read of the server's Stop-Sessions may outlive this method when it fails.
             var streams = CancellationTokenSource.CreateLinkedTokenSource(ct);
