@@ -215,7 +215,9 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
                 }
                 Number(w, "error_estimate_us", (Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e6);
                 w.WriteBoolean("synchronized", x.SendError.Synchronized && x.ReceiveError.Synchronized);
-                w.WriteNumber("ttl", x.Ttl);
+                // A lost packet's record carries TTL 255 as "unavailable" (RFC 4656 §3.9): no hop count was seen.
+                if (x.IsLost) w.WriteNull("ttl");
+                else w.WriteNumber("ttl", x.Ttl);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -208,4 +208,19 @@ public sealed class ClientReportTests
         using var doc = System.Text.Json.JsonDocument.Parse(json.ToString());
         Assert.Equal(900, doc.RootElement.GetProperty("send").GetProperty("owping_jitter_us").GetDouble(), 3);
     }
+
+    [Fact]
+    public void PerPacketJsonOfALostPacketHasNoTtl()
+    {
+        // A lost record's TTL is 255, "unavailable": as a number it would read as a packet seen 0 hops away.
+        using var clock = new ClockState(TimeSpan.Zero);
+        var json = new StringWriter();
+        new OwpingReport(OwpingOptions.Parse(["-t", "--json", "-R", "host"]), json).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861),
+            Direction([Received(0, 100), Lost(1)], next: 2), null, clock);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.ToString());
+        var packets = doc.RootElement.GetProperty("send").GetProperty("packets");
+        Assert.Equal(253, packets[0].GetProperty("ttl").GetInt32());
+        Assert.True(packets[1].GetProperty("lost").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, packets[1].GetProperty("ttl").ValueKind);
+    }
 }
