@@ -24,7 +24,18 @@ public static class OwpingCommand
             return ExitCode.Ok;
         }
         Program.RequireCrypto();
-        return ClientCommand.Run("OWAMP", ServerSettings.OwampControlPort, options.Target, ct => RunAsync(options, Console.Out, ct, Console.Error));
+        return ClientCommand.Run("OWAMP", ControlPort(options.Target), options.Target, ct => RunAsync(options, Console.Out, ct, Console.Error));
+    }
+
+    /// <summary>The OWAMP-Control port HOST[:PORT] names (861 without one), for the messages: "connection refused — is an
+    /// OWAMP server listening there (TCP 8861)?" must name the port that was tried.</summary>
+    internal static int ControlPort(string target)
+    {
+        int colon = target.LastIndexOf(':');
+        // "host:port", "192.0.2.1:port" or "[v6]:port"; a bare IPv6 address has more than one colon and no ']'.
+        bool hasPort = colon > 0 && (target.StartsWith('[') ? target[colon - 1] == ']' : target.IndexOf(':') == colon);
+        return hasPort && int.TryParse(target.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port)
+            && port is > 0 and <= 65535 ? port : ServerSettings.OwampControlPort;
     }
 
     /// <param name="progress">Where owping's "Approximately N seconds until results available" goes (stderr: the report stays alone on stdout).</param>

@@ -131,4 +131,15 @@ public sealed class ClientOwpingOptionsTests
         Assert.Contains($"{flag} (perfSONAR owping's) is not supported here", e.Message);
         Assert.Contains(instead, e.Message);
     }
+
+    [Theory]
+    [InlineData("192.0.2.1", 861)]
+    [InlineData("192.0.2.1:8861", 8861)]
+    [InlineData("owamp.example.net:18861", 18861)]
+    [InlineData("owamp.example.net", 861)]
+    [InlineData("[2001:db8::1]:8861", 8861)]
+    [InlineData("2001:db8::1", 861)]
+    [InlineData("[fe80::1%eth0]", 861)]
+    public void TheMessagesNameTheControlPortOfTheTarget(string target, int port) =>
+        Assert.Equal(port, OwpingCommand.ControlPort(target));
 }
