@@ -112,9 +112,11 @@ public sealed class OwpingTests : IDisposable
         var other = Binary.WriteKeyFile(Directory.CreateDirectory(_dir.File("other")).FullName, "alice", "not the secret");
         var refused = Binary.Run($"owping -c 5 -m enc -u alice -k {other} {Target(4)}");
         Assert.Equal(4, refused.ExitCode);
-        var none = Binary.Run($"owping -c 5 127.0.0.1:{Binary.FreeTcpPort()}");
+        int port = Binary.FreeTcpPort();
+        var none = Binary.Run($"owping -c 5 127.0.0.1:{port}");
         Assert.Equal(5, none.ExitCode);
         Assert.Contains("connection refused", none.Stderr);
+        Assert.Contains($"is an OWAMP server listening there (TCP {port})?", none.Stderr); // the port tried, not 861
         Assert.Equal(2, Binary.Run("owping -m mixed -u alice -k x host").ExitCode);
     }
 

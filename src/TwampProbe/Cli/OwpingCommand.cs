@@ -24,10 +24,22 @@ public static class OwpingCommand
             return ExitCode.Ok;
         }
         Program.RequireCrypto();
-        return ClientCommand.Run("OWAMP", ServerSettings.OwampControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
+        return ClientCommand.Run("OWAMP", ControlPort(options.Target), options.Target, ct => RunAsync(options, Console.Out, ct, Console.Error));
     }
 
-    public static async Task<int> RunAsync(OwpingOptions o, TextWriter output, CancellationToken ct)
+    /// <summary>The OWAMP-Control port HOST[:PORT] names (861 without one), for the messages: "connection refused — is an
+    /// OWAMP server listening there (TCP 8861)?" must name the port that was tried.</summary>
+    internal static int ControlPort(string target)
+    {
+        int colon = target.LastIndexOf(':');
+        // "host:port", "192.0.2.1:port" or "[v6]:port"; a bare IPv6 address has more than one colon and no ']'.
+        bool hasPort = colon > 0 && (target.StartsWith('[') ? target[colon - 1] == ']' : target.IndexOf(':') == colon);
+        return hasPort && int.TryParse(target.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port)
+            && port is > 0 and <= 65535 ? port : ServerSettings.OwampControlPort;
+    }
+
+    /// <param name="progress">Where owping's "Approximately N seconds until results available" goes (stderr: the report stays alone on stdout).</param>
+    public static async Task<int> RunAsync(OwpingOptions o, TextWriter output, CancellationToken ct, TextWriter? progress = null)
     {
         var server = PingTarget.Resolve(o.Target, ServerSettings.OwampControlPort, o.Family);
         PingTarget.CheckSource(o.Source, server, o.Target);
@@ -37,15 +49,29 @@ public static class OwpingCommand
         using var client = await OwampControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct, controlSource).ConfigureAwait(false);
         using (var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
-            setupTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-            await client.SetupAsync(o.Modes, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false);
+            setupTimeout.CancelAfter(o.SetupTimeout);
+            try { await client.SetupAsync(o.Modes, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                // Our own deadline, not Ctrl-C: the server took the connection and never finished the set-up.
+                throw new PingNetworkException($"no Server Greeting or Server-Start from {Config.EndpointText.Format(server)} within " +
+                    $"{o.SetupTimeout.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not an OWAMP-Control server's", e);
+            }
         }
         var measurement = new OwampMeasurement(client, new OwampMeasurementOptions
         {
+            SetupTimeout = o.SetupTimeout,
             Count = o.Count, Interval = TimeSpan.FromSeconds(o.IntervalSeconds), Exponential = o.ExponentialInterval,
             Padding = (uint)o.Padding, Dscp = o.Dscp, Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
             To = o.To, From = o.From, ZeroPadding = o.ZeroPadding, Source = o.Source, ReceiverPort = o.ReceiverPort,
-        }, clock);
+        }, clock)
+        {
+            Started = progress is null ? null : wait =>
+            {
+                progress.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Approximately {wait.TotalSeconds:0.0} seconds until results available"));
+                progress.Flush();
+            },
+        };
         var (send, receive) = await measurement.RunAsync(ct).ConfigureAwait(false);
         return new OwpingReport(o, output).Print(client.Mode, server, send, receive, clock);
     }

@@ -38,6 +38,9 @@ public sealed record OwpingOptions
     public bool PerPacket { get; init; }
     public uint MaxCount { get; init; } = ServerGreeting.DefaultMaximumCount;
     public bool Help { get; init; }
+    /// <summary>How long the set-up (greeting to Server-Start) and each later control exchange
+    /// (Request-Session and Start-Sessions) may take before the server counts as hung; not a flag.</summary>
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public static OwpingOptions Parse(string[] args)
     {
@@ -72,6 +75,7 @@ public sealed record OwpingOptions
                     if (m.Contains(TwampModes.Mixed)) throw new UsageException("-m: OWAMP has modes unauth, auth and enc (mixed mode is TWAMP's, RFC 5618)");
                     modes = m;
                     break;
+                case "-A": modes = AuthMode(r.Value(flag)); break;
                 case "-u": identity = r.Value(flag); break;
                 case "-k": keyFile = r.Value(flag); break;
                 case "-L": timeout = r.Double(flag, 0.01, 3600); break;
@@ -86,7 +90,10 @@ public sealed record OwpingOptions
                 case "--receiver-port": receiverPort = r.Int(flag, 1, 65535); break;
                 case "--max-count": maxCount = (uint)r.Int(flag, 1024, int.MaxValue); break;
                 case "-h" or "--help": return new OwpingOptions { Target = "", Help = true };
-                default: throw new UsageException($"owping: unknown option {flag}");
+                default:
+                    throw new UsageException(OwpingOnly.TryGetValue(flag, out var instead)
+                        ? $"owping: {flag} (perfSONAR owping's) is not supported here: {instead}"
+                        : $"owping: unknown option {flag}");
             }
         }
         if (r.Positional.Count != 1) throw new UsageException("owping needs exactly one HOST[:PORT]");
@@ -113,6 +120,37 @@ public sealed record OwpingOptions
         };
     }
 
+    /// <summary>
+    /// perfSONAR owping's <c>-A</c>: letters O (open), A (authenticated), E (encrypted), in any order; as owping,
+    /// the most secure one the server offers is used (enc, then auth, then unauth).
+    /// </summary>
+    static TwampModes[] AuthMode(string value)
+    {
+        var letters = value.ToUpperInvariant();
+        if (letters.Length == 0 || letters.Any(c => c is not ('O' or 'A' or 'E')))
+            throw new UsageException($"-A: '{value}' is not an owping authmode: letters O (unauth), A (auth), E (enc), e.g. -A AEO; or -m enc,auth,unauth");
+        return [.. new[] { ('E', TwampModes.Encrypted), ('A', TwampModes.Authenticated), ('O', TwampModes.Unauthenticated) }
+            .Where(m => letters.Contains(m.Item1)).Select(m => m.Item2)];
+    }
+
+    /// <summary>Flags of perfSONAR owping this client does not have, and what to use instead.</summary>
+    static readonly Dictionary<string, string> OwpingOnly = new()
+    {
+        ["-a"] = "the percentiles p50, p90 and p99 are always printed (with --json also p95 and the mean)",
+        ["-b"] = "percentiles are exact here (no histogram buckets)",
+        ["-n"] = "delays print in ms (with --json in µs)",
+        ["-M"] = "use --json for machine-readable output",
+        ["-v"] = "use -R for one line per packet",
+        ["-Q"] = "there is no quiet mode; use --json",
+        ["-T"] = "no owp files are written; use --json -R and redirect the output",
+        ["-F"] = "no owp files are written; use --json -R and redirect the output",
+        ["-H"] = "use -D with a DSCP (a number or a name such as EF)",
+        ["-B"] = "use -S with an address of that interface",
+        ["-P"] = "the local test ports are any free ones (the server's come from its test-ports)",
+        ["-z"] = "the sessions start 1 s after they are requested",
+        ["-E"] = "the sessions start 1 s after they are requested",
+    };
+
     public const string Usage = """
         Usage: twampprobe owping [options] HOST[:PORT]
         One-way delay with OWAMP (RFC 4656) to and from HOST; PORT is the OWAMP-Control port (default 861).
@@ -127,6 +165,7 @@ public sealed record OwpingOptions
           -t              only client -> server ("to")        -f   only server -> client ("from")
                           (default: both directions at once)
           -m MODES        unauth|auth|enc, or a preference list (default: enc,auth,unauth with -u, else unauth)
+          -A AUTHMODE     as owping: letters O, A, E (e.g. -A AE); the most secure one the server offers
           -u IDENTITY     key identity (KeyID)         -k FILE   key file (pfs format)
           -S ADDR         local address of the control connection and the test packets
           -4, -6          resolve HOST to IPv4 / IPv6 only

@@ -107,6 +107,8 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         var delay = d.Summary.DelayUs.Delay;
         o.WriteLine($"one-way delay min/p50/p90/p99/max = {Ms(delay.Min)}/{Ms(delay.P50)}/{Ms(delay.P90)}/{Ms(delay.P99)}/{Ms(delay.Max)} ms " +
             $"(error ±{Ms(d.ErrorUs)} ms; {Clocks(d)})");
+        // owping's "one-way jitter = X ms (P95-P50)": the number owping users compare (RFC 3393's IPDV is the next line).
+        o.WriteLine($"one-way jitter = {Ms(delay.P95MinusP50)} ms (P95-P50 of delay, as owping)");
         var stats = d.Summary.DelayUs;
         o.WriteLine($"jitter (IPDV, mean |Δ|) = {Ms(stats.IpdvAbsolute.Mean)} ms   IPDV p99 |Δ| = {Ms(stats.IpdvAbsolute.P99)} ms   PDV p50/p99 = {Ms(stats.Pdv.P50)}/{Ms(stats.Pdv.P99)} ms");
         if (d.Hops is { } h) o.WriteLine($"hops = {h.Value} (TTL {255 - h.Value} received, sent with 255{(h.Consistent ? "" : "; varying")})");
@@ -168,6 +170,7 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
         w.WriteNumber("invalid_dropped", r.Dropped);
         // The same delay object as ping's JSON: min, p50, p90, p99, max, mean (and median, p95).
         PingReport.Stats(w, "delay_us", d.Summary.DelayUs.Delay);
+        Number(w, "owping_jitter_us", d.Summary.DelayUs.Delay.P95MinusP50);
         Number(w, "error_estimate_us", d.ErrorUs);
         w.WriteBoolean("one_way_reliable", d.Reliable);
         w.WriteBoolean("sender_synchronized", d.SenderSynchronized);
@@ -212,7 +215,9 @@ public sealed class OwpingReport(OwpingOptions options, TextWriter output)
                 }
                 Number(w, "error_estimate_us", (Seconds(x.SendError) + Seconds(x.ReceiveError)) * 1e6);
                 w.WriteBoolean("synchronized", x.SendError.Synchronized && x.ReceiveError.Synchronized);
-                w.WriteNumber("ttl", x.Ttl);
+                // A lost packet's record carries TTL 255 as "unavailable" (RFC 4656 §3.9): no hop count was seen.
+                if (x.IsLost) w.WriteNull("ttl");
+                else w.WriteNumber("ttl", x.Ttl);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

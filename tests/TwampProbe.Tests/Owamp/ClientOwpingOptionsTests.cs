@@ -105,4 +105,41 @@ public sealed class ClientOwpingOptionsTests
 
     [Fact]
     public void HelpNeedsNoHost() => Assert.True(OwpingOptions.Parse(["--help"]).Help);
+
+    [Theory]
+    [InlineData("E", new[] { TwampModes.Encrypted })]
+    [InlineData("A", new[] { TwampModes.Authenticated })]
+    [InlineData("O", new[] { TwampModes.Unauthenticated })]
+    [InlineData("AEO", new[] { TwampModes.Encrypted, TwampModes.Authenticated, TwampModes.Unauthenticated })]
+    [InlineData("oa", new[] { TwampModes.Authenticated, TwampModes.Unauthenticated })]
+    public void OwpingsAuthModeLettersSelectTheModesMostSecureFirst(string letters, TwampModes[] modes)
+    {
+        Assert.Equal(modes, OwpingOptions.Parse(["-A", letters, "-u", "alice", "-k", "f", "host"]).Modes);
+        Assert.Throws<UsageException>(() => OwpingOptions.Parse(["-A", "X", "host"]));
+    }
+
+    [Theory]
+    [InlineData("-a", "99", "p99")]
+    [InlineData("-M", "", "--json")]
+    [InlineData("-v", "", "-R")]
+    [InlineData("-H", "EF", "-D")]
+    [InlineData("-B", "eth0", "-S")]
+    public void OwpingFlagsThisClientLacksSayWhatToUseInstead(string flag, string value, string instead)
+    {
+        string[] args = value.Length > 0 ? [flag, value, "host"] : [flag, "host"];
+        var e = Assert.Throws<UsageException>(() => OwpingOptions.Parse(args));
+        Assert.Contains($"{flag} (perfSONAR owping's) is not supported here", e.Message);
+        Assert.Contains(instead, e.Message);
+    }
+
+    [Theory]
+    [InlineData("192.0.2.1", 861)]
+    [InlineData("192.0.2.1:8861", 8861)]
+    [InlineData("owamp.example.net:18861", 18861)]
+    [InlineData("owamp.example.net", 861)]
+    [InlineData("[2001:db8::1]:8861", 8861)]
+    [InlineData("2001:db8::1", 861)]
+    [InlineData("[fe80::1%eth0]", 861)]
+    public void TheMessagesNameTheControlPortOfTheTarget(string target, int port) =>
+        Assert.Equal(port, OwpingCommand.ControlPort(target));
 }

@@ -189,4 +189,38 @@ public sealed class ClientReportTests
         Assert.Equal(ExitCode.Refused, code);
         Assert.Contains("results invalid: the server refused", text.ToString());
     }
+
+    [Fact]
+    public void OwpingsJitterIsP95MinusP50OfTheDelaysInTextAndJson()
+    {
+        // Delays 1000, 1100, ..., 2900 µs (seq 0-19), shuffled in arrival order: nearest rank P50 = 10th = 1900,
+        // P95 = 19th = 2800; owping prints "one-way jitter = 0.9 ms (P95-P50)".
+        var records = Enumerable.Range(0, 20).Select(s => Received((uint)s, 1000 + 100 * ((s * 7) % 20))).ToList();
+        using var clock = new ClockState(TimeSpan.Zero);
+        var text = new StringWriter();
+        new OwpingReport(OwpingOptions.Parse(["-t", "host"]), text).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861),
+            Direction(records, next: 20), null, clock);
+        Assert.Contains("one-way jitter = 0.900 ms (P95-P50 of delay, as owping)", text.ToString());
+
+        var json = new StringWriter();
+        new OwpingReport(OwpingOptions.Parse(["-t", "--json", "host"]), json).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861),
+            Direction(records, next: 20), null, clock);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.ToString());
+        Assert.Equal(900, doc.RootElement.GetProperty("send").GetProperty("owping_jitter_us").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void PerPacketJsonOfALostPacketHasNoTtl()
+    {
+        // A lost record's TTL is 255, "unavailable": as a number it would read as a packet seen 0 hops away.
+        using var clock = new ClockState(TimeSpan.Zero);
+        var json = new StringWriter();
+        new OwpingReport(OwpingOptions.Parse(["-t", "--json", "-R", "host"]), json).Print(TwampModes.Unauthenticated, new IPEndPoint(IPAddress.Loopback, 861),
+            Direction([Received(0, 100), Lost(1)], next: 2), null, clock);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.ToString());
+        var packets = doc.RootElement.GetProperty("send").GetProperty("packets");
+        Assert.Equal(253, packets[0].GetProperty("ttl").GetInt32());
+        Assert.True(packets[1].GetProperty("lost").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, packets[1].GetProperty("ttl").ValueKind);
+    }
 }

@@ -7,6 +7,7 @@ using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
+using TwampProbe.Protocol.Wire.Owamp.Test;
 using TwampProbe.Time;
 
 namespace TwampProbe.Owamp.Client;
@@ -33,6 +34,10 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
 
     /// <summary>How long the control reads after the streams may take before the server counts as gone.</summary>
     static readonly TimeSpan ControlGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Called once the server has started the sessions, with the time until the results can be had
+    /// (owping's "Approximately 12.6 seconds until results available").</summary>
+    public Action<TimeSpan>? Started { get; init; }
 
     public IPEndPoint? SendFrom { get; private set; }
     public IPEndPoint? ReceiveAt { get; private set; }
@@ -67,13 +72,25 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
         try
         {
             using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            setup.CancelAfter(TimeSpan.FromSeconds(30));
+            setup.CancelAfter(options.SetupTimeout);
+            // Our deadline (not Ctrl-C) passed: the server took the command and never answered it.
+            // (The set-up's deadline is linked to ct; the stop's and fetch's is not: Ctrl-C does not end them.)
+            async Task<T> Answer<T>(Task<T> call, CancellationTokenSource deadline, TimeSpan limit, string what)
+            {
+                try { return await call.ConfigureAwait(false); }
+                catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !(deadline == setup && ct.IsCancellationRequested))
+                {
+                    throw new Cli.PingNetworkException($"no {what} from the server within {limit.TotalSeconds:0.#} s " +
+                        "— the server is overloaded or hung; try again later", e);
+                }
+            }
             if (options.To)
             {
                 // Conf-Receiver = 1: the server receives; its Accept-Session names the port and the SID.
                 sender = new OwampTestSender(new IPEndPoint(local, 0), clock, options.ZeroPadding);
                 // A Receiver Port may be asked for (UDP 861, RFC 8545 §5.2); the server may answer with another one.
-                var accept = await client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, (ushort)options.ReceiverPort, new byte[SessionId.Length]), setup.Token).ConfigureAwait(false);
+                var accept = await Answer(client.RequestSessionAsync(Request(0, 1, (ushort)sender.LocalEndPoint.Port, (ushort)options.ReceiverPort, new byte[SessionId.Length]), setup.Token),
+                    setup, options.SetupTimeout, "Accept-Session for the client → server session").ConfigureAwait(false);
                 Refused(accept, "client → server", first: true);
                 sendSid = accept.Sid;
                 sender.Configure(Spec(sendSid));
@@ -88,15 +105,21 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                 // Conf-Sender = 1: we receive, so the SID is ours (RFC 4656 §3.5: "always chosen by the receiver").
                 receiveSid = SessionId.Create(local, NtpTimestamp.FromUnixNanoseconds(_time.UnixNanoseconds));
                 receiver = new OwampTestReceiver(Spec(receiveSid), new IPEndPoint(local, 0), clock, (int)MaxRecords, _time);
-                var accept = await client.RequestSessionAsync(Request(1, 0, 0, (ushort)receiver.LocalEndPoint.Port, receiveSid), setup.Token).ConfigureAwait(false);
+                var accept = await Answer(client.RequestSessionAsync(Request(1, 0, 0, (ushort)receiver.LocalEndPoint.Port, receiveSid), setup.Token),
+                    setup, options.SetupTimeout, "Accept-Session for the server → client session").ConfigureAwait(false);
                 Refused(accept, "server → client", first: !options.To);
                 serverSendsFrom = new IPEndPoint(server, accept.Port);
                 receiver.ExpectFrom(serverSendsFrom);
                 ReceiveAt = new IPEndPoint(local, receiver.LocalEndPoint.Port);
             }
-            var ack = await client.StartSessionsAsync(setup.Token).ConfigureAwait(false);
+            var ack = await Answer(client.StartSessionsAsync(setup.Token), setup, options.SetupTimeout, "Start-Ack").ConfigureAwait(false);
             if (ack != AcceptCode.Ok)
                 throw new ServerRefusedException($"server refused to start the sessions: {ack.Describe()} (Accept={(int)ack})", ack);
+            if (Started is { } started)
+            {
+                long complete = Math.Max(sender?.CompleteUnixNanoseconds ?? 0, receiver?.CompleteUnixNanoseconds ?? 0);
+                started(TimeSpan.FromTicks(Math.Max(0, complete + (long)StopMargin.TotalNanoseconds - _time.UnixNanoseconds) / 100));
+            }
 
             // Not disposed: the read of the server's Stop-Sessions may outlive this method when it fails.
             var streams = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -185,7 +208,8 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
                     send = send with { Error = $"the server stopped with Accept={(int)theirs.Accept}: results invalid (RFC 4656 §3.8)" };
                 else
                 {
-                    var (fetchAck, data) = await client.FetchSessionAsync(FetchSession.Complete(sendSid!), MaxRecords, control.Token).ConfigureAwait(false);
+                    var (fetchAck, data) = await Answer(client.FetchSessionAsync(FetchSession.Complete(sendSid!), MaxRecords, control.Token),
+                        control, ControlGrace + options.Timeout, "Fetch-Ack or session data (the client → server results)").ConfigureAwait(false);
                     send = fetchAck.Accept != AcceptCode.Ok
                         ? send with { Error = $"the server refused to return the results (Fetch-Ack Accept={(int)fetchAck.Accept}: {fetchAck.Accept.Describe()})" }
                         : send with { Records = data!.Records };
@@ -209,10 +233,26 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
     {
         if (accept.Accept == AcceptCode.Ok) return;
         throw new ServerRefusedException($"server refused the {direction} session: {accept.Accept.Describe()} (Accept={(int)accept.Accept})" +
-            (accept.Accept is AcceptCode.TemporaryResourceLimitation ? " — try again later" :
+            (accept.Accept is AcceptCode.TemporaryResourceLimitation ? $" — the server is busy, or {RateText()} is more than it admits at once" +
+                " (twampprobe serve: owamp-max-bandwidth, default 10 Mbit/s): try a longer -i, or again later" :
              accept.Accept is AcceptCode.PermanentResourceLimitation ? " — fewer packets (-c) may fit its limits" :
              accept.Accept is AcceptCode.NotSupported ? " — check -s, -D and -i" +
                  (first ? Cli.ClientCommand.OtherProtocolHint("OWAMP", client.RemoteEndPoint.Port) : "") : ""), accept.Accept);
+    }
+
+    /// <summary>
+    /// The mean rate this session asks for, as a server judges it (RFC 4656 §6.5): the packet on the wire
+    /// (IP and UDP headers, OWAMP-Test header of the mode, padding) every mean interval.
+    /// </summary>
+    string RateText()
+    {
+        if (options.Interval <= TimeSpan.Zero) return "a mean interval of 0";
+        var server = client.RemoteEndPoint.Address;
+        int ip = server.AddressFamily == AddressFamily.InterNetwork || server.IsIPv4MappedToIPv6 ? 20 : 40;
+        int header = client.Mode == TwampModes.Unauthenticated ? OwampTestPacket.UnauthenticatedHeader : OwampTestPacket.SecureHeader;
+        double bits = (ip + 8 + header + options.Padding) * 8.0 / options.Interval.TotalSeconds;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"this session's {(bits >= 1e6 ? $"{bits / 1e6:0.##} Mbit/s" : $"{bits / 1e3:0.##} kbit/s")} (-i {options.Interval.TotalSeconds:0.######}, -s {options.Padding})");
     }
 
     static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;

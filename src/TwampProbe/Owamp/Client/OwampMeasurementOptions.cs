@@ -23,4 +23,6 @@ public sealed record OwampMeasurementOptions
     public IPAddress? Source { get; init; }
     /// <summary>How long after the request the sessions start (RFC 4656 §3.5 Start Time).</summary>
     public TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long Request-Session and Start-Sessions may wait for the server's answers.</summary>
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
