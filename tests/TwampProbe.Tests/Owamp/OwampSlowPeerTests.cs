@@ -1,3 +1,4 @@
+using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire.Control;
 using TwampProbe.Protocol.Wire.Owamp.Control;
 using static TwampProbe.Tests.Owamp.OwampServerHarness;
@@ -5,13 +6,13 @@ using static TwampProbe.Tests.Owamp.OwampServerHarness;
 namespace TwampProbe.Tests.Owamp;
 
 /// <summary>
-/// Peers that ask for results and then never read their socket, over real loopback sockets: the
-/// server's sends block (until SERVWAIT), and what a blocked Fetch-Session holds must not grow with
-/// the size of the results — a table full of such peers must not take the probe's memory.
+/// Peers that stop halfway through a message or never read their socket, over real loopback sockets:
+/// what the server holds for them meanwhile (until SERVWAIT) must not grow with what they ask for
+/// beyond the RFC 4656 §6.5 budget — a table full of such peers must not take the probe's memory.
 /// </summary>
-public class OwampSlowReaderTests
+public class OwampSlowPeerTests
 {
-    static readonly TestPorts.Range Ports = TestPorts.OwampSlowReader;
+    static readonly TestPorts.Range Ports = TestPorts.OwampSlowPeer;
 
     const uint Packets = 400_000;
 
@@ -58,6 +59,48 @@ public class OwampSlowReaderTests
         finally
         {
             foreach (var hog in hogs) hog.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task SlotsOfARequestStillBeingReadAreChargedToTheResultsBudget()
+    {
+        // Per session 20 000 records; in all 40 000, which is also the client prefix's share.
+        await using var h = new OwampServerHarness(Ports.Low + 50, l => l with { OwampMaxRecordsPerSession = 20_000, OwampMaxRecords = 40_000 });
+        var results = h.Server.Context.OwampResults;
+        var big = Request(serverReceives: true, 10, TimeSpan.FromMilliseconds(1)) with
+        {
+            Slots = Enumerable.Repeat(ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(1)), 20_000).ToArray(),
+        };
+        var whole = new byte[big.Length];
+        big.Write(whole);
+        var stalled = new List<OwampTestClient>();
+        try
+        {
+            // Two peers send all of a 20 000-slot request but its last HMAC block, and stop there.
+            for (int i = 0; i < 2; i++)
+            {
+                var peer = await h.ConnectAsync();
+                stalled.Add(peer);
+                await peer.Channel.WriteClearAsync(whole.AsMemory(0, whole.Length - 16), OwampTestClient.Timeout());
+            }
+            for (int i = 0; i < 100 && results.ReservedRecords < 40_000; i++) await Task.Delay(50);
+            Assert.Equal(40_000, results.ReservedRecords);
+
+            // Their slots are held: a third request of that size has no room now (RFC 4656 §3.3, 5 = temporary),
+            using var client = await h.ConnectAsync();
+            Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(big)).Accept);
+
+            // and once they hang up, the charge is given back.
+            foreach (var p in stalled) p.Dispose();
+            stalled.Clear();
+            for (int i = 0; i < 100 && results.ReservedRecords > 0; i++) await Task.Delay(50);
+            Assert.Equal(0, results.ReservedRecords);
+            Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(big)).Accept);
+        }
+        finally
+        {
+            foreach (var p in stalled) p.Dispose();
         }
     }
 }
