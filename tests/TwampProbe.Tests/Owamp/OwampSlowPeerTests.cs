@@ -103,4 +103,25 @@ public class OwampSlowPeerTests
             foreach (var p in stalled) p.Dispose();
         }
     }
+
+    [Fact]
+    public async Task SkipRangesKeptWithAResultAreChargedToTheResultsBudget()
+    {
+        await using var h = new OwampServerHarness(Ports.Low + 50, l => l with { OwampMaxRecordsPerSession = 1000 });
+        var results = h.Server.Context.OwampResults;
+        using var client = await h.ConnectAsync();
+        // Scheduled a second ago; the sender says it skipped every packet, in 500 ranges of two (RFC 4656 §3.8):
+        // no record is kept, but the 500 ranges are, for owamp-keep-results.
+        var accept = await client.RequestAsync(Request(serverReceives: true, 1000, TimeSpan.FromMilliseconds(1), startIn: TimeSpan.FromSeconds(-1), timeoutSeconds: 0.05));
+        Assert.Equal(AcceptCode.Ok, accept.Accept);
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        var skips = Enumerable.Range(0, 500).Select(k => new SkipRange((uint)(2 * k), (uint)(2 * k + 1))).ToArray();
+        await client.StopAsync(AcceptCode.Ok, new StopSessionRecord(accept.Sid, 1000, skips));
+        await client.ReadStopAsync();
+        var (ack, data) = await client.FetchAsync(FetchSession.Complete(accept.Sid));
+        Assert.Equal((AcceptCode.Ok, 0u, 500u), (ack.Accept, ack.Records, ack.SkipRanges));
+        Assert.Equal(skips, data!.SkipRanges);
+        // Its one slot and its 500 skip ranges.
+        Assert.Equal(501, results.ReservedRecords);
+    }
 }
