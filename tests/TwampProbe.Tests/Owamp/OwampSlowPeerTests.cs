@@ -124,4 +124,27 @@ public class OwampSlowPeerTests
         // Its one slot and its 500 skip ranges.
         Assert.Equal(501, results.ReservedRecords);
     }
+
+    [Fact]
+    public async Task StartSessionsWithoutASessionDoesNotProtectAConnection()
+    {
+        await using var h = new OwampServerHarness(Ports.Low, l => l with { MaxConnections = 2 });
+        var hogs = new List<OwampTestClient>();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                hogs.Add(await h.ConnectAsync(from: IPAddress.Parse($"127.0.13.{i + 1}")));
+                Assert.Equal(AcceptCode.Ok, await hogs[i].StartAsync());
+            }
+            // A third client gets a greeting with modes (not Modes = 0) and is served; a hog gave way.
+            using var client = await h.ConnectAsync(from: IPAddress.Parse("127.0.13.9"));
+            Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(Request(serverReceives: true, 5, TimeSpan.FromMilliseconds(1)))).Accept);
+            Assert.Equal(1, h.Server.Context.Counters.ConnectionsEvicted);
+        }
+        finally
+        {
+            foreach (var c in hogs) c.Dispose();
+        }
+    }
 }
