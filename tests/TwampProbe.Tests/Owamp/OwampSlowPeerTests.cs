@@ -147,4 +147,20 @@ public class OwampSlowPeerTests
             foreach (var c in hogs) c.Dispose();
         }
     }
+
+    [Fact]
+    public async Task OneHostCannotTakeTheWholeBandwidthBudget()
+    {
+        // 400 kbit/s in all, a quarter per client prefix; each session is 336 bit every 5 ms = 67 200 bit/s.
+        await using var h = new OwampServerHarness(Ports.Low, l => l with { OwampMaxBandwidth = 400_000 });
+        var session = Request(serverReceives: true, 20, TimeSpan.FromMilliseconds(5), startIn: TimeSpan.FromHours(1));
+        // One host asks for as much as it can and never starts it (held until its connection ends).
+        using var hog = await h.ConnectAsync(from: IPAddress.Parse("127.0.14.1"));
+        var answers = new List<AcceptCode>();
+        for (int i = 0; i < 6; i++) answers.Add((await hog.RequestAsync(session)).Accept);
+        // RFC 4656 §6.5 / §3.3: its share is one session; the rest is Accept = 5.
+        Assert.Equal([AcceptCode.Ok, .. Enumerable.Repeat(AcceptCode.TemporaryResourceLimitation, 5)], answers);
+        using var other = await h.ConnectAsync(from: IPAddress.Parse("127.0.14.2"));
+        Assert.Equal(AcceptCode.Ok, (await other.RequestAsync(session)).Accept);
+    }
 }
