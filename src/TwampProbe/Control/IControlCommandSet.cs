@@ -16,7 +16,7 @@ public interface IControlCommandSet
     /// <summary>Reads and answers commands until the client closes (throws as the connection's reads do).</summary>
     Task CommandLoopAsync(CancellationToken ct);
 
-    /// <summary>Between Start-Sessions and Stop-Sessions: the connection does not give way to others.</summary>
+    /// <summary>Between Start-Sessions and Stop-Sessions with a session running: the connection does not give way to others.</summary>
     bool Measuring { get; }
 
     /// <summary>Watchdog tick (monotonic <paramref name="nowNs"/>). True while a session runs: SERVWAIT is suspended.</summary>

@@ -33,7 +33,19 @@ public sealed class TwampCommandSet(ServerConnection connection) : IControlComma
 
     public TwampModes SupportedModes => TwampModes.SecurityModes | TwampModes.DscpEcnMonitoring;
 
-    public bool Measuring => _active;
+    /// <summary>
+    /// Between Start-Sessions and Stop-Sessions with a session still started: a Start-Sessions with no
+    /// session (or whose sessions REFWAIT has ended) measures nothing and protects nothing — else a
+    /// few hosts could hold the whole connection table with Start-Sessions alone until SERVWAIT.
+    /// </summary>
+    public bool Measuring
+    {
+        get
+        {
+            if (!_active) return false;
+            lock (_sessions) return _sessions.Exists(e => e.Session.State == SessionState.Started);
+        }
+    }
 
     public string Summary => $"sessions={_sessionsAccepted} reflected={_reflected} {DroppedText()}";
 

@@ -202,6 +202,20 @@ public sealed class ConnectionTableTests
     }
 
     [Fact]
+    public async Task StartSessionsWithoutASessionDoesNotProtectAConnection()
+    {
+        // Start-Sessions with nothing to start measures nothing: without this, 106 connections from four
+        // addresses held the table of 'serve' (ulimit -n 1024) against everyone for SERVWAIT.
+        await using var h = Start(l => l with { MaxConnections = 2 });
+        for (int i = 0; i < 2; i++)
+            Assert.Equal(AcceptCode.Ok, await h.Keep(await SetUpFrom($"127.0.12.{i + 1}", h.Control)).StartSessionsAsync(TestServer.Timeout()));
+
+        await MeasureFrom("127.0.12.9", h.Control, 29347);
+
+        Assert.Equal(1, h.Server.Context.Counters.ConnectionsEvicted);
+    }
+
+    [Fact]
     public async Task RefusedRequestsAndUnknownCommandsDoNotKeepAConnectionAlive()
     {
         await using var h = Start(l => l with { ServWait = TimeSpan.FromSeconds(2) });

@@ -24,6 +24,7 @@ public class OwampCapacityTests
     const long OneSession = 67_200;
     static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>The tests' clients are all 127.0.0.1, one client prefix: its share is a quarter of <paramref name="budget"/>.</summary>
     static OwampServerHarness Harness(int portLow, long budget) => new(portLow, l => l with { OwampMaxBandwidth = budget });
 
     static RequestSession SendTo(Socket sink, uint packets = 2000) => Request(serverReceives: false, packets, Interval, port: sink.Port());
@@ -43,7 +44,7 @@ public class OwampCapacityTests
     [Fact]
     public async Task BeyondTheBudgetGetsAccept5WhileTheFirstRunsAndIsAcceptedOnceItsConnectionHangsUp()
     {
-        await using var h = Harness(Ports.Low, budget: 100_000);
+        await using var h = Harness(Ports.Low, budget: 400_000);
         using var sink = Sink();
         var first = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await first.RequestAsync(SendTo(sink))).Accept);
@@ -62,7 +63,7 @@ public class OwampCapacityTests
     [Fact]
     public async Task AStoppedReceiveSessionGivesItsBandwidthBack()
     {
-        await using var h = Harness(Ports.Low + 50, budget: 100_000);
+        await using var h = Harness(Ports.Low + 50, budget: 400_000);
         using var first = await h.ConnectAsync();
         var request = Request(serverReceives: true, 20, Interval);
         var accept = await first.RequestAsync(request);
@@ -93,13 +94,13 @@ public class OwampCapacityTests
     [Fact]
     public async Task AReloadedBudgetAppliesToNewRequests()
     {
-        await using var h = Harness(Ports.Low + 150, budget: 100_000);
+        await using var h = Harness(Ports.Low + 150, budget: 400_000);
         using var sink = Sink();
         using var client = await h.ConnectAsync();
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);
         Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(SendTo(sink))).Accept);
         var settings = h.Server.Context.Settings;
-        h.Server.Reload(settings with { Limits = settings.Limits with { OwampMaxBandwidth = 2 * OneSession } });
+        h.Server.Reload(settings with { Limits = settings.Limits with { OwampMaxBandwidth = 8 * OneSession } });
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);
         h.Server.Reload(settings with { Limits = settings.Limits with { OwampMaxBandwidth = 0 } }); // unlimited
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink) with { Slots = [ScheduleSlot.Fixed(TimeSpan.Zero)] })).Accept);

@@ -51,9 +51,10 @@ public sealed class OwampServerHarness : IAsyncDisposable
     }
 
     /// <param name="from">The client's own address (another loopback address is another client prefix).</param>
-    public async Task<OwampTestClient> ConnectAsync(TwampModes mode = TwampModes.Unauthenticated, IPAddress? from = null)
+    /// <param name="receiveBuffer">SO_RCVBUF set before the connect (a small window: a peer that reads slowly).</param>
+    public async Task<OwampTestClient> ConnectAsync(TwampModes mode = TwampModes.Unauthenticated, IPAddress? from = null, int? receiveBuffer = null)
     {
-        var c = await OwampTestClient.ConnectAsync(Owamp, from);
+        var c = await OwampTestClient.ConnectAsync(Owamp, from, receiveBuffer);
         await c.SetupAsync(mode);
         return c;
     }
@@ -113,9 +114,10 @@ public sealed class OwampTestClient : IDisposable
 
     public static CancellationToken Timeout(int seconds = 15) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
-    public static async Task<OwampTestClient> ConnectAsync(IPEndPoint server, IPAddress? from = null)
+    public static async Task<OwampTestClient> ConnectAsync(IPEndPoint server, IPAddress? from = null, int? receiveBuffer = null)
     {
         var s = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBuffer is { } bytes) s.ReceiveBufferSize = bytes;
         if (from is not null) s.Bind(new IPEndPoint(from, 0));
         await s.ConnectAsync(server);
         return new OwampTestClient(s);

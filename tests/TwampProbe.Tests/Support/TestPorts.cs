@@ -41,7 +41,8 @@ internal static class TestPorts
     public static readonly Range ClockStep = new(29100, 29149);
     public static readonly Range RequestPolicy = new(29200, 29249);
     public static readonly Range ConnectionTable = new(29350, 29399);    // TCP control and Light listeners: port 0
-    public static readonly Range OwpingClient = new(29400, 29449);       // ClientAgainstServerTests: owping against an in-process server
+    public static readonly Range OwampSlowPeer = new(29400, 29499);     // OwampSlowPeerTests: servers at +0, +50
+    public static readonly Range OwpingClient = new(28900, 28949);       // ClientAgainstServerTests: owping against an in-process server
     public static readonly Range ControlSetup = new(30000, 30049);
     public static readonly Range ControlCommand = new(30100, 30149);
     public static readonly Range ReceiverPort = new(30200, 30249);

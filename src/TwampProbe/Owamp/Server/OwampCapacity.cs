@@ -9,13 +9,14 @@ namespace TwampProbe.Owamp.Server;
 /// <summary>
 /// The network capacity all OWAMP test sessions of the server may use at once (<c>owamp-max-bandwidth</c>):
 /// RFC 4656 §6.5, "the server MUST have technical means to limit the use of network capacity".
-/// Every session, sent or received, reserves its mean rate from Request-Session until it ends.
-/// Thread-safe.
+/// Every session, sent or received, reserves its mean rate from Request-Session until it ends; one
+/// client prefix may hold a quarter of it (<see cref="PrefixShare"/>). Thread-safe.
 /// </summary>
 public sealed class OwampCapacity
 {
     readonly Lock _lock = new();
     long _reserved;
+    readonly Dictionary<string, long> _byPrefix = [];
 
     /// <summary>Bits per second reserved by the sessions set up and not yet ended.</summary>
     public long ReservedBitsPerSecond { get { lock (_lock) return _reserved; } }
@@ -35,30 +36,50 @@ public sealed class OwampCapacity
         return bits * slots.Count / (sumNs / 1e9);
     }
 
-    /// <summary>Reserves the rate of a session; null when granted (the reservation), else why not.</summary>
-    public (Reservation? Granted, string? Why) TryReserve(double bitsPerSecond, ServerLimits limits)
+    /// <summary>
+    /// The rate one client prefix (<c>per-prefix-length</c>, as for max-sessions-per-prefix) may hold: a
+    /// quarter of <c>owamp-max-bandwidth</c>, as of <c>owamp-max-records</c> (<see cref="OwampResults.PrefixShareDivisor"/>).
+    /// Without it one host took the whole budget with one Request-Session it never started and every
+    /// other client got Accept = 5 for as long as it kept asking.
+    /// </summary>
+    public static long PrefixShare(ServerLimits limits) => Math.Max(1, limits.OwampMaxBandwidth / OwampResults.PrefixShareDivisor);
+
+    /// <summary>Reserves the rate of a session for <paramref name="prefixKey"/>; null when granted (the reservation), else why not.</summary>
+    public (Reservation? Granted, string? Why) TryReserve(double bitsPerSecond, ServerLimits limits, string prefixKey)
     {
         long max = limits.OwampMaxBandwidth;
-        if (max == 0) return (new Reservation(this, 0), null);
+        if (max == 0) return (new Reservation(this, 0, prefixKey), null);
         if (double.IsPositiveInfinity(bitsPerSecond))
             return (null, $"owamp-max-bandwidth {max} bit/s: a schedule whose mean interval is 0 has no bounded rate");
         long want = (long)Math.Min(Math.Ceiling(bitsPerSecond), long.MaxValue / 2);
+        long share = PrefixShare(limits);
         lock (_lock)
         {
+            long mine = _byPrefix.GetValueOrDefault(prefixKey);
+            // RFC 4656 §6.5: the use of network capacity "MUST" be limited; one client's share so that it cannot take all of it.
+            if (want > share - mine)
+                return (null, $"the owamp-max-bandwidth share of {prefixKey} ({share} of {max} bit/s) reached ({mine} held, {want} asked)");
             if (want > max - _reserved)
                 return (null, $"owamp-max-bandwidth {max} bit/s reached ({_reserved} held by other sessions, {want} asked)");
             _reserved += want;
+            _byPrefix[prefixKey] = mine + want;
         }
-        return (new Reservation(this, want), null);
+        return (new Reservation(this, want, prefixKey), null);
     }
 
-    void Give(long bitsPerSecond)
+    void Give(long bitsPerSecond, string prefixKey)
     {
-        lock (_lock) _reserved -= bitsPerSecond;
+        lock (_lock)
+        {
+            _reserved -= bitsPerSecond;
+            long left = _byPrefix.GetValueOrDefault(prefixKey) - bitsPerSecond;
+            if (left <= 0) _byPrefix.Remove(prefixKey);
+            else _byPrefix[prefixKey] = left;
+        }
     }
 
     /// <summary>One session's share; <see cref="Release"/> gives it back once, however often it is called.</summary>
-    public sealed class Reservation(OwampCapacity owner, long bitsPerSecond)
+    public sealed class Reservation(OwampCapacity owner, long bitsPerSecond, string prefixKey)
     {
         long _held = bitsPerSecond;
 
@@ -67,7 +88,7 @@ public sealed class OwampCapacity
         public void Release()
         {
             long held = Interlocked.Exchange(ref _held, 0);
-            if (held != 0) owner.Give(held);
+            if (held != 0) owner.Give(held, prefixKey);
         }
     }
 }

@@ -1,4 +1,5 @@
 using TwampProbe.Protocol.Crypto;
+using TwampProbe.Protocol.Owamp;
 using TwampProbe.Protocol.Wire;
 using TwampProbe.Protocol.Wire.Owamp.Control;
 
@@ -64,45 +65,96 @@ public sealed partial class OwampCommandSet
         if (fetch.IsComplete && limits.OwampDeleteOnFetch) _ctx.OwampResults.Remove(result!);
     }
 
+    /// <summary>
+    /// The Fetch-Ack and the four parts of the session data (RFC 4656 §3.9), each part sealed in pieces
+    /// (authenticated, then encrypted, §3.2) straight from the result: nothing proportional to the
+    /// results is copied, so a peer that asks for them and never reads its socket (the sends block
+    /// until SERVWAIT) holds a chunk of memory, not a copy of up to owamp-max-records-per-session records
+    /// and slots — a table full of such peers would otherwise hold hundreds of megabytes.
+    /// </summary>
     async Task SendResultsAsync(OwampResult result, FetchSession fetch, CancellationToken ct)
     {
-        // A snapshot: a running session's receiver keeps adding after this.
-        var records = result.Records.ToArray();
-        if (!fetch.IsComplete) records = Array.FindAll(records, r => fetch.Covers(r.SequenceNumber));
+        // A running session's receiver keeps appending; what is below this count does not change.
+        var records = result.RecordsMemory;
+        long selected = fetch.IsComplete ? records.Length : Covered(records.Span, fetch);
         bool finished = result.State != OwampResultState.Running;
         var skips = finished ? result.SkipRanges : [];
         var cipher = _c.Channel.Send;
+        var stream = _c.Channel.Stream;
 
         var ack = new byte[FetchAck.Size];
-        new FetchAck(AcceptCode.Ok, finished, result.NextSeqno, (uint)skips.Count, (uint)records.Length).Write(ack);
+        new FetchAck(AcceptCode.Ok, finished, result.NextSeqno, (uint)skips.Count, (uint)selected).Write(ack);
         cipher.SealWithHmac(ack);
-        await _c.Channel.Stream.WriteAsync(ack, ct).ConfigureAwait(false);
+        await stream.WriteAsync(ack, ct).ConfigureAwait(false);
 
-        // Parts 1-3: the reproduced request (its HMACs are this stream's, §3.9) and the skip ranges.
+        // Part 1: the reproduced request's preamble (its HMACs are this stream's, §3.9).
         var request = result.Reproduction;
-        var head = new byte[request.Length + SessionData.SkipPartLength((uint)skips.Count)];
-        request.Write(head);
-        for (int i = 0; i < skips.Count; i++) skips[i].Write(head.AsSpan(request.Length + i * SkipRange.Size));
-        RequestSession.Seal(cipher, head.AsSpan(0, request.Length));
-        cipher.SealWithHmac(head.AsSpan(request.Length));
-        await _c.Channel.Stream.WriteAsync(head, ct).ConfigureAwait(false);
+        var preamble = new byte[RequestSession.PreambleSize];
+        request.WritePreamble(preamble);
+        cipher.SealWithHmac(preamble);
+        await stream.WriteAsync(preamble, ct).ConfigureAwait(false);
 
-        // Part 4: the records, zero padded to a block, in pieces (authenticated, then encrypted, §3.2).
         var chunk = new byte[RecordChunk * PacketRecord.Size];
-        for (int at = 0; at < records.Length; at += RecordChunk)
+        // Part 2: its slots (whole blocks), then their HMAC.
+        var slots = request.Slots;
+        const int slotsPerChunk = RecordChunk * PacketRecord.Size / ScheduleSlot.Size;
+        for (int at = 0; at < slots.Count; at += slotsPerChunk)
         {
-            int n = Math.Min(RecordChunk, records.Length - at);
-            int length = (int)PacketRecord.PaddedLength(n);
-            chunk.AsSpan(0, length).Clear();
-            for (int i = 0; i < n; i++) records[at + i].Write(chunk.AsSpan(i * PacketRecord.Size, PacketRecord.Size));
-            cipher.Authenticate(chunk.AsSpan(0, length));
-            cipher.Encrypt(chunk.AsSpan(0, length));
-            await _c.Channel.Stream.WriteAsync(chunk.AsMemory(0, length), ct).ConfigureAwait(false);
+            int n = Math.Min(slotsPerChunk, slots.Count - at);
+            for (int i = 0; i < n; i++) slots[at + i].Write(chunk.AsSpan(i * ScheduleSlot.Size, ScheduleSlot.Size));
+            await SealAndWriteAsync(chunk.AsMemory(0, n * ScheduleSlot.Size)).ConfigureAwait(false);
         }
-        var hmac = new byte[ControlCipher.HmacLength];
-        cipher.WriteHmac(hmac);
-        cipher.Encrypt(hmac);
-        await _c.Channel.Stream.WriteAsync(hmac, ct).ConfigureAwait(false);
-        await _c.Channel.Stream.FlushAsync(ct).ConfigureAwait(false);
+        await WriteHmacAsync().ConfigureAwait(false);
+
+        // Part 3: the skip ranges, zero padded to a block (an HMAC over zero octets when there are none).
+        const int skipsPerChunk = RecordChunk * PacketRecord.Size / SkipRange.Size;
+        for (int at = 0; at < skips.Count; at += skipsPerChunk)
+        {
+            int n = Math.Min(skipsPerChunk, skips.Count - at);
+            int length = (int)SkipRange.PaddedLength(n);
+            chunk.AsSpan(0, length).Clear();
+            for (int i = 0; i < n; i++) skips[at + i].Write(chunk.AsSpan(i * SkipRange.Size, SkipRange.Size));
+            await SealAndWriteAsync(chunk.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        await WriteHmacAsync().ConfigureAwait(false);
+
+        // Part 4: the records of the range, zero padded to a block, in pieces.
+        int next = 0;
+        while (true)
+        {
+            int n = 0;
+            var span = records.Span;
+            for (; next < span.Length && n < RecordChunk; next++)
+                if (fetch.IsComplete || fetch.Covers(span[next].SequenceNumber))
+                    span[next].Write(chunk.AsSpan(n++ * PacketRecord.Size, PacketRecord.Size));
+            if (n == 0) break;
+            int length = (int)PacketRecord.PaddedLength(n);
+            chunk.AsSpan(n * PacketRecord.Size, length - n * PacketRecord.Size).Clear();
+            await SealAndWriteAsync(chunk.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        await WriteHmacAsync().ConfigureAwait(false);
+        await stream.FlushAsync(ct).ConfigureAwait(false);
+
+        async Task SealAndWriteAsync(Memory<byte> blocks)
+        {
+            cipher.Authenticate(blocks.Span);
+            cipher.Encrypt(blocks.Span);
+            await stream.WriteAsync(blocks, ct).ConfigureAwait(false);
+        }
+
+        async Task WriteHmacAsync()
+        {
+            var hmac = new byte[ControlCipher.HmacLength];
+            cipher.WriteHmac(hmac);
+            cipher.Encrypt(hmac);
+            await stream.WriteAsync(hmac, ct).ConfigureAwait(false);
+        }
+    }
+
+    static long Covered(ReadOnlySpan<PacketRecord> records, FetchSession fetch)
+    {
+        long n = 0;
+        foreach (var r in records) if (fetch.Covers(r.SequenceNumber)) n++;
+        return n;
     }
 }

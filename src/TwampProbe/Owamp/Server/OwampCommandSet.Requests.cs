@@ -15,6 +15,9 @@ public sealed partial class OwampCommandSet
     /// <summary>Slots read per step: a request announcing many is read (and authenticated) in pieces.</summary>
     const int SlotChunk = 256;
 
+    /// <summary>Slots a request may bring without a charge while it is read (16 KiB a connection).</summary>
+    const int UnchargedSlots = 1024;
+
     /// <summary>
     /// Request-Session (RFC 4656 §3.5): the preamble and its HMAC, the slots and theirs — each HMAC
     /// checked as soon as its part is in (§3.2) — then an Accept-Session, which "MUST" answer every
@@ -31,17 +34,42 @@ public sealed partial class OwampCommandSet
         // A schedule longer than the packets a session may hold is never needed: such a request is
         // read and refused (permanent limit).
         long wanted = preamble.NumberOfSlots;
-        int keep = _ctx.Settings.Limits.OwampMaxRecordsPerSession;
-        var slots = new List<ScheduleSlot>((int)Math.Min(wanted, Math.Min(keep, 1024)));
-        var chunk = new byte[SlotChunk * ScheduleSlot.Size];
-        for (long left = wanted; left > 0;)
+        var limits = _ctx.Settings.Limits;
+        int keep = limits.OwampMaxRecordsPerSession;
+        bool keepSlots = wanted <= keep;
+        // The slots are held before their HMAC has been checked and before the request is judged: a
+        // large schedule is charged to the client prefix's share of owamp-max-records while it is read
+        // (RFC 4656 §6.5: "the server MUST have technical means to limit ... memory"). Else peers that
+        // stop before the slots' HMAC held 16 octets per slot each: 100 of them with 100 000 slots
+        // took 260 MB. A schedule that does not fit is read without being kept and refused (Accept = 5).
+        string? noRoom = null;
+        var prefix = _c.PrefixKey;
+        bool charged = false;
+        if (keepSlots && wanted > UnchargedSlots)
         {
-            int n = (int)Math.Min(left, SlotChunk);
-            await _c.Channel.ReadBlocksAsync(chunk.AsMemory(0, n * ScheduleSlot.Size), ct).ConfigureAwait(false);
-            if (wanted <= keep) slots.AddRange(RequestSession.ReadSlots(chunk, n));
-            left -= n;
+            noRoom = _ctx.OwampResults.TryReserve(wanted, prefix, limits, _c.Now);
+            charged = noRoom is null;
+            keepSlots = charged;
         }
-        await _c.Channel.ReadAndVerifyHmacAsync("Request-Session slots", ct).ConfigureAwait(false);
+        List<ScheduleSlot> slots;
+        try
+        {
+            slots = new List<ScheduleSlot>(keepSlots ? (int)wanted : 0);
+            var chunk = new byte[SlotChunk * ScheduleSlot.Size];
+            for (long left = wanted; left > 0;)
+            {
+                int n = (int)Math.Min(left, SlotChunk);
+                await _c.Channel.ReadBlocksAsync(chunk.AsMemory(0, n * ScheduleSlot.Size), ct).ConfigureAwait(false);
+                if (keepSlots) slots.AddRange(RequestSession.ReadSlots(chunk, n));
+                left -= n;
+            }
+            await _c.Channel.ReadAndVerifyHmacAsync("Request-Session slots", ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Admit charges the session's records and slots anew.
+            if (charged) _ctx.OwampResults.Unreserve(wanted, prefix);
+        }
         var request = preamble with { Slots = slots };
 
         AcceptSession answer;
@@ -53,6 +81,8 @@ public sealed partial class OwampCommandSet
         }
         else if (wanted > keep)
             answer = Refuse(AcceptCode.PermanentResourceLimitation, $"{wanted} schedule slots exceed owamp-max-records-per-session {keep}");
+        else if (noRoom is not null)
+            answer = Refuse(AcceptCode.TemporaryResourceLimitation, $"{wanted} schedule slots: {noRoom}");
         else
         {
             try { answer = Admit(request); }
@@ -100,7 +130,7 @@ public sealed partial class OwampCommandSet
         // the session's mean rate is reserved from owamp-max-bandwidth until it ends; RFC 4656 §3.3:
         // 5 = "temporary resource limitations" — capacity frees as other sessions end.
         double rate = OwampCapacity.MeanBitsPerSecond(request.Slots, request.PaddingLength, security, ends.Receiver.AddressFamily);
-        var (bandwidth, tooFast) = _ctx.OwampResults.Capacity.TryReserve(rate, limits);
+        var (bandwidth, tooFast) = _ctx.OwampResults.Capacity.TryReserve(rate, limits, _c.PrefixKey);
         if (bandwidth is null) return Refuse(AcceptCode.TemporaryResourceLimitation, tooFast!);
         AcceptSession answer;
         try

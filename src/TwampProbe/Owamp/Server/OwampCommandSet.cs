@@ -34,7 +34,19 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
 
     public TwampModes SupportedModes => TwampModes.Unauthenticated | TwampModes.Authenticated | TwampModes.Encrypted;
 
-    public bool Measuring => _active;
+    /// <summary>
+    /// Between Start-Sessions and both Stop-Sessions with a test engine still running: a Start-Sessions
+    /// with no session (or whose sessions have all completed) measures nothing and protects nothing —
+    /// else a few hosts could hold the whole connection table with Start-Sessions alone until SERVWAIT.
+    /// </summary>
+    public bool Measuring
+    {
+        get
+        {
+            if (!_active) return false;
+            lock (_sessions) return _sessions.Exists(s => s.Running);
+        }
+    }
 
     public string Summary => $"owamp sessions={_accepted} sent={_sent} received={_received} {DroppedText()}";
 

@@ -50,14 +50,21 @@ public sealed class OwampResult
     /// receiver publishes <see cref="OwampTestReceiver.Accepted"/> with a release write after each
     /// record, so the records below that count are complete when read after it.
     /// </summary>
-    public ReadOnlySpan<PacketRecord> Records
+    public ReadOnlySpan<PacketRecord> Records => RecordsMemory.Span;
+
+    /// <summary>
+    /// <see cref="Records"/> without a copy: a finished result's records never change, and a running
+    /// one's below the published count do not either (the receiver only appends). A Fetch-Session
+    /// writes from this, so a peer that fetches and never reads holds no copy of the results.
+    /// </summary>
+    public ReadOnlyMemory<PacketRecord> RecordsMemory
     {
         get
         {
             if (_records is { } done) return done;
-            if (_receiver is not { } live) return [];
+            if (_receiver is not { } live) return default;
             long n = live.Accepted;
-            var stored = live.Store.Received;
+            var stored = live.Store.ReceivedMemory;
             return stored[..(int)Math.Min(n, stored.Length)];
         }
     }

@@ -78,7 +78,7 @@ public sealed class OwampResults
 
     /// <summary>
     /// A result has ended: its reservation shrinks to the records it keeps (and its slots, which stay with
-    /// the reproduction: at least one, so kept results stay bounded). A session stopped early, or
+    /// the reproduction: at least one, so kept results stay bounded; and the sender's skip ranges). A session stopped early, or
     /// whose connection broke before Start-Sessions, does not hold its Number of Packets of the budget
     /// for <c>owamp-keep-results</c> (RFC 4656 §6.5: "When resources are reclaimed, corresponding
     /// measures are subtracted from the current use").
@@ -88,7 +88,10 @@ public sealed class OwampResults
         lock (_bySid)
         {
             if (!_bySid.TryGetValue(SessionId.ToHex(result.Sid), out var held) || !ReferenceEquals(held, result)) return;
-            int kept = result.Records.Length + result.Reproduction.Slots.Count;
+            // The sender's skip ranges stay too (one per two packets at most, StopSessionRecord): each is
+            // charged as a record, else a session that skipped every packet kept 50 000 of them for 1.
+            // Received, lost and skipped packets together are at most the records reserved, so this fits.
+            int kept = result.Records.Length + result.Reproduction.Slots.Count + result.SkipRanges.Count;
             if (kept >= result.ReservedRecords) return;
             GiveLocked(result.ReservedRecords - kept, result.PrefixKey);
             result.ReservedRecords = kept;

@@ -37,6 +37,9 @@ public sealed class OwampServerSession
     /// <summary>Completes when the engine's thread has ended (at once when it never started).</summary>
     public Task Completion => Volatile.Read(ref _started) == 0 ? Task.CompletedTask : _done.Task;
 
+    /// <summary>Started and its engine's thread not yet ended.</summary>
+    public bool Running => Volatile.Read(ref _started) != 0 && !_done.Task.IsCompleted;
+
     /// <summary>Starts the engine on its own thread (Start-Sessions, RFC 4656 §3.7).</summary>
     public void Start()
     {

@@ -53,6 +53,9 @@ public sealed class OwampRecordStore
     /// <summary>The highest sequence number received, −1 for none.</summary>
     public long Highest => _highest;
     public ReadOnlySpan<PacketRecord> Received => Volatile.Read(ref _records) is { } records ? records.AsSpan(0, _count) : [];
+    /// <summary><see cref="Received"/> as memory, for a reader that writes it out across awaits (Fetch-Session):
+    /// the array is allocated once and only appended to, so what lies below the count stays as it is.</summary>
+    public ReadOnlyMemory<PacketRecord> ReceivedMemory => Volatile.Read(ref _records) is { } records ? records.AsMemory(0, _count) : default;
 
     public bool Seen(uint seq) => seq < _packets && _seen is { } seen && (seen[seq >> 6] & (1UL << (int)(seq & 63))) != 0;
 
