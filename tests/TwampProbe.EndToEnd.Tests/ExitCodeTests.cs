@@ -198,6 +198,27 @@ public sealed class ExitCodeTests
     }
 
     /// <summary>
+    /// -6 with a name that has only an IPv4 address (and -4 with an IPv6-only one) says so and names
+    /// the address it has, not "host name not found": /etc/hosts and nsswitch.conf ("hosts: files")
+    /// bind-mounted in a mount namespace of the binary alone. A usage error, exit 2.
+    /// </summary>
+    [Theory]
+    [InlineData("ping -6 -c 1 v4only.test", "'v4only.test' has no IPv6 address (-6); it has IPv4 address 192.0.2.7")]
+    [InlineData("owping -6 -c 1 v4only.test", "'v4only.test' has no IPv6 address (-6); it has IPv4 address 192.0.2.7")]
+    [InlineData("ping -4 -c 1 v6only.test:8862", "'v6only.test' has no IPv4 address (-4); it has IPv6 address 2001:db8::7")]
+    public void AFamilyTheNameDoesNotHaveIsSaidSo(string command, string message)
+    {
+        using var dir = new TempDir();
+        var hosts = dir.File("hosts");
+        File.WriteAllText(hosts, "127.0.0.1 localhost\n192.0.2.7 v4only.test\n2001:db8::7 v6only.test\n");
+        var nsswitch = dir.File("nsswitch.conf");
+        File.WriteAllText(nsswitch, "hosts: files\n");
+        var r = Binary.RunFile("unshare", $"-m sh -c \"mount --bind {hosts} /etc/hosts && mount --bind {nsswitch} /etc/nsswitch.conf && exec {Binary.Path} {command}\"", timeoutMs: 30_000);
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.Contains(message, r.Stderr);
+    }
+
+    /// <summary>
     /// serve at boot with a listen host name while DNS does not answer yet: exit 5, which the unit's
     /// Restart=on-failure retries (exit 3 would stop it for good); a name that does not exist stays a
     /// configuration error, exit 3.

@@ -237,24 +237,119 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
     }
 
+    /// <summary>
+    /// The boot case: the daemon cannot listen yet (here someone else holds its port; at boot, the
+    /// address is not up) and exits 5. start says FAIL at once, not after READY_TIMEOUT, and that it
+    /// keeps trying; the supervisor starts serve again every RESPAWN_DELAY s, and once the port is free
+    /// it listens without anyone running start again. stop ends the retrying too.
+    /// </summary>
     [Fact]
-    public void InitScriptReportsADaemonThatExitsBeforeListeningAtOnce()
+    public void ADaemonThatExitsBeforeListeningIsReportedAtOnceAndStartedAgainUntilItListens()
     {
         using var dir = new TempDir();
-        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: "READY_TIMEOUT=25\n");
-        // Someone else holds the control port: serve exits 5 before it is ready.
-        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: "READY_TIMEOUT=25\nRESPAWN_DELAY=1\n");
+        var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
         squatter.Start();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var start = Binary.RunFile("/bin/sh", $"{script} start", 60_000);
-        clock.Stop();
-        output.WriteLine($"start: {start.Stdout.Trim()} ({clock.Elapsed.TotalSeconds:F1} s)");
-        Assert.NotEqual(0, start.ExitCode);
-        Assert.Contains("FAIL (see", start.Stdout);
-        // Found dead, not timed out (READY_TIMEOUT is 25 s).
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"start took {clock.Elapsed.TotalSeconds:F1} s: it waited for the timeout");
-        Assert.False(File.Exists(pidFile), "pid file of a daemon that never started");
-        Assert.Contains("ddress already in use", Log(logFile));
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var start = Binary.RunFile("/bin/sh", $"{script} start", 60_000);
+            clock.Stop();
+            output.WriteLine($"start: {start.Stdout.Trim()} ({clock.Elapsed.TotalSeconds:F1} s)");
+            Assert.NotEqual(0, start.ExitCode);
+            Assert.Contains("FAIL (serve exited 5 before listening; started again every 1 s until it listens; see", start.Stdout);
+            // Found dead, not timed out (READY_TIMEOUT is 25 s).
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"start took {clock.Elapsed.TotalSeconds:F1} s: it waited for the timeout");
+            Assert.Contains("ddress already in use", Log(logFile));
+            var status = Binary.RunFile("/bin/sh", $"{script} status", 10_000);
+            Assert.Equal(3, status.ExitCode);
+            squatter.Stop();
+            Assert.True(Eventually(() => Binary.RunFile("/bin/sh", $"{script} status", 10_000).ExitCode == 0, TimeSpan.FromSeconds(20)),
+                $"not started again once the port was free:\n{Log(logFile)}");
+            Assert.Contains("serve exited 5: starting it again in 1 s", Log(logFile));
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally
+        {
+            squatter.Stop();
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+        }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+        Assert.False(File.Exists(Path.Combine(dir.Path, "twampprobe.supervisor.pid")), "supervisor pid file left behind by stop");
+    }
+
+    /// <summary>
+    /// Always on, also without systemd: a daemon that dies (SIGKILL, as the OOM killer sends) is started
+    /// again by the supervisor and serves; stop then ends both, and nothing starts it again.
+    /// </summary>
+    [Fact]
+    public void ACrashedDaemonIsStartedAgainAndStopEndsItForGood()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: "RESPAWN_DELAY=1\n");
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+        try
+        {
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            int first = int.Parse(File.ReadAllText(pidFile).Trim());
+            System.Diagnostics.Process.GetProcessById(first).Kill();
+            int second = 0;
+            Assert.True(Eventually(() => File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out second) && second != first
+                && Binary.RunFile("/bin/sh", $"{script} status", 10_000).ExitCode == 0, TimeSpan.FromSeconds(20)), $"not started again:\n{Log(logFile)}");
+            Assert.Contains("serve exited 137: starting it again in 1 s", Log(logFile));
+            Assert.True(Eventually(() => Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode == 0, TimeSpan.FromSeconds(10)), Log(logFile));
+
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            Assert.Contains("OK", stop.Stdout);
+            Assert.False(ProcessAlive(second), "stop left the daemon running");
+            Thread.Sleep(2500); // longer than RESPAWN_DELAY: nothing may come back
+            Assert.NotEqual(0, Binary.RunFile("/bin/sh", $"{script} status", 10_000).ExitCode);
+            Assert.NotEqual(0, Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
+    /// <summary>
+    /// A daemon that exits with a configuration error (3) is not started again: it would only fail
+    /// again, every RESPAWN_DELAY, for ever. Here a wrapper passes check-config and then exits 3, as
+    /// serve does when its key file turns out unreadable at start.
+    /// </summary>
+    [Fact]
+    public void AConfigurationErrorIsNotStartedAgain()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var failing = dir.File("bin/twampprobe");
+        File.WriteAllText(failing, $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: bad key file' >&2\nexit 3\n");
+        File.SetUnixFileMode(failing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, _) = InitScript(dir, dir.Path, dir.Path, daemon: failing, extraDefaults: "RESPAWN_DELAY=1\n");
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+        try
+        {
+            Assert.NotEqual(0, start.ExitCode);
+            Assert.Contains("FAIL (see", start.Stdout);
+            Assert.DoesNotContain("started again", start.Stdout);
+            Thread.Sleep(2500);
+            Assert.Equal(1, Log(logFile).Split("serve: bad key file").Length - 1);
+            Assert.Contains("serve exited 3 (a usage or configuration error): not restarting", Log(logFile));
+            Assert.False(File.Exists(pidFile));
+            Assert.Contains("stopped", Binary.RunFile("/bin/sh", $"{script} status", 10_000).Stdout);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+    }
+
+    static bool ProcessAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
+
+    static bool Eventually(Func<bool> condition, TimeSpan within)
+    {
+        var until = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < until)
+        {
+            if (condition()) return true;
+            Thread.Sleep(200);
+        }
+        return condition();
     }
 
     [Fact]

@@ -53,6 +53,29 @@ internal static class ClientCommand
         ? $" — is this an OWAMP server? {(port == 861 ? "TCP 861 is OWAMP-Control's well-known port; " : "")}TWAMP-Control's is TCP 862 (RFC 8545)"
         : $" — or is this a TWAMP server? {(port == 862 ? "TCP 862 is TWAMP-Control's well-known port; " : "")}OWAMP-Control's is TCP 861 (RFC 8545)";
 
+    /// <summary>The control port HOST[:PORT] names (<paramref name="wellKnown"/> without one), for the messages:
+    /// "connection refused — is a TWAMP server listening there (TCP 8862)?" must name the port that was tried.</summary>
+    internal static int ControlPort(string target, int wellKnown)
+    {
+        int colon = target.LastIndexOf(':');
+        // "host:port", "192.0.2.1:port" or "[v6]:port"; a bare IPv6 address has more than one colon and no ']'.
+        bool hasPort = colon > 0 && (target.StartsWith('[') ? target[colon - 1] == ']' : target.IndexOf(':') == colon);
+        return hasPort && int.TryParse(target.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port)
+            && port is > 0 and <= 65535 ? port : wellKnown;
+    }
+
+    /// <summary>Awaits one answer of the control exchange under our own deadline: when
+    /// <paramref name="deadline"/> (not Ctrl-C, <paramref name="user"/>) ended the wait, the server took the
+    /// command and never answered it, and the message says so instead of "interrupted".</summary>
+    internal static async Task<T> Answer<T>(Task<T> call, CancellationTokenSource deadline, CancellationToken user, TimeSpan limit, string what, string from)
+    {
+        try { return await call.ConfigureAwait(false); }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !user.IsCancellationRequested)
+        {
+            throw new PingNetworkException($"no {what} from {from} within {limit.TotalSeconds:0.#} s — the server is overloaded or hung; try again later", e);
+        }
+    }
+
     static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"twampprobe: {message}");

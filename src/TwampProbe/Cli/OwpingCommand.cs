@@ -27,16 +27,8 @@ public static class OwpingCommand
         return ClientCommand.Run("OWAMP", ControlPort(options.Target), options.Target, ct => RunAsync(options, Console.Out, ct, Console.Error));
     }
 
-    /// <summary>The OWAMP-Control port HOST[:PORT] names (861 without one), for the messages: "connection refused — is an
-    /// OWAMP server listening there (TCP 8861)?" must name the port that was tried.</summary>
-    internal static int ControlPort(string target)
-    {
-        int colon = target.LastIndexOf(':');
-        // "host:port", "192.0.2.1:port" or "[v6]:port"; a bare IPv6 address has more than one colon and no ']'.
-        bool hasPort = colon > 0 && (target.StartsWith('[') ? target[colon - 1] == ']' : target.IndexOf(':') == colon);
-        return hasPort && int.TryParse(target.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port)
-            && port is > 0 and <= 65535 ? port : ServerSettings.OwampControlPort;
-    }
+    /// <summary>The OWAMP-Control port HOST[:PORT] names (861 without one), for the messages.</summary>
+    internal static int ControlPort(string target) => ClientCommand.ControlPort(target, ServerSettings.OwampControlPort);
 
     /// <param name="progress">Where owping's "Approximately N seconds until results available" goes (stderr: the report stays alone on stdout).</param>
     public static async Task<int> RunAsync(OwpingOptions o, TextWriter output, CancellationToken ct, TextWriter? progress = null)

@@ -24,7 +24,7 @@ public static class PingCommand
             return ExitCode.Ok;
         }
         Program.RequireCrypto();
-        return ClientCommand.Run("TWAMP", ServerSettings.ControlPort, options.Target, ct => RunAsync(options, Console.Out, ct));
+        return ClientCommand.Run("TWAMP", ClientCommand.ControlPort(options.Target, ServerSettings.ControlPort), options.Target, ct => RunAsync(options, Console.Out, ct));
     }
 
     public static async Task<int> RunAsync(PingOptions o, TextWriter output, CancellationToken ct)
@@ -56,9 +56,17 @@ public static class PingCommand
         using var client = await ControlClient.ConnectAsync(server, TimeSpan.FromSeconds(10), ct, controlSource).ConfigureAwait(false);
         client.RequestDscpEcnMonitoring = o.DscpEcnMonitoring;
         using var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        setupTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-        await client.SetupAsync(o.Modes!, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false);
+        setupTimeout.CancelAfter(o.SetupTimeout);
+        string serverText = EndpointText.Format(server);
+        try { await client.SetupAsync(o.Modes!, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // Our own deadline, not Ctrl-C: the server took the connection and never finished the set-up.
+            throw new PingNetworkException($"no Server Greeting or Server-Start from {serverText} within " +
+                $"{o.SetupTimeout.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not a TWAMP-Control server's", e);
+        }
 
+        setupTimeout.CancelAfter(o.SetupTimeout); // the same time again for Request-TW-Session and Start-Sessions
         var security = client.Mode.TestSecurity();
         var localAddress = LinkLocal.WithScope(o.Source ?? client.LocalEndPoint.Address, server.Address); // -S fe80::a: the target's zone
         if (localAddress.IsIPv4MappedToIPv6) localAddress = localAddress.MapToIPv4();
@@ -67,7 +75,11 @@ public static class PingCommand
             senderOptions with { Security = security, DscpEcnMonitoring = client.Mode.HasDscpEcnMonitoring() }, clock, o);
         var request = BuildRequest(o, localAddress, serverAddress, sender.LocalEndPoint.Port, sender.PaddingLength, RealtimeClock.UnixNanoseconds());
         AcceptSession accept;
-        try { accept = await client.RequestSessionAsync(request, setupTimeout.Token).ConfigureAwait(false); }
+        try
+        {
+            accept = await ClientCommand.Answer(client.RequestSessionAsync(request, setupTimeout.Token), setupTimeout, ct, o.SetupTimeout,
+                "Accept-Session", serverText).ConfigureAwait(false);
+        }
         catch (ControlConnectionClosedException e)
         {
             // Greeting and set-up went well, and the server hung up on the request instead of an
@@ -84,7 +96,8 @@ public static class PingCommand
         sender.Target(reflector, client.Keys, accept.Sid);
         if (o.PerPacket) { sender.OnReply = report.PerPacket; sender.OnUnmeasuredReply = report.Unmeasured; }
 
-        var startAck = await client.StartSessionsAsync(setupTimeout.Token).ConfigureAwait(false);
+        var startAck = await ClientCommand.Answer(client.StartSessionsAsync(setupTimeout.Token), setupTimeout, ct, o.SetupTimeout,
+            "Start-Ack", serverText).ConfigureAwait(false);
         if (startAck != AcceptCode.Ok)
             throw new ServerRefusedException($"server refused to start the session: {startAck.Describe()} (Accept={(int)startAck})", startAck);
 

@@ -59,9 +59,25 @@ public static class PingTarget
         {
             throw new PingNetworkException(EndpointText.ResolverFailureText(host, e), e);
         }
-        catch (SocketException e) { throw new UsageException($"'{host}': {ErrorText.Describe(e)}"); }
-        var first = found.FirstOrDefault(a => a.AddressFamily == family)
-            ?? throw new UsageException($"'{host}' has no {PingOptions.FamilyName(family)} address ({(family == AddressFamily.InterNetwork ? "-4" : "-6")})");
+        catch (SocketException e)
+        {
+            // The resolver says "not found" for a name that exists but has no address of this family
+            // (an IPv4-only name with -6): ask once more for any family, to say which it is.
+            if (OtherFamily(host, family) is { } other) throw NoAddressOf(host, family, other);
+            throw new UsageException($"'{host}': {ErrorText.Describe(e)}");
+        }
+        var first = found.FirstOrDefault(a => a.AddressFamily == family) ?? throw NoAddressOf(host, family, OtherFamily(host, family));
         return family == AddressFamily.InterNetworkV6 ? $"[{first}]{port}" : $"{first}{port}";
+    }
+
+    static UsageException NoAddressOf(string host, AddressFamily family, IPAddress? other) =>
+        new($"'{host}' has no {PingOptions.FamilyName(family)} address ({(family == AddressFamily.InterNetwork ? "-4" : "-6")})" +
+            (other is null ? "" : $"; it has {PingOptions.FamilyName(other.AddressFamily)} address {other}"));
+
+    /// <summary>The name's first address of another family than <paramref name="family"/>, or null.</summary>
+    static IPAddress? OtherFamily(string host, AddressFamily family)
+    {
+        try { return Dns.GetHostAddresses(host).Select(Unmapped).FirstOrDefault(a => a.AddressFamily != family); }
+        catch (SocketException) { return null; }
     }
 }

@@ -29,12 +29,13 @@ public sealed class ClientAgainstServerTests
     [Fact]
     public async Task ARateAboveTheServersBandwidthLimitSaysTheRateAndWhatToChangeNotOnlyTryLater()
     {
-        // 1 Mbit/s admitted; -i 0.0001 unauthenticated over IPv4 is (20 + 8 + 14) octets × 8 / 100 µs = 3.36 Mbit/s.
+        // 1 Mbit/s admitted; -i 0.0001 unauthenticated over IPv4 is (20 + 8 + 14) octets × 8 / 100 µs = 3.36 Mbit/s
+        // (100 000 packets: more than a second of them).
         await using var server = new OwampServerHarness(TestPorts.OwpingClient.Low, l => l with { OwampMaxBandwidth = 1_000_000 });
-        var o = OwpingOptions.Parse(["-c", "10", "-i", "0.0001f", $"127.0.0.1:{server.Owamp.Port}"]);
+        var o = OwpingOptions.Parse(["-c", "100000", "-i", "0.0001f", $"127.0.0.1:{server.Owamp.Port}"]);
         var e = await Assert.ThrowsAsync<ServerRefusedException>(() => OwpingCommand.RunAsync(o, new StringWriter(), CancellationToken.None));
         Assert.Contains("Accept=5", e.Message);
-        Assert.Contains("this session's 3.36 Mbit/s (-i 0.0001, -s 0)", e.Message);
+        Assert.Contains("this session's 3.36 Mbit/s (-c 100000, -i 0.0001, -s 0)", e.Message);
         Assert.Contains("owamp-max-bandwidth", e.Message);
         Assert.Contains("try a longer -i", e.Message);
     }

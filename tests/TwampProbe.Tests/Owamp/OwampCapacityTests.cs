@@ -32,13 +32,16 @@ public class OwampCapacityTests
     [Fact]
     public void MeanRateIsThePacketOnTheWireOverTheMeanSlot()
     {
-        Assert.Equal(OneSession, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(Interval)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork), 3);
+        Assert.Equal(OneSession, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(Interval)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork, 2000), 3);
         // The schedule repeats its slots: 1 ms and 9 ms are a mean of 5 ms, whatever their types.
         Assert.Equal(OneSession, OwampCapacity.MeanBitsPerSecond(
-            [ScheduleSlot.Exponential(TimeSpan.FromMilliseconds(1)), ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(9))], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork), 3);
+            [ScheduleSlot.Exponential(TimeSpan.FromMilliseconds(1)), ScheduleSlot.Fixed(TimeSpan.FromMilliseconds(9))], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork, 2000), 3);
         // IPv6 (40-octet header), authenticated header (48 octets), 100 octets of padding, one a second: (40 + 8 + 48 + 100) × 8.
-        Assert.Equal(1568, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(TimeSpan.FromSeconds(1))], 100, TestSecurity.Authenticated, AddressFamily.InterNetworkV6), 3);
-        Assert.True(double.IsPositiveInfinity(OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Exponential(TimeSpan.Zero), ScheduleSlot.Fixed(TimeSpan.Zero)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork)));
+        Assert.Equal(1568, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(TimeSpan.FromSeconds(1))], 100, TestSecurity.Authenticated, AddressFamily.InterNetworkV6, 10), 3);
+        // A mean interval of 0 is a burst: all of its packets, and no more, in one second (42 octets × 8 × 10).
+        Assert.Equal(3360, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Exponential(TimeSpan.Zero), ScheduleSlot.Fixed(TimeSpan.Zero)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork, 10), 3);
+        // A session shorter than a second cannot hold more than its packets: 2 packets every 5 ms is 672 bit/s, not 67 200.
+        Assert.Equal(672, OwampCapacity.MeanBitsPerSecond([ScheduleSlot.Fixed(Interval)], 0, TestSecurity.Unauthenticated, AddressFamily.InterNetwork, 2), 3);
     }
 
     [Fact]
@@ -63,7 +66,8 @@ public class OwampCapacityTests
     [Fact]
     public async Task AStoppedReceiveSessionGivesItsBandwidthBack()
     {
-        await using var h = Harness(Ports.Low + 50, budget: 400_000);
+        // 20 packets, every 5 ms: all of them in one second, 20 × 336 = 6720 bit/s; the prefix's share 10 000 holds one.
+        await using var h = Harness(Ports.Low + 50, budget: 40_000);
         using var first = await h.ConnectAsync();
         var request = Request(serverReceives: true, 20, Interval);
         var accept = await first.RequestAsync(request);
@@ -79,15 +83,19 @@ public class OwampCapacityTests
     }
 
     [Fact]
-    public async Task AZeroMeanIntervalGetsAccept5UnderAFiniteBudget()
+    public async Task AZeroMeanIntervalIsABurstOfAllItsPacketsInOneSecond()
     {
         await using var h = Harness(Ports.Low + 100, budget: 1_000_000_000);
         using var sink = Sink();
         using var client = await h.ConnectAsync();
-        // An exponential mean of 0 with 8900 octets of padding is a line-rate burst: no finite budget covers it.
+        // An exponential mean of 0 with 8900 octets of padding, 100 000 packets: (20 + 8 + 14 + 8900) × 8 × 100 000
+        // = 7.2 Gbit/s in one second, beyond the prefix's share of the budget.
         var burst = SendTo(sink, 100_000) with { Slots = [ScheduleSlot.Exponential(TimeSpan.Zero), ScheduleSlot.Fixed(TimeSpan.Zero)], PaddingLength = 8900 };
         Assert.Equal(AcceptCode.TemporaryResourceLimitation, (await client.RequestAsync(burst)).Accept);
         Assert.Equal(0, h.Server.Context.OwampResults.Capacity.ReservedBitsPerSecond);
+        // owping -c 1 -i 0f: one packet at once is 336 bit, which any budget covers.
+        Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink, 1) with { Slots = [ScheduleSlot.Fixed(TimeSpan.Zero)] })).Accept);
+        Assert.Equal(336, h.Server.Context.OwampResults.Capacity.ReservedBitsPerSecond);
         Assert.Equal(AcceptCode.Ok, (await client.RequestAsync(SendTo(sink))).Accept);
     }
 

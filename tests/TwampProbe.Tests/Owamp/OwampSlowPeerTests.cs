@@ -151,8 +151,9 @@ public class OwampSlowPeerTests
     [Fact]
     public async Task OneHostCannotTakeTheWholeBandwidthBudget()
     {
-        // 400 kbit/s in all, a quarter per client prefix; each session is 336 bit every 5 ms = 67 200 bit/s.
-        await using var h = new OwampServerHarness(Ports.Low, l => l with { OwampMaxBandwidth = 400_000 });
+        // 40 kbit/s in all, a quarter per client prefix; each session is 20 packets of 336 bit, every 5 ms:
+        // all of them within a second, 6720 bit/s.
+        await using var h = new OwampServerHarness(Ports.Low, l => l with { OwampMaxBandwidth = 40_000 });
         var session = Request(serverReceives: true, 20, TimeSpan.FromMilliseconds(5), startIn: TimeSpan.FromHours(1));
         // One host asks for as much as it can and never starts it (held until its connection ends).
         using var hog = await h.ConnectAsync(from: IPAddress.Parse("127.0.14.1"));

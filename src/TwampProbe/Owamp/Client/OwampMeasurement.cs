@@ -242,17 +242,19 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
 
     /// <summary>
     /// The mean rate this session asks for, as a server judges it (RFC 4656 §6.5): the packet on the wire
-    /// (IP and UDP headers, OWAMP-Test header of the mode, padding) every mean interval.
+    /// (IP and UDP headers, OWAMP-Test header of the mode, padding) every mean interval, but no more
+    /// than all of its -c packets in one second (as <see cref="Server.OwampCapacity.MeanBitsPerSecond"/>).
     /// </summary>
     string RateText()
     {
-        if (options.Interval <= TimeSpan.Zero) return "a mean interval of 0";
         var server = client.RemoteEndPoint.Address;
         int ip = server.AddressFamily == AddressFamily.InterNetwork || server.IsIPv4MappedToIPv6 ? 20 : 40;
         int header = client.Mode == TwampModes.Unauthenticated ? OwampTestPacket.UnauthenticatedHeader : OwampTestPacket.SecureHeader;
-        double bits = (ip + 8 + header + options.Padding) * 8.0 / options.Interval.TotalSeconds;
+        double packet = (ip + 8 + header + options.Padding) * 8.0;
+        double whole = packet * options.Count;
+        double bits = options.Interval <= TimeSpan.Zero ? whole : Math.Min(whole, packet / options.Interval.TotalSeconds);
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"this session's {(bits >= 1e6 ? $"{bits / 1e6:0.##} Mbit/s" : $"{bits / 1e3:0.##} kbit/s")} (-i {options.Interval.TotalSeconds:0.######}, -s {options.Padding})");
+            $"this session's {(bits >= 1e6 ? $"{bits / 1e6:0.##} Mbit/s" : $"{bits / 1e3:0.##} kbit/s")} (-c {options.Count}, -i {options.Interval.TotalSeconds:0.######}, -s {options.Padding})");
     }
 
     static IPAddress Unmapped(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;

@@ -24,16 +24,19 @@ public sealed class OwampCapacity
     /// <summary>
     /// The mean rate of a session in bits per second: its packets on the wire (IP and UDP header, the
     /// OWAMP-Test header of its mode, the padding) over its mean interval — the slots' sum over their
-    /// number, as the schedule repeats its slots (RFC 4656 §3.5). Infinity for a mean interval of 0.
+    /// number, as the schedule repeats its slots (RFC 4656 §3.5) — but never more than all of its
+    /// <paramref name="packets"/> in one second: a session of 10 packets with a mean interval of 0 (a burst,
+    /// which owping's <c>-i 0</c> asks for) puts 10 packets on the wire and no more.
     /// </summary>
-    public static double MeanBitsPerSecond(IReadOnlyList<ScheduleSlot> slots, uint paddingLength, TestSecurity security, AddressFamily family)
+    public static double MeanBitsPerSecond(IReadOnlyList<ScheduleSlot> slots, uint paddingLength, TestSecurity security, AddressFamily family, uint packets)
     {
         int ipHeader = family == AddressFamily.InterNetworkV6 ? 40 : 20;
         double bits = 8.0 * (ipHeader + 8 + OwampTestPacket.HeaderLength(security) + (double)paddingLength);
+        double whole = bits * packets;
         double sumNs = 0;
         foreach (var slot in slots) sumNs += slot.ParameterNanoseconds;
-        if (slots.Count == 0 || sumNs <= 0) return double.PositiveInfinity;
-        return bits * slots.Count / (sumNs / 1e9);
+        if (slots.Count == 0 || sumNs <= 0) return whole;
+        return Math.Min(whole, bits * slots.Count / (sumNs / 1e9));
     }
 
     /// <summary>
@@ -49,8 +52,6 @@ public sealed class OwampCapacity
     {
         long max = limits.OwampMaxBandwidth;
         if (max == 0) return (new Reservation(this, 0, prefixKey), null);
-        if (double.IsPositiveInfinity(bitsPerSecond))
-            return (null, $"owamp-max-bandwidth {max} bit/s: a schedule whose mean interval is 0 has no bounded rate");
         long want = (long)Math.Min(Math.Ceiling(bitsPerSecond), long.MaxValue / 2);
         long share = PrefixShare(limits);
         lock (_lock)
