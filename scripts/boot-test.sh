@@ -15,7 +15,8 @@
 #   4. from the namespace, the host's x64 binary pings: unauth, auth, enc, mixed, 50 packets each
 #      (all 50 must come back; the first ping right after the init script's OK must be answered);
 #      the daemon's warnings; then over the console hook: reload, restart (a ping after each),
-#      stop (the control port must refuse); the daemon's VmRSS; poweroff.
+#      a SIGKILL of the daemon (its supervisor must start it again), stop (the control port must
+#      refuse, nothing starts it again); the daemon's VmRSS; poweroff.
 # Prints 'boot-test: ...' summary lines; exits non-zero on any failure. Everything is bounded by
 # timeouts (BOOT_TEST_TIMEOUT, default 240 s for the whole run); namespace, tap and qemu are removed
 # on exit. Environment: CLIENT (default out/linux-x64/twampprobe), BOOT_TEST_TIMEOUT, BOOT_SMP (4),
@@ -297,8 +298,25 @@ pid_after=$(echo "$rss" | sed 's/^RSS pid=\([0-9]*\).*/\1/')
 [ -n "$pid_after" ] && [ "$pid_after" != "$pid_before" ] || fail "restart: daemon pid unchanged ($pid_before -> $pid_after)"
 say "daemon in the guest after restart (pid $pid_before -> $pid_after): $rss"
 
+# Always on under BusyBox too: the init script's supervisor starts a killed daemon again (RESPAWN_DELAY 2 s).
+since=$(date +%s.%N)
+rc=$(guest crash 20)
+[ "$rc" = 0 ] || fail "crash: no daemon to kill"
+back=
+for _ in $(seq 1 30); do
+	r=$(ping_mode unauth 1 -L 0.5)
+	[ "${r%% *}" = 1 ] && { back=$(elapsed "$since"); break; }
+	sleep 0.5
+done
+[ -n "$back" ] || fail "crash: the killed daemon was not started again within ~30 s"
+rss=$(guest rss >/dev/null; grep -a '^RSS ' "$console" | tail -1 | tr -d '\r')
+pid_crash=$(echo "$rss" | sed 's/^RSS pid=\([0-9]*\).*/\1/')
+[ -n "$pid_crash" ] && [ "$pid_crash" != "$pid_after" ] || fail "crash: daemon pid unchanged ($pid_after -> $pid_crash)"
+say "crash: SIGKILL to pid $pid_after; answering again ${back} s later (supervisor, pid $pid_crash)"
+
 rc=$(guest stop 60)
 [ "$rc" = 0 ] || fail "S50twampprobe stop exited $rc"
+sleep 3 # longer than RESPAWN_DELAY: a supervisor that outlived stop would have started it again
 set +e
 refused=$(nsx timeout 10 bash -c "exec 4<>/dev/tcp/$guest_ip/862" 2>&1)
 tcp_rc=$?
@@ -321,4 +339,4 @@ if [ -n "$off" ]; then
 else
 	fail "qemu did not exit within 20 s of poweroff"
 fi
-say "OK: $board booted in qemu ($ARCH, $accel), every mode 50/50, reload/restart/stop, $(elapsed "$t0") s in all"
+say "OK: $board booted in qemu ($ARCH, $accel), every mode 50/50, reload/restart/crash/stop, $(elapsed "$t0") s in all"
