@@ -257,15 +257,19 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
             clock.Stop();
             output.WriteLine($"start: {start.Stdout.Trim()} ({clock.Elapsed.TotalSeconds:F1} s)");
             Assert.NotEqual(0, start.ExitCode);
-            Assert.Contains("FAIL (serve exited 5 before listening; started again every 1 s until it listens; see", start.Stdout);
+            Assert.Contains("FAIL (serve exited 5 before listening; started again in 1 s, then at doubling intervals up to 60 s, until it listens; see", start.Stdout);
             // Found dead, not timed out (READY_TIMEOUT is 25 s).
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"start took {clock.Elapsed.TotalSeconds:F1} s: it waited for the timeout");
             Assert.Contains("ddress already in use", Log(logFile));
             var status = Binary.RunFile("/bin/sh", $"{script} status", 10_000);
             Assert.Equal(3, status.ExitCode);
+            Assert.Contains("its supervisor (pid", status.Stdout);
+            Assert.True(Eventually(() => Log(logFile).Contains("serve exited 5: starting it again in 2 s"), TimeSpan.FromSeconds(10)),
+                $"the second quick failure did not double the wait:\n{Log(logFile)}");
             squatter.Stop();
             Assert.True(Eventually(() => Binary.RunFile("/bin/sh", $"{script} status", 10_000).ExitCode == 0, TimeSpan.FromSeconds(20)),
                 $"not started again once the port was free:\n{Log(logFile)}");
+            // Each quick failure doubles the wait: 1 s, then 2 s (RESPAWN_DELAY=1).
             Assert.Contains("serve exited 5: starting it again in 1 s", Log(logFile));
             Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
         }
