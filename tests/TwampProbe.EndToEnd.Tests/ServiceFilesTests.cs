@@ -184,6 +184,25 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
     }
 
+    /// <summary>
+    /// './S50twampprobe start' from /etc/init.d: the supervisor runs the script again from / (where
+    /// start-stop-daemon starts it), so a relative $0 named nothing there and start said FAIL.
+    /// </summary>
+    [Fact]
+    public void InitScriptStartedByARelativePathStartsItsSupervisor()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path);
+        var start = Binary.RunFile("/bin/sh", $"./{Path.GetFileName(script)} start", 30_000, Path.GetDirectoryName(script));
+        try
+        {
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
     [Fact]
     public void StalePidFileNamingAnotherProcessIsNeitherTrustedNorKilled()
     {
