@@ -302,6 +302,48 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// stop while start waits for READY, the supervisor not yet past starting the daemon (here a slow
+    /// date: a loaded board): the SIGTERM came with no child to forward it to, so the supervisor started
+    /// the daemon anyway and waited on it; stop took 10 s and SIGKILLed it, start said OK meanwhile.
+    /// Now no daemon is started, stop returns at once and start says it was stopped.
+    /// </summary>
+    [Fact]
+    public async Task StopWhileTheSupervisorStartsTheDaemonStopsItAtOnce()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var slowDate = dir.File("bin/date");
+        File.WriteAllText(slowDate, "#!/bin/sh\nsleep 2\nexec /usr/bin/date \"$@\"\n");
+        File.SetUnixFileMode(slowDate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: $"PATH={dir.File("bin")}:$PATH\n");
+        var supervisorPidFile = Path.Combine(dir.Path, "twampprobe.supervisor.pid");
+        var start = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 60_000));
+        try
+        {
+            Assert.True(Eventually(() => File.Exists(supervisorPidFile), TimeSpan.FromSeconds(10)), "no supervisor");
+            int supervisor = int.Parse(File.ReadAllText(supervisorPidFile).Trim());
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            clock.Stop();
+            Assert.Contains("OK", stop.Stdout);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"stop took {clock.Elapsed.TotalSeconds:F1} s\n{Log(logFile)}");
+            var started = await start.WaitAsync(TimeSpan.FromSeconds(10)); // not still waiting for READY
+            Assert.Contains("FAIL (stopped while starting)", started.Stdout);
+            Assert.False(ProcessAlive(supervisor), "stop left the supervisor running");
+            Thread.Sleep(500);
+            Assert.NotEqual(0, Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Assert.NotEqual(0, Binary.RunFile("/bin/sh", $"{script} status", 10_000).ExitCode);
+        }
+        finally
+        {
+            try { await start.WaitAsync(TimeSpan.FromSeconds(40)); } catch (TimeoutException) { }
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+        }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+        Assert.False(File.Exists(supervisorPidFile), "supervisor pid file left behind by stop");
+    }
+
+    /// <summary>
     /// Always on, also without systemd: a daemon that dies (SIGKILL, as the OOM killer sends) is started
     /// again by the supervisor and serves; stop then ends both, and nothing starts it again.
     /// </summary>
