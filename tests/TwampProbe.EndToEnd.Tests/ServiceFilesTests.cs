@@ -232,6 +232,37 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A supervisor pid file left by a supervisor that was killed (SIGKILL, the OOM killer) names no
+    /// process: status, start and stop say so without a shell error about /proc/PID/cmdline.
+    /// </summary>
+    [Fact]
+    public void StaleSupervisorPidFileIsQuietlyIgnored()
+    {
+        using var dir = new TempDir();
+        var (script, _, _, port) = InitScript(dir, dir.Path, dir.Path);
+        var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        var supervisorPidFile = Path.Combine(dir.Path, "twampprobe.supervisor.pid");
+        File.WriteAllText(supervisorPidFile, $"{gone.Id}\n");
+        try
+        {
+            var status = Binary.RunFile("/bin/sh", $"{script} status", 10_000);
+            Assert.Equal(3, status.ExitCode);
+            Assert.Equal("", status.Stderr);
+            File.WriteAllText(supervisorPidFile, $"{gone.Id}\n");
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            Assert.Contains("not running", stop.Stdout);
+            Assert.Equal("", stop.Stderr);
+            File.WriteAllText(supervisorPidFile, $"{gone.Id}\n");
+            var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), start.Stdout + start.Stderr);
+            Assert.Equal("", start.Stderr);
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+    }
+
     [Fact]
     public void InitScriptStartReturnsOnlyOnceTheDaemonListens()
     {
