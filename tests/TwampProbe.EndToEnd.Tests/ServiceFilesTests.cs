@@ -435,6 +435,38 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
     }
 
+    /// <summary>
+    /// A daemon that exits 0 before listening (a stray SIGTERM; DAEMON_ARGS="--version") is not started
+    /// again, so start must not say it is: it did while the supervisor, about to exit, still ran (here
+    /// made to last by a slow rm of its pid file).
+    /// </summary>
+    [Fact]
+    public void ADaemonThatExitsZeroBeforeListeningIsNotSaidToBeStartedAgain()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var quitting = dir.File("bin/twampprobe");
+        File.WriteAllText(quitting, $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: nothing to do' >&2\nexit 0\n");
+        var slowRm = dir.File("bin/rm");
+        File.WriteAllText(slowRm, "#!/bin/sh\ncase \"$*\" in *supervisor.pid*) sleep 2 ;; esac\nexec /usr/bin/rm \"$@\"\n");
+        foreach (var f in new[] { quitting, slowRm })
+            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, _) = InitScript(dir, dir.Path, dir.Path, daemon: quitting,
+            extraDefaults: $"RESPAWN_DELAY=1\nPATH={dir.File("bin")}:$PATH\n");
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+        try
+        {
+            Assert.NotEqual(0, start.ExitCode);
+            Assert.Contains("FAIL (see", start.Stdout);
+            Assert.DoesNotContain("started again", start.Stdout);
+            Thread.Sleep(3000);
+            Assert.Equal(1, Log(logFile).Split("serve: nothing to do").Length - 1);
+            Assert.Contains("serve exited 0: not restarting", Log(logFile));
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+        Assert.False(File.Exists(pidFile));
+    }
+
     static bool ProcessAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 
     static bool Eventually(Func<bool> condition, TimeSpan within)
