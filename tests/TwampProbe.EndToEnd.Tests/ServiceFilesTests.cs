@@ -375,6 +375,58 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Two starts at once (two operators; an init and a hand): each passed the running checks and
+    /// started a supervisor, the second clobbering the first's pid files, so stop ended one and the
+    /// other kept the daemon running (and restarted it) with status saying stopped. Now the second
+    /// waits for the first and finds it running. (A check-config that takes 1 s, a slow board, makes
+    /// both pass their checks before either supervisor writes its pid file.)
+    /// </summary>
+    [Fact]
+    public async Task TwoStartsAtOnceStartOneSupervisorAndStopEndsAll()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var slowCheck = dir.File("bin/twampprobe");
+        File.WriteAllText(slowCheck, $"#!/bin/sh\n[ \"$1\" = check-config ] && sleep 1\nexec {Binary.Path} \"$@\"\n");
+        File.SetUnixFileMode(slowCheck, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, daemon: slowCheck, extraDefaults: "RESPAWN_DELAY=1\n");
+        int Supervisors() => Directory.GetDirectories("/proc").Count(d =>
+        {
+            try { var c = File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' '); return c.Contains(script) && c.Contains(" _supervise "); }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        });
+        try
+        {
+            var first = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 90_000));
+            await Task.Delay(100);
+            var second = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 90_000));
+            var results = await Task.WhenAll(first, second);
+            output.WriteLine(results[0].Stdout + results[1].Stdout);
+            Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr));
+            Assert.Equal(1, Supervisors());
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            Thread.Sleep(2500); // longer than RESPAWN_DELAY: nothing may come back
+            Assert.Equal(0, Supervisors());
+            Assert.NotEqual(0, Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally
+        {
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            foreach (var d in Directory.GetDirectories("/proc"))
+                try
+                {
+                    if (int.TryParse(Path.GetFileName(d), out int pid) && File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Contains(script))
+                        System.Diagnostics.Process.GetProcessById(pid).Kill(true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException) { }
+        }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "twampprobe.start.lock")), "start lock left behind");
+    }
+
+    /// <summary>
     /// Always on, also without systemd: a daemon that dies (SIGKILL, as the OOM killer sends) is started
     /// again by the supervisor and serves; stop then ends both, and nothing starts it again.
     /// </summary>
