@@ -184,6 +184,25 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
     }
 
+    /// <summary>
+    /// './S50twampprobe start' from /etc/init.d: the supervisor runs the script again from / (where
+    /// start-stop-daemon starts it), so a relative $0 named nothing there and start said FAIL.
+    /// </summary>
+    [Fact]
+    public void InitScriptStartedByARelativePathStartsItsSupervisor()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path);
+        var start = Binary.RunFile("/bin/sh", $"./{Path.GetFileName(script)} start", 30_000, Path.GetDirectoryName(script));
+        try
+        {
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
     [Fact]
     public void StalePidFileNamingAnotherProcessIsNeitherTrustedNorKilled()
     {
@@ -211,6 +230,37 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
             Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
             bystander.Kill();
         }
+    }
+
+    /// <summary>
+    /// A supervisor pid file left by a supervisor that was killed (SIGKILL, the OOM killer) names no
+    /// process: status, start and stop say so without a shell error about /proc/PID/cmdline.
+    /// </summary>
+    [Fact]
+    public void StaleSupervisorPidFileIsQuietlyIgnored()
+    {
+        using var dir = new TempDir();
+        var (script, _, _, port) = InitScript(dir, dir.Path, dir.Path);
+        var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        var supervisorPidFile = Path.Combine(dir.Path, "twampprobe.supervisor.pid");
+        File.WriteAllText(supervisorPidFile, $"{gone.Id}\n");
+        try
+        {
+            var status = Binary.RunFile("/bin/sh", $"{script} status", 10_000);
+            Assert.Equal(3, status.ExitCode);
+            Assert.Equal("", status.Stderr);
+            File.WriteAllText(supervisorPidFile, $"{gone.Id}\n");
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            Assert.Contains("not running", stop.Stdout);
+            Assert.Equal("", stop.Stderr);
+            File.WriteAllText(supervisorPidFile, $"{gone.Id}\n");
+            var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), start.Stdout + start.Stderr);
+            Assert.Equal("", start.Stderr);
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
     }
 
     [Fact]
@@ -283,6 +333,100 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// stop while start waits for READY, the supervisor not yet past starting the daemon (here a slow
+    /// date: a loaded board): the SIGTERM came with no child to forward it to, so the supervisor started
+    /// the daemon anyway and waited on it; stop took 10 s and SIGKILLed it, start said OK meanwhile.
+    /// Now no daemon is started, stop returns at once and start says it was stopped.
+    /// </summary>
+    [Fact]
+    public async Task StopWhileTheSupervisorStartsTheDaemonStopsItAtOnce()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var slowDate = dir.File("bin/date");
+        File.WriteAllText(slowDate, "#!/bin/sh\nsleep 2\nexec /usr/bin/date \"$@\"\n");
+        File.SetUnixFileMode(slowDate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: $"PATH={dir.File("bin")}:$PATH\n");
+        var supervisorPidFile = Path.Combine(dir.Path, "twampprobe.supervisor.pid");
+        var start = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 60_000));
+        try
+        {
+            Assert.True(Eventually(() => File.Exists(supervisorPidFile), TimeSpan.FromSeconds(10)), "no supervisor");
+            int supervisor = int.Parse(File.ReadAllText(supervisorPidFile).Trim());
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var stop = Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            clock.Stop();
+            Assert.Contains("OK", stop.Stdout);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"stop took {clock.Elapsed.TotalSeconds:F1} s\n{Log(logFile)}");
+            var started = await start.WaitAsync(TimeSpan.FromSeconds(10)); // not still waiting for READY
+            Assert.Contains("FAIL (stopped while starting)", started.Stdout);
+            Assert.False(ProcessAlive(supervisor), "stop left the supervisor running");
+            Thread.Sleep(500);
+            Assert.NotEqual(0, Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Assert.NotEqual(0, Binary.RunFile("/bin/sh", $"{script} status", 10_000).ExitCode);
+        }
+        finally
+        {
+            try { await start.WaitAsync(TimeSpan.FromSeconds(40)); } catch (TimeoutException) { }
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+        }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+        Assert.False(File.Exists(supervisorPidFile), "supervisor pid file left behind by stop");
+    }
+
+    /// <summary>
+    /// Two starts at once (two operators; an init and a hand): each passed the running checks and
+    /// started a supervisor, the second clobbering the first's pid files, so stop ended one and the
+    /// other kept the daemon running (and restarted it) with status saying stopped. Now the second
+    /// waits for the first and finds it running. (A check-config that takes 1 s, a slow board, makes
+    /// both pass their checks before either supervisor writes its pid file.)
+    /// </summary>
+    [Fact]
+    public async Task TwoStartsAtOnceStartOneSupervisorAndStopEndsAll()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var slowCheck = dir.File("bin/twampprobe");
+        File.WriteAllText(slowCheck, $"#!/bin/sh\n[ \"$1\" = check-config ] && sleep 1\nexec {Binary.Path} \"$@\"\n");
+        File.SetUnixFileMode(slowCheck, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, daemon: slowCheck, extraDefaults: "RESPAWN_DELAY=1\n");
+        int Supervisors() => Directory.GetDirectories("/proc").Count(d =>
+        {
+            try { var c = File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' '); return c.Contains(script) && c.Contains(" _supervise "); }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        });
+        try
+        {
+            var first = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 90_000));
+            await Task.Delay(100);
+            var second = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 90_000));
+            var results = await Task.WhenAll(first, second);
+            output.WriteLine(results[0].Stdout + results[1].Stdout);
+            Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr));
+            Assert.Equal(1, Supervisors());
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            Thread.Sleep(2500); // longer than RESPAWN_DELAY: nothing may come back
+            Assert.Equal(0, Supervisors());
+            Assert.NotEqual(0, Binary.Run($"ping -c 1 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally
+        {
+            Binary.RunFile("/bin/sh", $"{script} stop", 30_000);
+            foreach (var d in Directory.GetDirectories("/proc"))
+                try
+                {
+                    if (int.TryParse(Path.GetFileName(d), out int pid) && File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Contains(script))
+                        System.Diagnostics.Process.GetProcessById(pid).Kill(true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException) { }
+        }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "twampprobe.start.lock")), "start lock left behind");
+    }
+
+    /// <summary>
     /// Always on, also without systemd: a daemon that dies (SIGKILL, as the OOM killer sends) is started
     /// again by the supervisor and serves; stop then ends both, and nothing starts it again.
     /// </summary>
@@ -341,6 +485,38 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
             Assert.Contains("stopped", Binary.RunFile("/bin/sh", $"{script} status", 10_000).Stdout);
         }
         finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+    }
+
+    /// <summary>
+    /// A daemon that exits 0 before listening (a stray SIGTERM; DAEMON_ARGS="--version") is not started
+    /// again, so start must not say it is: it did while the supervisor, about to exit, still ran (here
+    /// made to last by a slow rm of its pid file).
+    /// </summary>
+    [Fact]
+    public void ADaemonThatExitsZeroBeforeListeningIsNotSaidToBeStartedAgain()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("bin"));
+        var quitting = dir.File("bin/twampprobe");
+        File.WriteAllText(quitting, $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: nothing to do' >&2\nexit 0\n");
+        var slowRm = dir.File("bin/rm");
+        File.WriteAllText(slowRm, "#!/bin/sh\ncase \"$*\" in *supervisor.pid*) sleep 2 ;; esac\nexec /usr/bin/rm \"$@\"\n");
+        foreach (var f in new[] { quitting, slowRm })
+            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, pidFile, logFile, _) = InitScript(dir, dir.Path, dir.Path, daemon: quitting,
+            extraDefaults: $"RESPAWN_DELAY=1\nPATH={dir.File("bin")}:$PATH\n");
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+        try
+        {
+            Assert.NotEqual(0, start.ExitCode);
+            Assert.Contains("FAIL (see", start.Stdout);
+            Assert.DoesNotContain("started again", start.Stdout);
+            Thread.Sleep(3000);
+            Assert.Equal(1, Log(logFile).Split("serve: nothing to do").Length - 1);
+            Assert.Contains("serve exited 0: not restarting", Log(logFile));
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+        Assert.False(File.Exists(pidFile));
     }
 
     static bool ProcessAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");

@@ -82,6 +82,31 @@ public class OwampCapacityTests
         Assert.Equal(AcceptCode.Ok, await RequestUntilOkAsync(second, () => Request(serverReceives: true, 20, Interval)));
     }
 
+    /// <summary>
+    /// A burst session holds all its packets in one second, so it keeps them reserved for a second after
+    /// it ends: given back at once, the next burst went out within the same second (and the next), many
+    /// times the reservation for a peer cycling Request / Start / Stop.
+    /// </summary>
+    [Fact]
+    public async Task ABurstSessionHoldsItsShareForASecondAfterItEnds()
+    {
+        // 20 packets at once: 20 × 336 = 6720 bit/s; the prefix's share 10 000 holds one.
+        // The ports of AStoppedReceiveSessionGivesItsBandwidthBack: the tests of a class run one at a time.
+        await using var h = Harness(Ports.Low + 50, budget: 40_000);
+        using var client = await h.ConnectAsync();
+        var request = Request(serverReceives: true, 20, TimeSpan.Zero);
+        var accept = await client.RequestAsync(request);
+        Assert.Equal(AcceptCode.Ok, accept.Accept);
+        using var sender = SenderFor(client, request, accept);
+        Assert.Equal(AcceptCode.Ok, await client.StartAsync());
+        sender.Run(OwampTestClient.Timeout());
+        await client.StopAsync(AcceptCode.Ok, new StopSessionRecord(accept.Sid, 20, []));
+        await client.ReadStopAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(AcceptCode.Ok, await RequestUntilOkAsync(client, () => request));
+        Assert.True(clock.ElapsedMilliseconds >= 900, $"the next burst was admitted {clock.ElapsedMilliseconds} ms after the first ended");
+    }
+
     [Fact]
     public async Task AZeroMeanIntervalIsABurstOfAllItsPacketsInOneSecond()
     {

@@ -9,7 +9,8 @@ namespace TwampProbe.Owamp.Server;
 /// <summary>
 /// The network capacity all OWAMP test sessions of the server may use at once (<c>owamp-max-bandwidth</c>):
 /// RFC 4656 §6.5, "the server MUST have technical means to limit the use of network capacity".
-/// Every session, sent or received, reserves its mean rate from Request-Session until it ends; one
+/// Every session, sent or received, reserves its mean rate from Request-Session until it ends (a burst
+/// a second longer, <see cref="Reservation.End"/>); one
 /// client prefix may hold a quarter of it (<see cref="PrefixShare"/>). Thread-safe.
 /// </summary>
 public sealed class OwampCapacity
@@ -40,6 +41,17 @@ public sealed class OwampCapacity
     }
 
     /// <summary>
+    /// Whether <see cref="MeanBitsPerSecond"/> holds the session at all its packets in one second: its
+    /// packets at their mean interval take less than a second (a burst).
+    /// </summary>
+    public static bool IsBurst(IReadOnlyList<ScheduleSlot> slots, uint packets)
+    {
+        double sumNs = 0;
+        foreach (var slot in slots) sumNs += slot.ParameterNanoseconds;
+        return slots.Count == 0 || packets * (sumNs / slots.Count) < 1e9;
+    }
+
+    /// <summary>
     /// The rate one client prefix (<c>per-prefix-length</c>, as for max-sessions-per-prefix) may hold: a
     /// quarter of <c>owamp-max-bandwidth</c>, as of <c>owamp-max-records</c> (<see cref="OwampResults.PrefixShareDivisor"/>).
     /// Without it one host took the whole budget with one Request-Session it never started and every
@@ -48,10 +60,10 @@ public sealed class OwampCapacity
     public static long PrefixShare(ServerLimits limits) => Math.Max(1, limits.OwampMaxBandwidth / OwampResults.PrefixShareDivisor);
 
     /// <summary>Reserves the rate of a session for <paramref name="prefixKey"/>; null when granted (the reservation), else why not.</summary>
-    public (Reservation? Granted, string? Why) TryReserve(double bitsPerSecond, ServerLimits limits, string prefixKey)
+    public (Reservation? Granted, string? Why) TryReserve(double bitsPerSecond, ServerLimits limits, string prefixKey, bool burst = false)
     {
         long max = limits.OwampMaxBandwidth;
-        if (max == 0) return (new Reservation(this, 0, prefixKey), null);
+        if (max == 0) return (new Reservation(this, 0, prefixKey, burst), null);
         long want = (long)Math.Min(Math.Ceiling(bitsPerSecond), long.MaxValue / 2);
         long share = PrefixShare(limits);
         lock (_lock)
@@ -65,7 +77,7 @@ public sealed class OwampCapacity
             _reserved += want;
             _byPrefix[prefixKey] = mine + want;
         }
-        return (new Reservation(this, want, prefixKey), null);
+        return (new Reservation(this, want, prefixKey, burst), null);
     }
 
     void Give(long bitsPerSecond, string prefixKey)
@@ -80,11 +92,22 @@ public sealed class OwampCapacity
     }
 
     /// <summary>One session's share; <see cref="Release"/> gives it back once, however often it is called.</summary>
-    public sealed class Reservation(OwampCapacity owner, long bitsPerSecond, string prefixKey)
+    public sealed class Reservation(OwampCapacity owner, long bitsPerSecond, string prefixKey, bool burst = false)
     {
         long _held = bitsPerSecond;
 
         public long BitsPerSecond => Volatile.Read(ref _held);
+
+        /// <summary>
+        /// Gives the share back once the session ran: a burst one second later. It holds all its packets in
+        /// one second; given back at once, a peer could run burst sessions back to back and have many times
+        /// its reservation sent within a second (RFC 4656 §6.5: the capacity MUST be limited).
+        /// </summary>
+        public void End()
+        {
+            if (!burst || Volatile.Read(ref _held) == 0) { Release(); return; }
+            _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => Release(), TaskScheduler.Default);
+        }
 
         public void Release()
         {

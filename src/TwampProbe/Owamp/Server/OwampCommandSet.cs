@@ -157,7 +157,7 @@ public sealed partial class OwampCommandSet(ServerConnection connection) : ICont
         finally
         {
             s.Dispose();
-            s.Bandwidth?.Release();
+            s.Bandwidth?.End();
             _ctx.ReleaseSession(s.PrefixKey);
         }
     }
