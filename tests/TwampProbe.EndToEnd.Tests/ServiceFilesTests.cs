@@ -519,6 +519,29 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         Assert.False(File.Exists(pidFile));
     }
 
+    /// <summary>
+    /// A start killed right after it took the lock (mkdir) leaves a lock without a pid: the next start
+    /// takes it over after 2 s instead of waiting READY_TIMEOUT and failing, then and at every later boot.
+    /// </summary>
+    [Fact]
+    public void ALockLeftWithoutAPidIsTakenOver()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "twampprobe.start.lock"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 60_000);
+        try
+        {
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"start took {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.False(Directory.Exists(Path.Combine(dir.Path, "twampprobe.start.lock")), "lock left behind by start");
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+        Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
     static bool ProcessAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 
     static bool Eventually(Func<bool> condition, TimeSpan within)
