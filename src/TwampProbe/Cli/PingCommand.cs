@@ -66,7 +66,7 @@ public static class PingCommand
                 $"{o.SetupTimeout.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not a TWAMP-Control server's", e);
         }
 
-        setupTimeout.CancelAfter(o.SetupTimeout); // the same time again for Request-TW-Session and Start-Sessions
+        setupTimeout.CancelAfter(o.SetupTimeout); // Request-TW-Session has the whole time again
         var security = client.Mode.TestSecurity();
         var localAddress = LinkLocal.WithScope(o.Source ?? client.LocalEndPoint.Address, server.Address); // -S fe80::a: the target's zone
         if (localAddress.IsIPv4MappedToIPv6) localAddress = localAddress.MapToIPv4();
@@ -96,6 +96,7 @@ public static class PingCommand
         sender.Target(reflector, client.Keys, accept.Sid);
         if (o.PerPacket) { sender.OnReply = report.PerPacket; sender.OnUnmeasuredReply = report.Unmeasured; }
 
+        setupTimeout.CancelAfter(o.SetupTimeout); // Start-Sessions has the whole time again
         var startAck = await ClientCommand.Answer(client.StartSessionsAsync(setupTimeout.Token), setupTimeout, ct, o.SetupTimeout,
             "Start-Ack", serverText).ConfigureAwait(false);
         if (startAck != AcceptCode.Ok)

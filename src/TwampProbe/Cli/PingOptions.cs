@@ -26,8 +26,8 @@ public sealed record PingOptions
     public bool ZeroAddresses { get; init; }
     /// <summary><c>-h</c>/<c>--help</c>: print ping's help and exit 0.</summary>
     public bool Help { get; init; }
-    /// <summary>How long the set-up (greeting to Server-Start) and then Request-TW-Session and
-    /// Start-Sessions together may take before the server counts as hung; not a flag.</summary>
+    /// <summary>How long the set-up (greeting to Server-Start), Request-TW-Session and Start-Sessions
+    /// may each take before the server counts as hung; not a flag.</summary>
     public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public double LossTimeoutSeconds { get; init; } = 2;
     public IPAddress? Source { get; init; }

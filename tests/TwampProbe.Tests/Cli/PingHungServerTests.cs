@@ -12,8 +12,9 @@ namespace TwampProbe.Tests.Cli;
 /// </summary>
 public sealed class PingHungServerTests
 {
-    /// <summary>A listener that accepts one connection, writes <paramref name="script"/> and then only reads.</summary>
-    static (TcpListener Listener, Task Serving) Hung(byte[] script)
+    /// <summary>A listener that accepts one connection, writes <paramref name="script"/> (the octets from
+    /// <paramref name="lateFrom"/> on only after <paramref name="late"/>) and then only reads.</summary>
+    static (TcpListener Listener, Task Serving) Hung(byte[] script, int lateFrom = int.MaxValue, TimeSpan late = default)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -21,7 +22,13 @@ public sealed class PingHungServerTests
         {
             using var peer = await listener.AcceptTcpClientAsync();
             var stream = peer.GetStream();
-            await stream.WriteAsync(script);
+            int now = Math.Min(lateFrom, script.Length);
+            await stream.WriteAsync(script.AsMemory(0, now));
+            if (now < script.Length)
+            {
+                await Task.Delay(late);
+                await stream.WriteAsync(script.AsMemory(now));
+            }
             var sink = new byte[4096];
             try { while (await stream.ReadAsync(sink) > 0) { } } catch (IOException) { }
         });
@@ -68,6 +75,27 @@ public sealed class PingHungServerTests
         // ... and the Accept-Session (48): Start-Sessions is never answered.
         var e = await Run(160);
         Assert.Matches(@"^no Start-Ack from 127\.0\.0\.1:\d+ within 1 s", e.Message);
+    }
+
+    [Fact]
+    public async Task StartSessionsHasTheWholeTimeAfterASlowAcceptSession()
+    {
+        // The Accept-Session comes 0.8 s after the request, of a 1 s limit; Start-Sessions then has 1 s of
+        // its own (not the 0.2 s left), and only then the message.
+        var s2c = TwampCapture.Load("twamp_O.pcapng").ServerToClient;
+        var (listener, serving) = Hung(s2c[..160], lateFrom: 112, late: TimeSpan.FromMilliseconds(800));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var e = await Assert.ThrowsAsync<PingNetworkException>(() => PingCommand.RunAsync(Options(listener), new StringWriter(), CancellationToken.None));
+            Assert.Matches(@"^no Start-Ack from 127\.0\.0\.1:\d+ within 1 s", e.Message);
+            Assert.True(clock.Elapsed > TimeSpan.FromSeconds(1.6), $"gave up {clock.Elapsed.TotalSeconds:F2} s after connecting: Start-Sessions did not get its own second");
+        }
+        finally
+        {
+            listener.Stop();
+            await serving.WaitAsync(TimeSpan.FromSeconds(5));
+        }
     }
 
     [Fact]
