@@ -60,6 +60,21 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         Assert.DoesNotContain("CAP_SYS_TIME", service["CapabilityBoundingSet"]);
     }
 
+    /// <summary>
+    /// DevicePolicy=closed denies every device node not named in DeviceAllow=: without /dev/ptpN
+    /// (opened read-only for 'interface', PhcDevice) hardware timestamps would silently fall back to
+    /// software ones under systemd.
+    /// </summary>
+    [Fact]
+    public void UnitLetsTheDaemonReadThePtpHardwareClock()
+    {
+        var service = Service();
+        if (!service.Any(kv => kv.Key == "DevicePolicy" && kv.Value is "closed" or "strict")) return;
+        Assert.Contains(service, kv => kv.Key == "DeviceAllow" && kv.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["char-ptp", var access] &&
+            access.Contains('r'));
+        Assert.Contains(service, kv => kv.Key == "DeviceAllow" && kv.Value.StartsWith("char-gpiochip"));
+    }
+
     [Fact]
     public void UnitPassesSystemdAnalyzeVerify()
     {
