@@ -98,7 +98,7 @@ image:
 	@if [ -z "$(BOARD)" ]; then echo "make image: BOARD is required, e.g. make image BOARD=raspberrypi4; boards:" $$(cd board && for d in */; do [ -f "$$d/board.env" ] && printf '%s ' "$${d%/}"; done) >&2; exit 2; fi
 	scripts/make-image.sh $(BOARD)
 
-# make boot-test BOARD=<name>: boot out/<name>/rootfs.tar.gz (made when missing) in qemu-system with the
+# make boot-test BOARD=<name>: boot out/<name>/rootfs.tar.gz (rebuilt from the current tree) in qemu-system with the
 # Debian kernel, measure every mode from a private network namespace over a tap, exercise the init
 # script's reload/restart/stop (scripts/boot-test.sh). Runs in 'make test' through BootTests.cs.
 boot-test: deps-boot publish
