@@ -47,7 +47,7 @@ public static class ConfigFile
             if (!EndpointText.TryParse(a[0], ServerSettings.ControlPort, out var ep, out var e, out var dns)) throw ConfigException.Resolving(f(e!), dns);
             AddListener(b.Listen, b.ListenOrigins, ep, b.Origin, b.Problem);
         }),
-        new("keyfile", false, "PATH of a pfs key file (identity hex-passphrase per line), or none", (b, a, f) =>
+        new("keyfile", true, "PATH of a pfs key file (identity hex-passphrase per line), or none", (b, a, f) =>
         {
             One(a, f);
             b.Server = a[0] == "none"

@@ -41,6 +41,15 @@ public sealed class ConfigFileTests
         led fault sysfs led0 active-low
         """;
 
+    /// <summary>
+    /// SIGHUP applies the key file read again (ServeCommand.Reload: Keys = fresh.Keys, from the path
+    /// the file names now), and the default modes follow its identities: keyfile is reloadable, and
+    /// what Describe() says of it must agree (README's directive table does).
+    /// </summary>
+    [Fact]
+    public void KeyFileIsDescribedAsReloadable() =>
+        Assert.Contains(ConfigFile.Describe(), d => d.Name == "keyfile" && d.Reloadable);
+
     [Fact]
     public void EveryDirectiveParses()
     {
