@@ -87,6 +87,48 @@ public sealed class ApplianceTests
         Assert.All(leds.Values, d => Assert.Equal("0", File.ReadAllText(Path.Combine(d, "brightness")).Trim()));
     }
 
+    /// <summary>
+    /// With <c>user NAME</c> the LEDs (opened as root before the drop; a sysfs brightness is root's,
+    /// mode 644) are still driven after it and after a SIGHUP that does not change them, and switched
+    /// off at exit. They used to be disabled right after the drop ("permission denied").
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void SysfsLedsAreStillDrivenAfterTheDropToUserAndAReload()
+    {
+        Assert.True(Environment.UserName == "root", "needs root (CI runs as root)");
+        using var dir = new TempDir();
+        var leds = new Dictionary<string, string>();
+        foreach (var name in new[] { "probe:green:status", "probe:red:fault" })
+        {
+            var d = Directory.CreateDirectory(Path.Combine(dir.Path, "class", "leds", name)).FullName;
+            File.WriteAllText(Path.Combine(d, "brightness"), "0");
+            File.WriteAllText(Path.Combine(d, "max_brightness"), "255");
+            File.SetUnixFileMode(Path.Combine(d, "brightness"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            leds[name] = d;
+        }
+        var conf = dir.File("twampprobe.conf");
+        var (lo, hi) = Binary.PortRange(10);
+        File.WriteAllText(conf, $"test-ports {lo}-{hi}\nuser nobody\nled status sysfs probe:green:status\nled fault sysfs probe:red:fault\n");
+        // As /etc/twampprobe: the configuration is readable by nobody (the reload reads it as nobody); the LEDs are root's.
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(conf, (UnixFileMode)0b110_100_100);
+        // On 127.0.0.8, an address of its own (the UDP 862 it binds at start-up).
+        using var server = new ServerProcess($"-c {conf}", address: "127.0.0.8", environment: new Dictionary<string, string> { ["TWAMPPROBE_SYSFS_ROOT"] = dir.Path });
+        Assert.True(server.WaitForLog(l => l.Contains("running as nobody"), TimeSpan.FromSeconds(3)), server.LogText);
+        bool Lit() => leds.Values.Any(d => File.ReadAllText(Path.Combine(d, "brightness")).Trim() == "255");
+        Assert.Equal(0, Ping(server).ExitCode);
+        Thread.Sleep(400);
+        Assert.True(Lit(), "neither the status nor the fault LED is lit while serving as nobody:\n" + server.LogText);
+        Binary.Signal(server.Process, Binary.SIGHUP);
+        Assert.True(server.WaitForLog(l => l.Contains("reloaded configuration"), TimeSpan.FromSeconds(3)), server.LogText);
+        Thread.Sleep(400);
+        Assert.True(Lit(), "no LED lit after the reload:\n" + server.LogText);
+        Assert.DoesNotContain(server.Log, l => l.Contains("permission denied"));
+        Assert.Equal(0, server.Stop());
+        Assert.All(leds.Values, d => Assert.Equal("0", File.ReadAllText(Path.Combine(d, "brightness")).Trim()));
+    }
+
     [Fact]
     public void MissingLedIsReportedAndTheProbeServesNormally()
     {

@@ -6,10 +6,15 @@ namespace TwampProbe.Linux.Leds;
 /// An LED of the kernel LED class: <c>&lt;root&gt;/class/leds/&lt;name&gt;/brightness</c>. Lit = the value of
 /// <c>max_brightness</c> (1 if that file is missing), dark = 0; inverted when active-low. A
 /// <c>trigger</c> file, when present, is set to "none" first so the kernel stops driving the LED.
+/// <para><c>brightness</c> is opened once, here, and written through that descriptor: the daemon opens its
+/// LEDs as root and then drops to <c>user NAME</c>, and the file (root's, mode 644) could not be opened
+/// again after that. Each write is a whole value at offset 0 (sysfs takes one value per write), after
+/// truncating (a no-op on sysfs; a test tree's regular file then holds just the value).</para>
 /// </summary>
 public sealed class SysfsLed : ILed
 {
     readonly byte[] _onValue, _offValue;
+    readonly Microsoft.Win32.SafeHandles.SafeFileHandle _brightness;
 
     /// <param name="ledName">Directory name under <c>class/leds</c>, e.g. "probe:green:status".</param>
     /// <param name="activeLow">Writes 0 for lit and max_brightness for dark.</param>
@@ -42,6 +47,7 @@ public sealed class SysfsLed : ILed
         string trigger = Path.Combine(dir, "trigger");
         if (File.Exists(trigger))
             WriteFile(trigger, "none"u8.ToArray());
+        _brightness = Guard(BrightnessPath, () => File.OpenHandle(BrightnessPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite));
     }
 
     public string Name { get; }
@@ -49,7 +55,13 @@ public sealed class SysfsLed : ILed
     /// <summary>The file written by <see cref="Set"/>.</summary>
     public string BrightnessPath { get; }
 
-    public void Set(bool on) => WriteFile(BrightnessPath, on ? _onValue : _offValue);
+    public void Set(bool on) => Guard(BrightnessPath, () =>
+    {
+        var value = on ? _onValue : _offValue;
+        RandomAccess.SetLength(_brightness, 0);
+        RandomAccess.Write(_brightness, value, fileOffset: 0);
+        return 0;
+    });
 
     /// <summary>One write() like <c>echo v &gt; file</c>; never creates the file.</summary>
     static void WriteFile(string path, byte[] value) => Guard(path, () =>
@@ -68,5 +80,5 @@ public sealed class SysfsLed : ILed
         catch (IOException e) { throw new IOException($"{path}: {e.Message}", e); }
     }
 
-    public void Dispose() { }
+    public void Dispose() => _brightness.Dispose();
 }

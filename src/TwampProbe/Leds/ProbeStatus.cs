@@ -23,11 +23,22 @@ public sealed class ProbeStatus : IDisposable
 
     public ProbeStatus(IReadOnlyList<LedSpec> specs) => Configure(specs);
 
-    /// <summary>(Re)opens the LEDs described by the configuration (SIGHUP changes them).</summary>
+    IReadOnlyList<LedSpec>? _specs;
+    bool _allOpen;
+
+    /// <summary>
+    /// (Re)opens the LEDs described by the configuration (SIGHUP changes them). Unchanged lines keep the
+    /// LEDs open as they are: after the drop to <c>user NAME</c> they could not be opened again (a
+    /// sysfs <c>brightness</c> is root's), and a reload for anything else must not switch them off.
+    /// </summary>
     public void Configure(IReadOnlyList<LedSpec> specs)
     {
         lock (_gate)
         {
+            // (Unless one of them could not be opened: the reload is also the way to try it again.)
+            if (_specs is not null && _allOpen && _specs.SequenceEqual(specs)) return;
+            _specs = [.. specs];
+            _allOpen = true;
             _leds?.Dispose();
             _leds = null;
             if (specs.Count == 0) { ArmLocked(); return; }
@@ -38,6 +49,7 @@ public sealed class ProbeStatus : IDisposable
                 try { return LedFactory.Create(spec); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
                 {
+                    _allOpen = false;
                     Log.Warn($"led {role.ToString().ToLowerInvariant()}: {e.Message} — check the 'led' lines in the config");
                     return null;
                 }

@@ -35,6 +35,22 @@ public sealed class SysfsLedTests : IDisposable
         Assert.Equal("0", Brightness);
     }
 
+    /// <summary>
+    /// The LED writes through the descriptor it opened, not the path: after the drop from root the file
+    /// (root's, mode 644) cannot be opened again. Renamed away here, the same file still gets the writes.
+    /// </summary>
+    [Fact]
+    public void WritesGoThroughTheDescriptorOpenedAtTheStart()
+    {
+        using var led = new SysfsLed(LedName, sysRoot: _root);
+        var moved = Path.Combine(_dir, "brightness.moved");
+        File.Move(Path.Combine(_dir, "brightness"), moved);
+        led.Set(true);
+        Assert.Equal("255", File.ReadAllText(moved));
+        led.Set(false);
+        Assert.Equal("0", File.ReadAllText(moved));
+    }
+
     [Fact]
     public void ActiveLowInverts()
     {
