@@ -284,10 +284,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         using var dir = new TempDir();
         // A daemon that takes 2 s to come up (a slow board, a key file on slow flash): named
         // twampprobe, as the script's running check expects, and then the real binary.
-        Directory.CreateDirectory(dir.File("bin"));
-        var slow = dir.File("bin/twampprobe");
-        File.WriteAllText(slow, $"#!/bin/sh\nsleep 2\nexec {Binary.Path} \"$@\"\n");
-        File.SetUnixFileMode(slow, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var slow = Executable(dir, "twampprobe", $"#!/bin/sh\nsleep 2\nexec {Binary.Path} \"$@\"\n");
         var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, daemon: slow);
         var start = Binary.RunFile("/bin/sh", $"{script} start", 60_000);
         try
@@ -357,10 +354,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     public async Task StopWhileTheSupervisorStartsTheDaemonStopsItAtOnce()
     {
         using var dir = new TempDir();
-        Directory.CreateDirectory(dir.File("bin"));
-        var slowDate = dir.File("bin/date");
-        File.WriteAllText(slowDate, "#!/bin/sh\nsleep 2\nexec /usr/bin/date \"$@\"\n");
-        File.SetUnixFileMode(slowDate, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var slowDate = Executable(dir, "date", "#!/bin/sh\nsleep 2\nexec /usr/bin/date \"$@\"\n");
         var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: $"PATH={dir.File("bin")}:$PATH\n");
         var supervisorPidFile = Path.Combine(dir.Path, "twampprobe.supervisor.pid");
         var start = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 60_000));
@@ -400,10 +394,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     public async Task TwoStartsAtOnceStartOneSupervisorAndStopEndsAll()
     {
         using var dir = new TempDir();
-        Directory.CreateDirectory(dir.File("bin"));
-        var slowCheck = dir.File("bin/twampprobe");
-        File.WriteAllText(slowCheck, $"#!/bin/sh\n[ \"$1\" = check-config ] && sleep 1\nexec {Binary.Path} \"$@\"\n");
-        File.SetUnixFileMode(slowCheck, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var slowCheck = Executable(dir, "twampprobe", $"#!/bin/sh\n[ \"$1\" = check-config ] && sleep 1\nexec {Binary.Path} \"$@\"\n");
         var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, daemon: slowCheck, extraDefaults: "RESPAWN_DELAY=1\n");
         int Supervisors() => Directory.GetDirectories("/proc").Count(d =>
         {
@@ -482,10 +473,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     public void AConfigurationErrorIsNotStartedAgain()
     {
         using var dir = new TempDir();
-        Directory.CreateDirectory(dir.File("bin"));
-        var failing = dir.File("bin/twampprobe");
-        File.WriteAllText(failing, $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: bad key file' >&2\nexit 3\n");
-        File.SetUnixFileMode(failing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var failing = Executable(dir, "twampprobe", $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: bad key file' >&2\nexit 3\n");
         var (script, pidFile, logFile, _) = InitScript(dir, dir.Path, dir.Path, daemon: failing, extraDefaults: "RESPAWN_DELAY=1\n");
         var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
         try
@@ -511,13 +499,8 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     public void ADaemonThatExitsZeroBeforeListeningIsNotSaidToBeStartedAgain()
     {
         using var dir = new TempDir();
-        Directory.CreateDirectory(dir.File("bin"));
-        var quitting = dir.File("bin/twampprobe");
-        File.WriteAllText(quitting, $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: nothing to do' >&2\nexit 0\n");
-        var slowRm = dir.File("bin/rm");
-        File.WriteAllText(slowRm, "#!/bin/sh\ncase \"$*\" in *supervisor.pid*) sleep 2 ;; esac\nexec /usr/bin/rm \"$@\"\n");
-        foreach (var f in new[] { quitting, slowRm })
-            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var quitting = Executable(dir, "twampprobe", $"#!/bin/sh\n[ \"$1\" = check-config ] && exec {Binary.Path} \"$@\"\necho 'serve: nothing to do' >&2\nexit 0\n");
+        Executable(dir, "rm", "#!/bin/sh\ncase \"$*\" in *supervisor.pid*) sleep 2 ;; esac\nexec /usr/bin/rm \"$@\"\n");
         var (script, pidFile, logFile, _) = InitScript(dir, dir.Path, dir.Path, daemon: quitting,
             extraDefaults: $"RESPAWN_DELAY=1\nPATH={dir.File("bin")}:$PATH\n");
         var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
@@ -555,6 +538,16 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         }
         finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
         Assert.False(File.Exists(pidFile), "pid file left behind by stop");
+    }
+
+    /// <summary>An executable shell script <paramref name="name"/> in <c>dir/bin</c> (a stand-in for the daemon or a tool).</summary>
+    static string Executable(TempDir dir, string name, string body)
+    {
+        Directory.CreateDirectory(dir.File("bin"));
+        var path = dir.File($"bin/{name}");
+        File.WriteAllText(path, body);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 
     static bool ProcessAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using TwampProbe.Cli;
 using TwampProbe.Protocol.Tests.Golden;
+using TwampProbe.Tests.Support;
 
 namespace TwampProbe.Tests.Cli;
 
@@ -12,36 +13,13 @@ namespace TwampProbe.Tests.Cli;
 /// </summary>
 public sealed class PingHungServerTests
 {
-    /// <summary>A listener that accepts one connection, writes <paramref name="script"/> (the octets from
-    /// <paramref name="lateFrom"/> on only after <paramref name="late"/>) and then only reads.</summary>
-    static (TcpListener Listener, Task Serving) Hung(byte[] script, int lateFrom = int.MaxValue, TimeSpan late = default)
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var serving = Task.Run(async () =>
-        {
-            using var peer = await listener.AcceptTcpClientAsync();
-            var stream = peer.GetStream();
-            int now = Math.Min(lateFrom, script.Length);
-            await stream.WriteAsync(script.AsMemory(0, now));
-            if (now < script.Length)
-            {
-                await Task.Delay(late);
-                await stream.WriteAsync(script.AsMemory(now));
-            }
-            var sink = new byte[4096];
-            try { while (await stream.ReadAsync(sink) > 0) { } } catch (IOException) { }
-        });
-        return (listener, serving);
-    }
-
     static PingOptions Options(TcpListener l) =>
         PingOptions.Parse(["-c", "3", "-i", "0.01", $"127.0.0.1:{((IPEndPoint)l.LocalEndpoint).Port}"]) with { SetupTimeout = TimeSpan.FromSeconds(1) };
 
     static async Task<PingNetworkException> Run(int serverOctets)
     {
         var s2c = TwampCapture.Load("twamp_O.pcapng").ServerToClient;
-        var (listener, serving) = Hung(s2c[..serverOctets]);
+        var (listener, serving) = HungServer.Start(s2c[..serverOctets]);
         try
         {
             return await Assert.ThrowsAsync<PingNetworkException>(() => PingCommand.RunAsync(Options(listener), new StringWriter(), CancellationToken.None));
@@ -83,7 +61,7 @@ public sealed class PingHungServerTests
         // The Accept-Session comes 0.8 s after the request, of a 1 s limit; Start-Sessions then has 1 s of
         // its own (not the 0.2 s left), and only then the message.
         var s2c = TwampCapture.Load("twamp_O.pcapng").ServerToClient;
-        var (listener, serving) = Hung(s2c[..160], lateFrom: 112, late: TimeSpan.FromMilliseconds(800));
+        var (listener, serving) = HungServer.Start(s2c[..160], lateFrom: 112, late: TimeSpan.FromMilliseconds(800));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -101,7 +79,7 @@ public sealed class PingHungServerTests
     [Fact]
     public async Task CtrlCDuringTheSetUpIsStillAnInterruption()
     {
-        var (listener, serving) = Hung([]);
+        var (listener, serving) = HungServer.Start([]);
         try
         {
             using var user = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
