@@ -225,13 +225,14 @@ public static class ServeCommand
         {
             var (fresh, freshApp) = Load(options, twamp.Context.Settings.Keys);
             var current = twamp.Context.Settings;
-            var ignored = StaticChanges(current, fresh);
+            var ignored = StaticChanges(current, app, fresh, freshApp);
             twamp.Reload(current with { Limits = fresh.Limits, Keys = fresh.Keys });
             Log.Level = freshApp.LogLevel;
             app = app with { LogLevel = freshApp.LogLevel, Syslog = freshApp.Syslog, Leds = freshApp.Leds };
             Log.Sink = freshApp.Syslog ? SyslogSinkInstance : null;
             status.Configure(freshApp.Leds);
-            Log.Info("reloaded configuration" + (ignored.Count > 0 ? $" (static settings need a restart: {string.Join(", ", ignored)})" : ""));
+            if (ignored.Count == 0) Log.Info("reloaded configuration");
+            else Log.Warn($"reloaded configuration; not applied until a restart (static settings): {string.Join(", ", ignored)}");
         }
         catch (ConfigException e)
         {
@@ -303,7 +304,9 @@ public static class ServeCommand
         T3BatchBoundNs = server.ReflectorBatchBoundNs,
     };
 
-    static List<string> StaticChanges(ServerSettings a, ServerSettings b)
+    /// <summary>The static directives (README "Configuration file") whose value a reload found changed: the
+    /// running server keeps the old ones, and the log says which need a restart.</summary>
+    internal static List<string> StaticChanges(ServerSettings a, AppSettings aApp, ServerSettings b, AppSettings bApp)
     {
         var changed = new List<string>();
         if (!a.Listen.SequenceEqual(b.Listen)) changed.Add("listen");
@@ -317,6 +320,11 @@ public static class ServeCommand
         if (a.ReflectorPoll != b.ReflectorPoll) changed.Add("reflector-poll");
         if (a.ReflectorThreads != b.ReflectorThreads) changed.Add("reflector-threads");
         if (a.ReflectorBatchBoundNs != b.ReflectorBatchBoundNs) changed.Add("reflector-batch-us");
+        if (a.ReflectorCpu != b.ReflectorCpu) changed.Add("reflector-cpu");
+        if (a.FifoPriority != b.FifoPriority) changed.Add("sched-fifo");
+        if (a.LockMemory != b.LockMemory) changed.Add("mlock");
+        if (a.SocketBufferBytes != b.SocketBufferBytes) changed.Add("socket-buffer");
+        if (aApp.User != bApp.User) changed.Add("user");
         return changed;
     }
 
