@@ -540,6 +540,35 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
         Assert.False(File.Exists(pidFile), "pid file left behind by stop");
     }
 
+    /// <summary>
+    /// A supervisor killed alone (the daemon runs on): status and start say that nothing would start the
+    /// daemon again after a crash, and how to fix it; stop still ends the daemon.
+    /// </summary>
+    [Fact]
+    public void ADaemonWhoseSupervisorWasKilledIsSaidToBeUnsupervised()
+    {
+        using var dir = new TempDir();
+        var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path);
+        var start = Binary.RunFile("/bin/sh", $"{script} start", 30_000);
+        try
+        {
+            Assert.True(start.ExitCode == 0 && start.Stdout.Contains("OK"), $"start exited {start.ExitCode}:\n{start.Stdout}{start.Stderr}\n{Log(logFile)}");
+            Assert.DoesNotContain("without its supervisor", Binary.RunFile("/bin/sh", $"{script} status", 10_000).Stdout);
+            int supervisor = int.Parse(File.ReadAllText(Path.Combine(dir.Path, "twampprobe.supervisor.pid")).Trim());
+            int daemon = int.Parse(File.ReadAllText(pidFile).Trim());
+            System.Diagnostics.Process.GetProcessById(supervisor).Kill();
+            Assert.True(Eventually(() => !ProcessAlive(supervisor), TimeSpan.FromSeconds(5)));
+            var status = Binary.RunFile("/bin/sh", $"{script} status", 10_000);
+            Assert.Equal(0, status.ExitCode);
+            Assert.Contains($"running (pid {daemon}), without its supervisor: it is not started again after a crash until", status.Stdout);
+            Assert.Contains("without its supervisor", Binary.RunFile("/bin/sh", $"{script} start", 30_000).Stdout);
+            Assert.Equal(0, Binary.Run($"ping -c 3 -i 0.01 -L 0.5 127.0.0.1:{port}").ExitCode);
+            Assert.Contains("OK", Binary.RunFile("/bin/sh", $"{script} stop", 30_000).Stdout);
+            Assert.False(ProcessAlive(daemon), "stop left the unsupervised daemon running");
+        }
+        finally { Binary.RunFile("/bin/sh", $"{script} stop", 30_000); }
+    }
+
     /// <summary>An executable shell script <paramref name="name"/> in <c>dir/bin</c> (a stand-in for the daemon or a tool).</summary>
     static string Executable(TempDir dir, string name, string body)
     {
