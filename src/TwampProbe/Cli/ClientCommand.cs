@@ -76,6 +76,18 @@ internal static class ClientCommand
         }
     }
 
+    /// <summary>Awaits the set-up (Server Greeting to Server-Start) under our own deadline: when it, not Ctrl-C
+    /// (<paramref name="user"/>), ended the wait, the server took the connection and never finished the set-up.</summary>
+    internal static async Task SetUp(Task setup, CancellationToken user, TimeSpan limit, string protocol, System.Net.IPEndPoint server)
+    {
+        try { await setup.ConfigureAwait(false); }
+        catch (OperationCanceledException e) when (!user.IsCancellationRequested)
+        {
+            throw new PingNetworkException($"no Server Greeting or Server-Start from {EndpointText.Format(server)} within " +
+                $"{limit.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not {(protocol[0] is 'O' ? "an" : "a")} {protocol}-Control server's", e);
+        }
+    }
+
     static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"twampprobe: {message}");

@@ -42,13 +42,7 @@ public static class OwpingCommand
         using (var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             setupTimeout.CancelAfter(o.SetupTimeout);
-            try { await client.SetupAsync(o.Modes, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-            {
-                // Our own deadline, not Ctrl-C: the server took the connection and never finished the set-up.
-                throw new PingNetworkException($"no Server Greeting or Server-Start from {Config.EndpointText.Format(server)} within " +
-                    $"{o.SetupTimeout.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not an OWAMP-Control server's", e);
-            }
+            await ClientCommand.SetUp(client.SetupAsync(o.Modes, o.Identity, keys, o.MaxCount, setupTimeout.Token), ct, o.SetupTimeout, "OWAMP", server).ConfigureAwait(false);
         }
         var measurement = new OwampMeasurement(client, new OwampMeasurementOptions
         {

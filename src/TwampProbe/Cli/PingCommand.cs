@@ -58,13 +58,7 @@ public static class PingCommand
         using var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         setupTimeout.CancelAfter(o.SetupTimeout);
         string serverText = EndpointText.Format(server);
-        try { await client.SetupAsync(o.Modes!, o.Identity, keys, o.MaxCount, setupTimeout.Token).ConfigureAwait(false); }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            // Our own deadline, not Ctrl-C: the server took the connection and never finished the set-up.
-            throw new PingNetworkException($"no Server Greeting or Server-Start from {serverText} within " +
-                $"{o.SetupTimeout.TotalSeconds:0.#} s of connecting — the server is overloaded or hung, or this port is not a TWAMP-Control server's", e);
-        }
+        await ClientCommand.SetUp(client.SetupAsync(o.Modes!, o.Identity, keys, o.MaxCount, setupTimeout.Token), ct, o.SetupTimeout, "TWAMP", server).ConfigureAwait(false);
 
         setupTimeout.CancelAfter(o.SetupTimeout); // Request-TW-Session has the whole time again
         var security = client.Mode.TestSecurity();

@@ -37,6 +37,7 @@ public sealed class PingHungServerTests
         var e = await Run(0);
         Assert.Contains("no Server Greeting or Server-Start from 127.0.0.1:", e.Message);
         Assert.Contains("within 1 s", e.Message);
+        Assert.Contains("or this port is not a TWAMP-Control server's", e.Message);
     }
 
     [Fact]

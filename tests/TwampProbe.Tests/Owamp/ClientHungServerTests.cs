@@ -24,6 +24,7 @@ public sealed class ClientHungServerTests
             var e = await Assert.ThrowsAsync<PingNetworkException>(() => OwpingCommand.RunAsync(Options(listener), new StringWriter(), CancellationToken.None));
             Assert.Contains("no Server Greeting or Server-Start from 127.0.0.1:", e.Message);
             Assert.Contains("within 1 s", e.Message);
+        Assert.Contains("or this port is not an OWAMP-Control server's", e.Message);
         }
         finally { listener.Stop(); }
         await serving.WaitAsync(TimeSpan.FromSeconds(5));

@@ -73,17 +73,10 @@ public sealed class OwampMeasurement(OwampControlClient client, OwampMeasurement
         {
             using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
             setup.CancelAfter(options.SetupTimeout);
-            // Our deadline (not Ctrl-C) passed: the server took the command and never answered it.
-            // (The set-up's deadline is linked to ct; the stop's and fetch's is not: Ctrl-C does not end them.)
-            async Task<T> Answer<T>(Task<T> call, CancellationTokenSource deadline, TimeSpan limit, string what)
-            {
-                try { return await call.ConfigureAwait(false); }
-                catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !(deadline == setup && ct.IsCancellationRequested))
-                {
-                    throw new Cli.PingNetworkException($"no {what} from the server within {limit.TotalSeconds:0.#} s " +
-                        "— the server is overloaded or hung; try again later", e);
-                }
-            }
+            // Our deadline (not Ctrl-C) passed: the server took the command and never answered it (ClientCommand.Answer).
+            // The set-up's deadline is linked to ct; the stop's and fetch's is not: Ctrl-C does not end them.
+            Task<T> Answer<T>(Task<T> call, CancellationTokenSource deadline, TimeSpan limit, string what) =>
+                Cli.ClientCommand.Answer(call, deadline, deadline == setup ? ct : CancellationToken.None, limit, what, "the server");
             if (options.To)
             {
                 // Conf-Receiver = 1: the server receives; its Accept-Session names the port and the SID.

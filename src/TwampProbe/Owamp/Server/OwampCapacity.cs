@@ -27,28 +27,20 @@ public sealed class OwampCapacity
     /// OWAMP-Test header of its mode, the padding) over its mean interval — the slots' sum over their
     /// number, as the schedule repeats its slots (RFC 4656 §3.5) — but never more than all of its
     /// <paramref name="packets"/> in one second: a session of 10 packets with a mean interval of 0 (a burst,
-    /// which owping's <c>-i 0</c> asks for) puts 10 packets on the wire and no more.
+    /// which owping's <c>-i 0</c> asks for) puts 10 packets on the wire and no more. <c>Burst</c>: that
+    /// bound applied (all its packets take less than a second), so the share is held a second after the
+    /// session ends (<see cref="Reservation.End"/>).
     /// </summary>
-    public static double MeanBitsPerSecond(IReadOnlyList<ScheduleSlot> slots, uint paddingLength, TestSecurity security, AddressFamily family, uint packets)
+    public static (double BitsPerSecond, bool Burst) MeanBitsPerSecond(IReadOnlyList<ScheduleSlot> slots, uint paddingLength, TestSecurity security, AddressFamily family, uint packets)
     {
         int ipHeader = family == AddressFamily.InterNetworkV6 ? 40 : 20;
         double bits = 8.0 * (ipHeader + 8 + OwampTestPacket.HeaderLength(security) + (double)paddingLength);
         double whole = bits * packets;
         double sumNs = 0;
         foreach (var slot in slots) sumNs += slot.ParameterNanoseconds;
-        if (slots.Count == 0 || sumNs <= 0) return whole;
-        return Math.Min(whole, bits * slots.Count / (sumNs / 1e9));
-    }
-
-    /// <summary>
-    /// Whether <see cref="MeanBitsPerSecond"/> holds the session at all its packets in one second: its
-    /// packets at their mean interval take less than a second (a burst).
-    /// </summary>
-    public static bool IsBurst(IReadOnlyList<ScheduleSlot> slots, uint packets)
-    {
-        double sumNs = 0;
-        foreach (var slot in slots) sumNs += slot.ParameterNanoseconds;
-        return slots.Count == 0 || packets * (sumNs / slots.Count) < 1e9;
+        if (slots.Count == 0 || sumNs <= 0) return (whole, true);
+        double mean = bits * slots.Count / (sumNs / 1e9);
+        return whole < mean ? (whole, true) : (mean, false);
     }
 
     /// <summary>

@@ -129,8 +129,8 @@ public sealed partial class OwampCommandSet
         // RFC 4656 §6.5: "the server MUST have technical means to limit the use of network capacity":
         // the session's mean rate is reserved from owamp-max-bandwidth until it ends; RFC 4656 §3.3:
         // 5 = "temporary resource limitations" — capacity frees as other sessions end.
-        double rate = OwampCapacity.MeanBitsPerSecond(request.Slots, request.PaddingLength, security, ends.Receiver.AddressFamily, request.Packets);
-        var (bandwidth, tooFast) = _ctx.OwampResults.Capacity.TryReserve(rate, limits, _c.PrefixKey, OwampCapacity.IsBurst(request.Slots, request.Packets));
+        var (rate, burst) = OwampCapacity.MeanBitsPerSecond(request.Slots, request.PaddingLength, security, ends.Receiver.AddressFamily, request.Packets);
+        var (bandwidth, tooFast) = _ctx.OwampResults.Capacity.TryReserve(rate, limits, _c.PrefixKey, burst);
         if (bandwidth is null) return Refuse(AcceptCode.TemporaryResourceLimitation, tooFast!);
         AcceptSession answer;
         try
