@@ -346,7 +346,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
 
     /// <summary>
     /// stop while start waits for READY, the supervisor not yet past starting the daemon (here a slow
-    /// date: a loaded board): the SIGTERM came with no child to forward it to, so the supervisor started
+    /// cut, which reads /proc/uptime before each start: a loaded board): the SIGTERM came with no child to forward it to, so the supervisor started
     /// the daemon anyway and waited on it; stop took 10 s and SIGKILLed it, start said OK meanwhile.
     /// Now no daemon is started, stop returns at once and start says it was stopped.
     /// </summary>
@@ -354,7 +354,7 @@ public sealed class ServiceFilesTests(ITestOutputHelper output)
     public async Task StopWhileTheSupervisorStartsTheDaemonStopsItAtOnce()
     {
         using var dir = new TempDir();
-        var slowDate = Executable(dir, "date", "#!/bin/sh\nsleep 2\nexec /usr/bin/date \"$@\"\n");
+        Executable(dir, "cut", "#!/bin/sh\nsleep 2\nexec /usr/bin/cut \"$@\"\n");
         var (script, pidFile, logFile, port) = InitScript(dir, dir.Path, dir.Path, extraDefaults: $"PATH={dir.File("bin")}:$PATH\n");
         var supervisorPidFile = Path.Combine(dir.Path, "twampprobe.supervisor.pid");
         var start = Task.Run(() => Binary.RunFile("/bin/sh", $"{script} start", 60_000));
